@@ -1,0 +1,1 @@
+"""Scheduled ingestion jobs and the daemon that runs them (APScheduler 3.11)."""

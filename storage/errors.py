@@ -1,0 +1,46 @@
+"""Errors raised by the storage layer.
+
+Hierarchy::
+
+    StorageError
+    ├── DatabaseNotFoundError    the file does not exist (run `tracker init`)
+    ├── DatabasePathError        the path is a folder, not a DuckDB file, or cannot be created
+    ├── DatabaseLockedError      another process holds the file lock; carries the PID when DuckDB names it
+    ├── MigrationError           the schema could not be brought up to date
+    ├── ReadOnlyQueryError       a write or DDL statement was sent to a read-only query
+    └── WriteError               a batch could not be written (bad columns, NULL keys, ...)
+
+Every message is one line, written for the person at the terminal.
+"""
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base class for every storage failure."""
+
+
+class DatabaseNotFoundError(StorageError):
+    pass
+
+
+class DatabasePathError(StorageError):
+    pass
+
+
+class DatabaseLockedError(StorageError):
+    def __init__(self, message: str, *, pid: int | None = None, holder: str | None = None):
+        super().__init__(message)
+        self.pid = pid
+        self.holder = holder
+
+
+class MigrationError(StorageError):
+    pass
+
+
+class ReadOnlyQueryError(StorageError):
+    pass
+
+
+class WriteError(StorageError):
+    pass

@@ -1,0 +1,67 @@
+"""Shared fixtures: a fresh database per test, the shared real data, a CLI runner."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import storage
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+REALDATA = SHARED / "realdata"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test reads the developer's own config, key or database."""
+    for name in ("TRACKER_CONFIG", "TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL", "TRACKER_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "data" / "tracker.duckdb"
+
+
+@pytest.fixture
+def db(db_path) -> storage.Database:
+    """A migrated, empty database."""
+    return storage.open_database(db_path, create=True)
+
+
+@pytest.fixture
+def realdata() -> Path:
+    """The shared real price files; tests that need them skip when ../shared is absent."""
+    if not REALDATA.is_dir():
+        pytest.skip(f"shared real data not found at {REALDATA} (it lives beside the project, not in it)")
+    return REALDATA
+
+
+@pytest.fixture
+def cli_runner():
+    from tracker.cli import cli
+
+    runner = CliRunner()
+
+    def run(*args: str, env: dict | None = None):
+        return runner.invoke(cli, list(args), env=env, catch_exceptions=False, standalone_mode=True)
+
+    return run
+
+
+def venv_bin(name: str) -> str:
+    """A console script installed beside the running Python (tracker, duckdb)."""
+    import sys
+
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def subprocess_env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "COINGECKO_"))}
+    env.update(extra)
+    return env

@@ -1,0 +1,72 @@
+"""The `tracker` command line: a thin layer over the library, with the same verbs.
+
+Every command prints data with ``--format table|json|csv``; every failure is one line on
+stderr and a non-zero exit (set TRACKER_DEBUG=1 to see the traceback instead).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from storage import StorageError
+
+from ..errors import TrackerError
+from ._context import AppContext
+from .db_commands import init_command, sql_command, status_command
+from .events_commands import events_group
+
+
+class TrackerGroup(click.Group):
+    """Turns every error into one line on stderr and an exit code."""
+
+    def main(self, args=None, prog_name=None, **extra):  # noqa: D401 - click signature
+        try:
+            return super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            hint = ""
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except (TrackerError, StorageError) as exc:
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # the last resort: still one line, with the kind of failure
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            click.echo(f"error: unexpected {type(exc).__name__}: {first} (TRACKER_DEBUG=1 shows the traceback)", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", metavar="FILE", help="Config file (default: $TRACKER_CONFIG, else ./tracker.toml if present).")
+@click.option("--db", "db_path", metavar="PATH", help="DuckDB file (default: $TRACKER_DB, else database.path in the config).")
+@click.version_option(package_name="ai-token-tracker")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
+    """Track AI-token prices and market caps from CoinGecko in DuckDB, and study how they
+    react to AI announcements. All times are UTC."""
+    ctx.obj = AppContext(config_path=config_path, db_path=db_path)
+
+
+cli.add_command(init_command)
+cli.add_command(status_command)
+cli.add_command(sql_command)
+cli.add_command(events_group)
+
+
+def main() -> None:
+    cli.main(prog_name="tracker")

@@ -1,0 +1,308 @@
+"""Configuration: packaged defaults, then a user file, then environment variables.
+
+Every value is checked once, here; a bad one raises ConfigError naming the key and what is
+allowed. The API key is held apart from everything printable (see ``CoinGeckoConfig.masked_key``).
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+PLANS = ("keyless", "demo", "pro")
+PLAN_BASE_URLS = {
+    "keyless": "https://api.coingecko.com/api/v3",
+    "demo": "https://api.coingecko.com/api/v3",
+    "pro": "https://pro-api.coingecko.com/api/v3",
+}
+# Conservative calls per minute when the config leaves it at 0 (see docs/coingecko.md).
+PLAN_CALLS_PER_MINUTE = {"keyless": 5.0, "demo": 30.0, "pro": 250.0}
+JOBS = ("markets", "categories", "members", "history")
+
+_DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def config_dir() -> Path:
+    """The folder of packaged defaults: ``config/`` beside the packages, or under sys.prefix."""
+    for candidate in (
+        Path(__file__).resolve().parents[1] / "config",
+        Path(sys.prefix) / "share" / "ai-token-tracker" / "config",
+    ):
+        if (candidate / "tracker.toml").is_file():
+            return candidate
+    raise ConfigError("the packaged config/tracker.toml is missing; reinstall ai-token-tracker")
+
+
+def parse_duration(value: Any, key: str) -> float:
+    """'30s', '10m', '1h', '1d' or a number of seconds."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} = {value!r} is not a duration; use e.g. 30s, 10m, 1h, 1d")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ConfigError(f"{key} = {value!r} is not a duration; use e.g. 30s, 10m, 1h, 1d")
+        seconds = float(match["n"]) * _UNIT_SECONDS[match["unit"]]
+    if seconds < 0:
+        raise ConfigError(f"{key} = {value!r} must not be negative")
+    return seconds
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: Path
+    snapshot_dir: Path
+    spool_dir: Path
+    lock_timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class CoinGeckoConfig:
+    plan: str
+    base_url: str
+    calls_per_minute: float
+    timeout_seconds: float
+    max_retries: int
+    retry_after_cap_seconds: float
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def masked_key(self) -> str:
+        """What may be printed about the key: whether it is set, never its characters."""
+        if not self.api_key:
+            return "not set"
+        return f"set ({len(self.api_key)} characters, masked)"
+
+    @property
+    def key_header(self) -> str | None:
+        return {"demo": "x-cg-demo-api-key", "pro": "x-cg-pro-api-key"}.get(self.plan)
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    vs_currency: str
+    categories: tuple[str, ...]
+    benchmarks: tuple[str, ...]
+    history_days: int
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    job: str
+    every_seconds: float | None
+    cron: str | None
+    jitter_seconds: float
+    enabled: bool = True
+    run_at_start: bool = False
+
+    def describe(self) -> str:
+        when = f"every {self.every_seconds:g}s" if self.every_seconds is not None else f"cron '{self.cron}' UTC"
+        extra = ", and at start" if self.run_at_start else ""
+        state = "" if self.enabled else " (disabled)"
+        return f"{when}, jitter {self.jitter_seconds:g}s{extra}{state}"
+
+
+@dataclass(frozen=True)
+class Config:
+    database: DatabaseConfig
+    coingecko: CoinGeckoConfig
+    tracking: TrackingConfig
+    schedules: dict[str, ScheduleConfig]
+    sources: tuple[str, ...] = ()  # the files and variables this config was built from
+
+    def with_database(self, path: str | Path) -> "Config":
+        return replace(self, database=replace(self.database, path=Path(path)))
+
+
+def _merge(base: dict, override: Mapping) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+class _Section:
+    """Typed access to one TOML table, naming the full key in every error."""
+
+    def __init__(self, data: Mapping, prefix: str, known: set[str]):
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"[{prefix}] must be a table")
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{prefix}.{unknown[0]} is not a known setting; known: {', '.join(sorted(known))}")
+        self.data, self.prefix = data, prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}"
+
+    def string(self, name: str, default: str | None = None) -> str:
+        value = self.data.get(name, default)
+        if not isinstance(value, str):
+            raise ConfigError(f"{self.key(name)} = {value!r} must be a string")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float = 0.0, integer: bool = False) -> float:
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{self.key(name)} = {value!r} must be a number")
+        if integer and int(value) != value:
+            raise ConfigError(f"{self.key(name)} = {value!r} must be a whole number")
+        if value < minimum:
+            raise ConfigError(f"{self.key(name)} = {value!r} must be at least {minimum:g}")
+        return int(value) if integer else float(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.key(name)} = {value!r} must be true or false")
+        return value
+
+    def slugs(self, name: str) -> tuple[str, ...]:
+        value = self.data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{self.key(name)} must be a list of ids, e.g. [\"artificial-intelligence\"]")
+        for item in value:
+            if not _SLUG.match(item):
+                raise ConfigError(f"{self.key(name)} has {item!r}; ids are lowercase letters, digits and dashes")
+        return tuple(value)
+
+
+def _database(data: Mapping, env: Mapping[str, str]) -> DatabaseConfig:
+    s = _Section(data, "database", {"path", "snapshot_dir", "spool_dir", "lock_timeout_seconds"})
+    path = env.get("TRACKER_DB") or s.string("path")
+    if not path.strip():
+        raise ConfigError("database.path must not be empty")
+    return DatabaseConfig(
+        path=Path(path).expanduser(),
+        snapshot_dir=Path(s.string("snapshot_dir")).expanduser(),
+        spool_dir=Path(s.string("spool_dir")).expanduser(),
+        lock_timeout_seconds=s.number("lock_timeout_seconds", 10),
+    )
+
+
+def _coingecko(data: Mapping, env: Mapping[str, str]) -> CoinGeckoConfig:
+    s = _Section(
+        data,
+        "coingecko",
+        {"plan", "base_url", "calls_per_minute", "timeout_seconds", "max_retries", "retry_after_cap_seconds", "api_key"},
+    )
+    plan = (env.get("COINGECKO_PLAN") or s.string("plan")).strip().lower()
+    if plan not in PLANS:
+        source = "COINGECKO_PLAN" if env.get("COINGECKO_PLAN") else "coingecko.plan"
+        raise ConfigError(f"{source} = {plan!r} is not one of {', '.join(PLANS)}")
+    base_url = (env.get("COINGECKO_BASE_URL") or s.string("base_url", "")).strip().rstrip("/")
+    if base_url and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", base_url):
+        raise ConfigError(f"coingecko.base_url = {base_url!r} must be an http(s) URL without query string")
+    api_key = env.get("COINGECKO_API_KEY") or s.data.get("api_key") or None
+    if api_key is not None and (not isinstance(api_key, str) or any(c.isspace() for c in api_key)):
+        raise ConfigError("the CoinGecko API key must be one word without spaces")
+    calls = s.number("calls_per_minute", 0)
+    return CoinGeckoConfig(
+        plan=plan,
+        base_url=base_url or PLAN_BASE_URLS[plan],
+        calls_per_minute=calls or PLAN_CALLS_PER_MINUTE[plan],
+        timeout_seconds=s.number("timeout_seconds", 20, minimum=0.1),
+        max_retries=s.number("max_retries", 5, integer=True),
+        retry_after_cap_seconds=s.number("retry_after_cap_seconds", 300),
+        api_key=api_key,
+    )
+
+
+def _tracking(data: Mapping) -> TrackingConfig:
+    s = _Section(data, "tracking", {"vs_currency", "categories", "benchmarks", "history_days"})
+    vs = s.string("vs_currency").strip().lower()
+    if not re.match(r"^[a-z]{2,10}$", vs):
+        raise ConfigError(f"tracking.vs_currency = {vs!r} must be a currency code such as usd")
+    return TrackingConfig(
+        vs_currency=vs,
+        categories=s.slugs("categories"),
+        benchmarks=s.slugs("benchmarks"),
+        history_days=s.number("history_days", 365, minimum=1, integer=True),
+    )
+
+
+def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
+    from apscheduler.triggers.cron import CronTrigger
+
+    if not isinstance(data, Mapping):
+        raise ConfigError("[schedules] must be a table of jobs")
+    unknown = sorted(set(data) - set(JOBS))
+    if unknown:
+        raise ConfigError(f"schedules.{unknown[0]} is not a job; jobs are {', '.join(JOBS)}")
+    schedules = {}
+    for job in JOBS:
+        s = _Section(data.get(job, {}), f"schedules.{job}", {"every", "cron", "jitter", "enabled", "run_at_start"})
+        has_every, has_cron = "every" in s.data, "cron" in s.data
+        if has_every == has_cron:
+            raise ConfigError(f"schedules.{job} needs exactly one of `every` (e.g. \"10m\") or `cron` (five fields)")
+        every = cron = None
+        if has_every:
+            every = parse_duration(s.data["every"], s.key("every"))
+            if every <= 0:
+                raise ConfigError(f"{s.key('every')} must be longer than 0s")
+        else:
+            cron = s.string("cron")
+            try:
+                CronTrigger.from_crontab(cron, timezone="UTC")
+            except ValueError as exc:
+                raise ConfigError(f"{s.key('cron')} = {cron!r} is not a valid cron expression: {exc}") from None
+        schedules[job] = ScheduleConfig(
+            job=job,
+            every_seconds=every,
+            cron=cron,
+            jitter_seconds=parse_duration(s.data.get("jitter", 0), s.key("jitter")),
+            enabled=s.boolean("enabled", True),
+            run_at_start=s.boolean("run_at_start", False),
+        )
+    return schedules
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration.
+
+    Order: packaged ``config/tracker.toml``; then ``path``, else ``$TRACKER_CONFIG``, else
+    ``./tracker.toml`` when it exists; then the environment variables.
+    """
+    env = os.environ if env is None else env
+    defaults_path = config_dir() / "tracker.toml"
+    data = _read_toml(defaults_path)
+    sources = [str(defaults_path)]
+    user_path = path or env.get("TRACKER_CONFIG") or ("tracker.toml" if Path("tracker.toml").is_file() else None)
+    if user_path:
+        data = _merge(data, _read_toml(Path(user_path).expanduser()))
+        sources.append(str(user_path))
+    sources += [name for name in ("TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL") if env.get(name)]
+    unknown = sorted(set(data) - {"database", "coingecko", "tracking", "schedules"})
+    if unknown:
+        raise ConfigError(f"[{unknown[0]}] is not a known config section; known: coingecko, database, schedules, tracking")
+    return Config(
+        database=_database(data.get("database", {}), env),
+        coingecko=_coingecko(data.get("coingecko", {}), env),
+        tracking=_tracking(data.get("tracking", {})),
+        schedules=_schedules(data.get("schedules", {})),
+        sources=tuple(sources),
+    )

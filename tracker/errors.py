@@ -1,0 +1,34 @@
+"""Errors raised by the tracker's services (the storage layer has its own, in storage.errors).
+
+Hierarchy::
+
+    TrackerError
+    ├── ConfigError         a config file, environment variable or option has a bad value
+    ├── EventsError         an event is malformed or its id is taken
+    ├── InputError          a file or argument given by the user cannot be used
+    └── AnalysisError       a study cannot be computed from the data given
+
+The CoinGecko client's errors (tracker.coingecko.errors) also derive from TrackerError.
+Messages are one line and never contain an API key.
+"""
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base class for every failure the CLI reports as one line."""
+
+
+class ConfigError(TrackerError):
+    pass
+
+
+class EventsError(TrackerError):
+    pass
+
+
+class InputError(TrackerError):
+    pass
+
+
+class AnalysisError(TrackerError):
+    pass

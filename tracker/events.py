@@ -1,0 +1,180 @@
+"""The events calendar: AI announcements whose market reaction is studied.
+
+Events come from TOML (``[[event]]`` tables) or CSV files and live in the ``events`` table.
+A timestamp is either a date (time of day unknown: stored as midnight UTC, ``time_known`` false)
+or a date-time with a UTC offset, converted to UTC. Naive date-times are refused: an
+announcement's hour decides day 0, so its time zone must be explicit.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+import storage
+from storage import Database
+
+from .config import config_dir
+from .errors import EventsError
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_KIND = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+COLUMNS = ["event_id", "name", "ts", "time_known", "kind", "source_url", "notes"]
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    name: str
+    ts: datetime          # naive, UTC
+    time_known: bool
+    kind: str
+    source_url: str | None = None
+    notes: str | None = None
+
+    @property
+    def day(self) -> date:
+        return self.ts.date()
+
+
+def parse_timestamp(value: object, where: str) -> tuple[datetime, bool]:
+    """Return (naive UTC datetime, time_known) from a TOML value or a string."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        return datetime.combine(value, time()), False
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            try:
+                return datetime.combine(date.fromisoformat(text), time()), False
+            except ValueError:
+                raise EventsError(f"{where}: {text!r} is not a real date") from None
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise EventsError(
+                f"{where}: timestamp {text!r} is not a date (2024-02-15) or a date-time with offset (2024-02-15T18:00:00Z)"
+            ) from None
+    else:
+        raise EventsError(f"{where}: timestamp is missing")
+    if parsed.tzinfo is None:
+        raise EventsError(f"{where}: timestamp {value!s} has no UTC offset; write it as e.g. 2024-02-15T18:00:00Z")
+    return parsed.astimezone(timezone.utc).replace(tzinfo=None), True
+
+
+def event_from_mapping(row: Mapping[str, object], where: str) -> Event:
+    def text(*names: str) -> str | None:
+        for name in names:
+            value = row.get(name)
+            if value is not None and str(value).strip():
+                return str(value).strip()
+        return None
+
+    event_id = text("id", "event_id")
+    if not event_id or not _ID.match(event_id):
+        raise EventsError(f"{where}: id {event_id!r} must be lowercase letters, digits, '-', '.' or '_' (e.g. sora-demo)")
+    name = text("name")
+    if not name:
+        raise EventsError(f"{where}: event {event_id!r} has no name")
+    raw_ts = row.get("timestamp", row.get("ts", row.get("date")))
+    ts, time_known = parse_timestamp(raw_ts, f"{where}: event {event_id!r}")
+    if "time_known" in row and str(row["time_known"]).strip().lower() in {"false", "0", "no"}:
+        time_known = False
+    kind = text("kind") or "announcement"
+    if not _KIND.match(kind):
+        raise EventsError(f"{where}: event {event_id!r} kind {kind!r} must be a lowercase word such as model-release")
+    source_url = text("source", "source_url", "url")
+    if source_url and not re.match(r"^https?://\S+$", source_url):
+        raise EventsError(f"{where}: event {event_id!r} source {source_url!r} must be an http(s) URL")
+    return Event(event_id, name, ts, time_known, kind, source_url, text("notes"))
+
+
+def read_events_file(path: str | Path) -> list[Event]:
+    """Read events from a .toml (``[[event]]`` tables) or .csv file, refusing duplicate ids."""
+    path = Path(path)
+    if not path.is_file():
+        raise EventsError(f"events file {path} does not exist")
+    if path.suffix.lower() == ".toml":
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise EventsError(f"{path} is not valid TOML: {exc}") from None
+        rows = data.get("event", [])
+        if not isinstance(rows, list):
+            raise EventsError(f"{path}: events must be [[event]] tables")
+        events = [event_from_mapping(row, f"{path} event {i + 1}") for i, row in enumerate(rows)]
+    elif path.suffix.lower() == ".csv":
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"name"} <= set(reader.fieldnames):
+                raise EventsError(f"{path}: a CSV needs a header with id, name, timestamp (or date), kind, source, notes")
+            events = [event_from_mapping(row, f"{path} line {reader.line_num}") for row in reader]
+    else:
+        raise EventsError(f"{path}: events files must end in .toml or .csv")
+    _refuse_duplicates(events, str(path))
+    return events
+
+
+def _refuse_duplicates(events: Iterable[Event], where: str) -> None:
+    seen: set[str] = set()
+    for event in events:
+        if event.event_id in seen:
+            raise EventsError(f"{where}: event id {event.event_id!r} appears twice")
+        seen.add(event.event_id)
+
+
+def seed_events_path() -> Path:
+    return config_dir() / "events.toml"
+
+
+def list_events(db: Database) -> pd.DataFrame:
+    return storage.query(db, f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY ts, event_id")
+
+
+def get_event(db: Database, event_id: str) -> Event:
+    frame = storage.query(db, f"SELECT {', '.join(COLUMNS)} FROM events WHERE event_id = ?", [event_id])
+    if frame.empty:
+        known = ", ".join(list_events(db)["event_id"].tolist()[:12])
+        raise EventsError(f"no event {event_id!r}; known events include: {known}")
+    row = frame.iloc[0].to_dict()
+    row["ts"] = pd.Timestamp(row["ts"]).to_pydatetime()
+    row["source_url"] = row["source_url"] if isinstance(row["source_url"], str) else None
+    row["notes"] = row["notes"] if isinstance(row["notes"], str) else None
+    return Event(**row)
+
+
+def add_events(db: Database, events: list[Event], *, skip_existing: bool = False) -> int:
+    """Store events in one transaction. An id already stored is refused, or skipped when asked.
+
+    Returns the number of events added.
+    """
+    _refuse_duplicates(events, "events given")
+    if not events:
+        return 0
+    added_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    with db.transaction() as con:
+        ids = [e.event_id for e in events]
+        taken = {
+            r[0] for r in con.execute("SELECT event_id FROM events WHERE list_contains(?, event_id)", [ids]).fetchall()
+        }
+        if taken and not skip_existing:
+            raise EventsError(f"event id {sorted(taken)[0]!r} already exists; choose another id")
+        new = [e for e in events if e.event_id not in taken]
+        if new:
+            frame = pd.DataFrame([asdict(e) for e in new], columns=COLUMNS)
+            frame["added_at"] = added_at
+            storage.upsert(con, "events", frame)
+    return len(new)
+
+
+def seed_events(db: Database) -> int:
+    """Add the packaged calendar's events that are not stored yet (user edits are kept)."""
+    return add_events(db, read_events_file(seed_events_path()), skip_existing=True)

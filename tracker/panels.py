@@ -1,0 +1,93 @@
+"""Panels from the database as plain DataFrames, for the analysis modules.
+
+Prices in ``price_history`` are instants: ``ts`` is when the price was observed. A UTC day's
+close is the last price observed before the next midnight (allowing 5 minutes of timestamp
+jitter, so CoinGecko's 00:00:04 point still closes the day before). The views ``daily_prices``
+and ``hourly_prices`` hold the same rule in SQL.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Sequence
+
+import pandas as pd
+
+import storage
+from storage import Database
+
+
+def _range_filter(column: str, start, end) -> tuple[str, list]:
+    clauses, params = [], []
+    if start is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(pd.Timestamp(start).to_pydatetime())
+    if end is not None:
+        clauses.append(f"{column} <= ?")
+        params.append(pd.Timestamp(end).to_pydatetime())
+    return (" AND " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _wide(frame: pd.DataFrame, index: str, value: str) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame(dtype=float)
+    wide = frame.pivot(index=index, columns="coin_id", values=value).sort_index()
+    wide.index = pd.DatetimeIndex(wide.index, name=index)
+    wide.columns.name = None
+    return wide.astype(float)
+
+
+def daily_closes(
+    db: Database,
+    coin_ids: Sequence[str] | None = None,
+    start: date | datetime | str | None = None,
+    end: date | datetime | str | None = None,
+    *,
+    vs_currency: str = "usd",
+    value: str = "close",
+    complete_only: bool = True,
+) -> pd.DataFrame:
+    """Wide frame of daily closes: index = UTC day, one column per coin id.
+
+    ``value`` may be ``close`` or ``market_cap``. Days whose last point is a partial "now"
+    value are left out unless ``complete_only`` is false.
+    """
+    if value not in {"close", "market_cap"}:
+        raise ValueError("value must be 'close' or 'market_cap'")
+    where, params = _range_filter("day", start, end)
+    sql = f"SELECT coin_id, day, {value} FROM daily_prices WHERE vs_currency = ?{where}"
+    params = [vs_currency, *params]
+    if coin_ids is not None:
+        sql += " AND list_contains(?, coin_id)"
+        params.append(list(coin_ids))
+    if complete_only:
+        sql += " AND complete"
+    return _wide(storage.query(db, sql, params), "day", value)
+
+
+def hourly_closes(
+    db: Database,
+    coin_ids: Sequence[str] | None = None,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    *,
+    vs_currency: str = "usd",
+) -> pd.DataFrame:
+    """Wide frame of hourly prices: index = the UTC hour the price closes, one column per coin."""
+    where, params = _range_filter("hour", start, end)
+    sql = f"SELECT coin_id, hour, close FROM hourly_prices WHERE vs_currency = ?{where}"
+    params = [vs_currency, *params]
+    if coin_ids is not None:
+        sql += " AND list_contains(?, coin_id)"
+        params.append(list(coin_ids))
+    return _wide(storage.query(db, sql, params), "hour", "close")
+
+
+def category_members_at(db: Database, category_id: str, at: datetime | date | str) -> list[str]:
+    """Coin ids that were in the category at instant ``at`` (point-in-time membership)."""
+    frame = storage.query(
+        db,
+        "SELECT DISTINCT coin_id FROM category_members WHERE category_id = ? AND valid_from <= ? "
+        "AND (valid_to IS NULL OR valid_to > ?) ORDER BY coin_id",
+        [category_id, pd.Timestamp(at).to_pydatetime(), pd.Timestamp(at).to_pydatetime()],
+    )
+    return frame["coin_id"].tolist()
