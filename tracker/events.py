@@ -69,7 +69,13 @@ def parse_timestamp(value: object, where: str) -> tuple[datetime, bool]:
     return parsed.astimezone(timezone.utc).replace(tzinfo=None), True
 
 
-def event_from_mapping(row: Mapping[str, object], where: str) -> Event:
+def event_from_mapping(row: Mapping[str, object], where: str | None = None) -> Event:
+    """Validate one event given as a mapping (a TOML table or CSV row).
+
+    ``where`` (e.g. "events.csv line 4") prefixes every error message.
+    """
+    prefix = f"{where}: " if where else ""
+
     def text(*names: str) -> str | None:
         for name in names:
             value = row.get(name)
@@ -79,20 +85,21 @@ def event_from_mapping(row: Mapping[str, object], where: str) -> Event:
 
     event_id = text("id", "event_id")
     if not event_id or not _ID.match(event_id):
-        raise EventsError(f"{where}: id {event_id!r} must be lowercase letters, digits, '-', '.' or '_' (e.g. sora-demo)")
+        raise EventsError(f"{prefix}event id {event_id!r} must be lowercase letters, digits, '-', '.' or '_' (e.g. sora-demo)")
+    label = f"{prefix}event {event_id!r}"
     name = text("name")
     if not name:
-        raise EventsError(f"{where}: event {event_id!r} has no name")
+        raise EventsError(f"{label} has no name")
     raw_ts = row.get("timestamp", row.get("ts", row.get("date")))
-    ts, time_known = parse_timestamp(raw_ts, f"{where}: event {event_id!r}")
+    ts, time_known = parse_timestamp(raw_ts, label)
     if "time_known" in row and str(row["time_known"]).strip().lower() in {"false", "0", "no"}:
         time_known = False
     kind = text("kind") or "announcement"
     if not _KIND.match(kind):
-        raise EventsError(f"{where}: event {event_id!r} kind {kind!r} must be a lowercase word such as model-release")
+        raise EventsError(f"{label} kind {kind!r} must be a lowercase word such as model-release")
     source_url = text("source", "source_url", "url")
     if source_url and not re.match(r"^https?://\S+$", source_url):
-        raise EventsError(f"{where}: event {event_id!r} source {source_url!r} must be an http(s) URL")
+        raise EventsError(f"{label} source {source_url!r} must be an http(s) URL")
     return Event(event_id, name, ts, time_known, kind, source_url, text("notes"))
 
 
@@ -110,7 +117,7 @@ def read_events_file(path: str | Path) -> list[Event]:
         rows = data.get("event", [])
         if not isinstance(rows, list):
             raise EventsError(f"{path}: events must be [[event]] tables")
-        events = [event_from_mapping(row, f"{path} event {i + 1}") for i, row in enumerate(rows)]
+        events = [event_from_mapping(row, f"{path} [[event]] {i + 1}") for i, row in enumerate(rows)]
     elif path.suffix.lower() == ".csv":
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)

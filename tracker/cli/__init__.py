@@ -21,9 +21,10 @@ from .events_commands import events_group
 class TrackerGroup(click.Group):
     """Turns every error into one line on stderr and an exit code."""
 
-    def main(self, args=None, prog_name=None, **extra):  # noqa: D401 - click signature
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        # Errors are always handled here, whatever the caller asked of click.
         try:
-            return super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:

@@ -39,8 +39,7 @@ def events_list(app: AppContext, fmt: str) -> None:
 def events_add(app: AppContext, event_id: str, name: str, timestamp: str, kind: str, source: str | None, notes: str | None) -> None:
     """Add one event with id EVENT_ID (refused if the id exists)."""
     event = event_from_mapping(
-        {"id": event_id, "name": name, "timestamp": timestamp, "kind": kind, "source": source, "notes": notes},
-        "event",
+        {"id": event_id, "name": name, "timestamp": timestamp, "kind": kind, "source": source, "notes": notes}
     )
     add_events(app.database(), [event])
     click.echo(f"added {event.event_id} at {event.ts:%Y-%m-%d %H:%M} UTC" + ("" if event.time_known else " (time of day unknown)"))
