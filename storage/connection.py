@@ -10,6 +10,7 @@ turns on the same file.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import re
 import threading
@@ -129,13 +130,43 @@ class Database:
                 raise
             con.execute("COMMIT")
 
+    def copy_to(self, target: str | Path) -> Path:
+        """Copy every table and view into a new file at ``target``, atomically replacing it.
+
+        The live file is attached READ_ONLY from an in-memory DuckDB, so other readers are
+        never blocked; the copy is written beside ``target`` and moved into place with
+        os.replace, so a reader holding the old copy keeps seeing it whole.
+        """
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        check_database_path(self.path, create=False)
+        with _process_lock(self.path.resolve()):
+            con = duckdb.connect()
+            try:
+                self._retry_on_lock(lambda: con.execute("ATTACH ? AS live (READ_ONLY)", [str(self.path)]))
+                con.execute(f"ATTACH ? AS copy (STORAGE_VERSION '{STORAGE_COMPATIBILITY}')", [str(tmp)])
+                con.execute("COPY FROM DATABASE live TO copy")
+                con.execute("DETACH copy")
+                con.execute("DETACH live")
+            finally:
+                con.close()
+        os.replace(tmp, target)
+        return target
+
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         config = {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+        return self._retry_on_lock(lambda: duckdb.connect(str(self.path), read_only=read_only, config=config))
+
+    def _retry_on_lock(self, attempt_once):
+        """Call ``attempt_once`` until it stops failing on DuckDB's file lock, or time runs out."""
         started = time.monotonic()
         attempt = 0
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only, config=config)
+                return attempt_once()
             except duckdb.IOException as exc:
                 waited = time.monotonic() - started
                 if _LOCK_MESSAGE not in str(exc):
