@@ -28,6 +28,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("events", ("event_id",), "ts"),
         TableSpec("ingest_runs", ("run_id",), "started_at"),
         TableSpec("ingest_state", ("job", "scope"), "updated_at"),
+        TableSpec("external_series", ("series_id", "ts"), "ts"),
     )
 }
 
