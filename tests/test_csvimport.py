@@ -431,3 +431,94 @@ def test_cli_help():
     for option in ("--layout", "--coin", "--map", "--map-file", "--unmapped", "--label", "--granularity", "--source",
                    "--vs-currency", "--time-column", "--price-column", "--dry-run", "--format"):
         assert option in out.output
+
+
+# --- the shared real data -------------------------------------------------------------------
+
+
+def _closes_by_source(db, coin_id: str) -> pd.DataFrame:
+    """Each source's close per UTC day, computed here (not through the view) to compare sources."""
+    return storage.query(
+        db,
+        "SELECT source, CAST(date_trunc('day', ts - INTERVAL 5 MINUTE) AS DATE) AS d, arg_max(price, ts) AS close "
+        "FROM price_history WHERE coin_id = ? GROUP BY ALL",
+        [coin_id],
+    ).pivot(index="d", columns="source", values="close")
+
+
+def test_realdata_binance_daily_closes_land_on_their_day(db, realdata):
+    path = realdata / "daily_close_binance_spot_from_hourly.csv"
+    result = import_csv(db, path, ImportOptions(
+        mapping=parse_mapping("BTC=bitcoin,ETH=ethereum,FET=fetch-ai,WLD=worldcoin-wld"), unmapped="skip", source="binance"))
+    assert (result.prepared.layout, result.prepared.label, result.prepared.granularity) == ("wide", "close-of-period", "daily")
+    assert len(result.prepared.skipped_symbols) == 22
+    expected = pd.read_csv(path, index_col="date_utc")
+    assert _daily(db, "fetch-ai", "2024-02-12") == expected.loc["2024-02-12", "FET"]
+    stored = storage.query(db, "SELECT coin_id, CAST(day AS VARCHAR) AS d, close FROM daily_prices WHERE vs_currency = 'usd'")
+    for coin_id, symbol in (("bitcoin", "BTC"), ("fetch-ai", "FET"), ("worldcoin-wld", "WLD")):
+        mine = stored[stored.coin_id == coin_id].set_index("d")["close"].sort_index()
+        theirs = expected[symbol].dropna()
+        assert mine.index.tolist() == theirs.index.tolist()  # every day, no day shifted
+        assert (mine.to_numpy() == theirs.to_numpy()).all()
+    assert result.written == sum(expected[s].notna().sum() for s in ("BTC", "ETH", "FET", "WLD"))
+
+
+def test_realdata_sora_week_moves_match_the_press(db, realdata):
+    """FET rose about 47% and WLD about 190% from the 2024-02-12 close to the 2024-02-19 close."""
+    import_csv(db, realdata / "daily_close_binance_spot_from_hourly.csv", ImportOptions(
+        mapping=parse_mapping("FET=fetch-ai,WLD=worldcoin-wld"), unmapped="skip"))
+    fet = _daily(db, "fetch-ai", "2024-02-19") / _daily(db, "fetch-ai", "2024-02-12") - 1
+    wld = _daily(db, "worldcoin-wld", "2024-02-19") / _daily(db, "worldcoin-wld", "2024-02-12") - 1
+    assert fet == pytest.approx(0.467, abs=0.01)
+    assert wld == pytest.approx(1.917, abs=0.02)
+
+
+def test_realdata_hourly_candles_give_the_same_daily_closes(db, realdata):
+    hourly = realdata / "binance_spot_hourly_mark6" / "FETUSDT_1h_close.csv"
+    result = import_csv(db, hourly, ImportOptions(coin_id="fetch-ai", symbol="FET", source="binance"))
+    assert (result.prepared.label, result.prepared.granularity) == ("close-of-period", "hourly")
+    candles = pd.read_csv(hourly, parse_dates=["open_time"]).set_index("open_time")["close"]
+    stored = storage.query(db, "SELECT hour, close FROM hourly_prices WHERE coin_id = 'fetch-ai' ORDER BY hour").set_index("hour")["close"]
+    assert stored.index.tolist() == candles.index.tolist()  # the hour of a close is its candle's open time
+    assert (stored.to_numpy() == candles.to_numpy()).all()
+    # the last candle of each UTC day closes the day, exactly as in the derived daily file
+    daily = pd.read_csv(realdata / "daily_close_binance_spot_from_hourly.csv", index_col="date_utc")["FET"].dropna()
+    mine = storage.query(db, "SELECT CAST(day AS VARCHAR) AS d, close FROM daily_prices WHERE coin_id = 'fetch-ai' ORDER BY day")
+    assert mine["d"].tolist() == daily.index.tolist()
+    assert (mine["close"].to_numpy() == daily.to_numpy()).all()
+    again = import_csv(db, hourly, ImportOptions(coin_id="fetch-ai", symbol="FET", source="binance"))
+    assert again.inserted == 0 and again.replaced == len(candles) and _count(db) == len(candles)
+
+
+def test_realdata_other_daily_sources_agree_with_binance_hourly(db, realdata):
+    """CryptoDataDownload and freqtrade daily candles, labelled by date, close on the same days as the hourly file."""
+    import_csv(db, realdata / "binance_spot_hourly_mark6" / "FETUSDT_1h_close.csv", ImportOptions(coin_id="fetch-ai", source="binance"))
+    import_csv(db, realdata / "cryptodatadownload_binance_daily" / "Binance_FETUSDT_d.csv", ImportOptions(mapping={"FET": "fetch-ai"}))
+    import_csv(db, realdata / "freqtrade_binance_daily" / "FETUSDT_1d_binance.csv", ImportOptions(coin_id="fetch-ai"))
+    closes = _closes_by_source(db, "fetch-ai")
+    for other, overlap in (("csv:Binance_FETUSDT_d.csv", 1299), ("csv:FETUSDT_1d_binance.csv", 838)):
+        both = closes[["binance", other]].dropna()
+        assert len(both) == overlap
+        assert (both["binance"] == both[other]).all()
+
+
+def test_realdata_hyperliquid_15m_and_bybit_daily(db, realdata):
+    result = import_csv(db, realdata / "hyperliquid_perp_15m_2024Q1" / "FET_15m_hyperliquid.csv", ImportOptions(coin_id="fetch-ai"))
+    assert (result.prepared.layout, result.prepared.label, result.prepared.granularity) == ("long", "close-of-period", "15m")
+    assert result.written == 6049
+    move = _daily(db, "fetch-ai", "2024-02-22") / _daily(db, "fetch-ai", "2024-02-14") - 1
+    assert move == pytest.approx(0.625, abs=0.002)  # SOURCES.md: +62.5% on Hyperliquid
+    bybit = realdata / "bybit_daily" / "AGIXUSDT_1d_bybit.csv"
+    with pytest.raises(CsvImportError, match="give --label"):
+        prepare_import(bybit, ImportOptions(coin_id="singularitynet"))
+    prepared = prepare_import(bybit, ImportOptions(coin_id="singularitynet", label="close-of-period"))
+    assert prepared.rows["ts"].iloc[0] == pd.Timestamp("2023-03-14") and len(prepared.rows) == 200
+
+
+def test_realdata_cryptodatadownload_eth_volumes_are_refused(realdata):
+    """Its volume columns use dots as thousands separators (SOURCES.md); the import says so, by line."""
+    path = realdata / "cryptodatadownload_binance_daily" / "Binance_ETHUSDT_d.csv"
+    with pytest.raises(CsvImportError, match=r"line 2 \(Volume USDT\): volume '.*' is not a non-negative number"):
+        prepare_import(path, ImportOptions(mapping={"ETH": "ethereum"}))
+    prepared = prepare_import(path, ImportOptions(mapping={"ETH": "ethereum"}, volume_column="none"))
+    assert prepared.rows["total_volume"].isna().all() and len(prepared.rows) > 1000
