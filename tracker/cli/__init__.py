@@ -16,6 +16,7 @@ from ..errors import TrackerError
 from ._context import AppContext
 from .db_commands import init_command, sql_command, status_command
 from .events_commands import events_group
+from .export_commands import export_group
 from .gpu_commands import gpu_group
 from .import_commands import import_group
 
@@ -69,6 +70,7 @@ cli.add_command(init_command)
 cli.add_command(status_command)
 cli.add_command(sql_command)
 cli.add_command(events_group)
+cli.add_command(export_group)
 cli.add_command(gpu_group)
 cli.add_command(import_group)
 
