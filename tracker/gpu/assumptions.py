@@ -168,7 +168,7 @@ class AssumptionSet:
         return dataclasses.replace(self, values=values, overridden=self.overridden | frozenset(changes))
 
     def frame(self) -> pd.DataFrame:
-        """One row per assumption: name, value, unit, overridden, default, tag, source, range."""
+        """One row per assumption: name, value, unit, overridden, default, tag, range, source, description."""
         rows = []
         for name in NAMES:
             info = self.info[name]
@@ -182,6 +182,7 @@ class AssumptionSet:
                     "tag": info.tag,
                     "low": info.low,
                     "high": info.high,
+                    "range_note": info.range_note,
                     "source": info.source,
                     "description": info.description,
                 }

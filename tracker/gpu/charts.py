@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .. import charts
 from ..errors import InputError
+from .assumptions import Assumptions
 from .results import SensitivityResult
 
 CHART_SUFFIXES = (".svg", ".png")
@@ -50,6 +51,14 @@ def _label(value: float) -> str:
 
 def _axis_formatter():
     return FuncFormatter(lambda value, _pos: compact(value))
+
+
+def h100_references(a: Assumptions) -> dict[str, float]:
+    """Reference lines for a chart counted in H100s: a year's shipments and the big three's purchases."""
+    return {
+        "2023 H100 shipments": a.h100_shipments_2023,
+        "Microsoft+Meta+Google 2023": a.big3_h100_2023,
+    }
 
 
 def tornado_figure(result: SensitivityResult, *, top: int = 12, references: dict[str, float] | None = None):
@@ -119,4 +128,4 @@ def grid_figure(result: SensitivityResult, *, reference: float | None = None, re
     return fig
 
 
-__all__ = ["CHART_SUFFIXES", "check_chart_path", "compact", "grid_figure", "tornado_figure"]
+__all__ = ["CHART_SUFFIXES", "check_chart_path", "compact", "grid_figure", "h100_references", "tornado_figure"]

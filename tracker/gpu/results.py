@@ -148,16 +148,25 @@ class Estimate:
     def assumptions_frame(self) -> pd.DataFrame:
         return self.assumptions.frame()[["name", "value", "unit", "overridden", "default", "tag"]]
 
-    def sections(self) -> dict[str, pd.DataFrame]:
-        """The CLI's sections, in print order."""
+    def _reproduction_title(self) -> str:
+        changed = self.assumptions.overridden or self.arithmetic != ARTICLE
+        return "reproduction of the article" + (" (inputs or arithmetic changed: not expected to match)" if changed else "")
+
+    def _assumptions_title(self) -> str:
+        changed = sorted(self.assumptions.overridden)
+        return "assumptions" + (f" (set with --set: {', '.join(changed)})" if changed else " (all defaults)")
+
+    def sections(self, fmt: str = "table") -> dict[str, pd.DataFrame | str]:
+        """The CLI's sections, in print order (notes as bullet lines in a table, a frame in CSV)."""
+        notes = "\n".join(f"- {note}" for note in self.notes) if fmt == "table" else pd.DataFrame({"note": list(self.notes)})
         return {
             "outputs": self.outputs_frame()[["section", "output", "value", "unit", "article"]],
             "memory fit": self.memory_frame(),
-            "reproduction of the article": self.reproduction_frame()[
+            self._reproduction_title(): self.reproduction_frame()[
                 ["output", "published", "computed", "deviation_pct", "tolerance_pct", "within"]
             ],
-            "assumptions": self.assumptions_frame(),
-            "notes": pd.DataFrame({"note": list(self.notes)}),
+            self._assumptions_title(): self.assumptions_frame(),
+            "notes": notes,
         }
 
     def to_json(self) -> str:
@@ -198,9 +207,10 @@ class SensitivityResult:
         return table.reset_index()
 
     def sections(self, fmt: str = "table") -> dict[str, pd.DataFrame]:
-        """Headed frames for the CLI: tidy grid for json/csv, the pivoted grid for a table."""
+        """Headed frames for the CLI; a table gets the pivoted grid and no range notes (json/csv keep both tidy)."""
+        tornado = self.tornado.drop(columns="range_note") if fmt == "table" else self.tornado
         return {
-            f"tornado: {self.metric} ({self.unit}), base {self.base:,.6g}": self.tornado,
+            f"tornado: {self.metric} ({self.unit}), base {self.base:,.6g}": tornado,
             "grid: peak H100 over adoption x inference utilization": self.grid_table() if fmt == "table" else self.grid,
         }
 
