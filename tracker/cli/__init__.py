@@ -19,6 +19,7 @@ from .events_commands import events_group
 from .export_commands import export_group
 from .gpu_commands import gpu_group
 from .import_commands import import_group
+from .study_commands import study_command
 
 
 class TrackerGroup(click.Group):
@@ -73,6 +74,7 @@ cli.add_command(events_group)
 cli.add_command(export_group)
 cli.add_command(gpu_group)
 cli.add_command(import_group)
+cli.add_command(study_command)
 
 
 def main() -> None:

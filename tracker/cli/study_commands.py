@@ -1,0 +1,201 @@
+"""tracker study: an event study on the database or on the user's own CSV files."""
+from __future__ import annotations
+
+import click
+import pandas as pd
+
+from ..errors import InputError
+from ..eventstudy import EventStudy, parse_windows
+from ..eventstudy.data import load_study_data
+from ..eventstudy.export import check_output_dir, write_outputs
+from ..eventstudy.files import read_events_csv, read_returns_csv
+from ..eventstudy.models import MODELS
+from ..eventstudy.windows import HOUR, as_window, infer_period
+from ..output import render_sections, to_table
+from ._context import AppContext, format_option, pass_app
+
+SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns")
+DEFAULTS = {
+    "daily": ("-130:-11", "0:0,-1:1,0:5"),
+    "hourly": ("-504:-25", "0:0,-1:1,0:23"),
+}
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _sections(show: tuple[str, ...]) -> list[str]:
+    chosen = _split(show) or ["summary"]
+    if "all" in chosen:
+        return list(SECTIONS)
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        raise InputError(f"--show {unknown[0]!r} is not one of {', '.join(SECTIONS)}, all")
+    return list(dict.fromkeys(chosen))
+
+
+def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, model):
+    if events_csv is None:
+        raise InputError("--returns-csv needs --events-csv FILE (columns event_id, date and optionally security)")
+    returns = read_returns_csv(returns_csv)
+    market = None
+    if market_column is not None:
+        if market_column not in returns.columns:
+            raise InputError(f"--market-column {market_column!r} is not a column of {returns_csv} (columns: {', '.join(returns.columns[:8])})")
+        market = returns.pop(market_column).rename(market_column)
+    elif model != "mean":
+        raise InputError(f"the {model} model needs --market-column NAME (the benchmark's column in {returns_csv})")
+    if tokens:
+        unknown = [t for t in tokens if t not in returns.columns]
+        if unknown:
+            raise InputError(f"unknown token {unknown[0]!r}: not a column of {returns_csv}")
+        returns = returns[tokens]
+    events = read_events_csv(events_csv)
+    if event_ids:
+        unknown = [e for e in event_ids if e not in set(events["event_id"])]
+        if unknown:
+            raise InputError(f"no event {unknown[0]!r} in {events_csv}")
+        events = events[events["event_id"].isin(event_ids)]
+    if tokens:
+        explicit = events["security"] != "all"
+        events = events[~explicit | events["security"].isin(tokens)]
+    return returns, market, events
+
+
+@click.command("study")
+@click.option("--event", "event_ids", multiple=True, metavar="ID[,ID...]", help="Event id(s) from the calendar (repeatable).")
+@click.option("--tokens", metavar="ID,ID", help="Explicit sample of coin ids (file mode: column names).")
+@click.option("--category", metavar="ID", help="Sample = members of this category at each event (default: the first tracked category).")
+@click.option("--benchmark", metavar="COIN|index", help="Benchmark coin id (default bitcoin), or 'index' for the coins outside the sample and category.")
+@click.option("--index-weights", type=click.Choice(["cap", "equal"]), default="cap", show_default=True, help="Weights of the 'index' benchmark (previous period's market caps, or equal).")
+@click.option("--model", type=click.Choice(MODELS), default="market", show_default=True, help="Normal-return model.")
+@click.option("--estimation-window", metavar="START:END", help="Inclusive, in relative periods [default: -130:-11 daily, -504:-25 hourly].")
+@click.option("--windows", metavar="S:E,S:E", help="Event windows [default: 0:0,-1:1,0:5 daily, 0:0,-1:1,0:23 hourly].")
+@click.option("--hourly", is_flag=True, help="Hourly study: relative periods are hours, day 0 is the hour of the announcement.")
+@click.option("--return-kind", type=click.Choice(["simple", "log"]), default="simple", show_default=True, help="Simple or log returns (CARs are sums either way).")
+@click.option("--day-boundary", default="00:00", show_default=True, metavar="HH:MM", help="UTC time daily periods end (file mode; the database's days end 00:00).")
+@click.option("--benchmark-gaps", type=click.Choice(["drop", "ffill", "none"]), default="drop", show_default=True, help="Periods without a benchmark return (equity weekends): compound into the next, zero return, or missing.")
+@click.option("--min-estimation-obs", type=int, metavar="N", help="Leave out security-events with fewer estimation observations [default: 2/3 of the window].")
+@click.option("--exclude-other-events", is_flag=True, help="Drop estimation periods inside another event's window for the same security.")
+@click.option("--returns-csv", type=click.Path(dir_okay=False), help="File mode: a date column and one column per security (returns).")
+@click.option("--market-column", metavar="NAME", help="File mode: the benchmark's column in --returns-csv.")
+@click.option("--events-csv", type=click.Path(dir_okay=False), help="File mode: event_id, date (or timestamp) and optionally security.")
+@click.option("--show", multiple=True, metavar="WHAT[,WHAT]", help=f"What to print: {', '.join(SECTIONS)} or all [default: summary].")
+@click.option("--output", "output_dir", type=click.Path(file_okay=False), help="Also write every frame as CSV, results.json, summary.txt and SVG charts here.")
+@format_option
+@pass_app
+def study_command(
+    app: AppContext,
+    event_ids, tokens, category, benchmark, index_weights, model, estimation_window, windows, hourly,
+    return_kind, day_boundary, benchmark_gaps, min_estimation_obs, exclude_other_events,
+    returns_csv, market_column, events_csv, show, output_dir, fmt,
+) -> None:
+    """Event study: abnormal returns around announcements and the full test battery.
+
+    \b
+    On the database (daily closes; --hourly for hourly):
+      tracker study --event sora-demo --category artificial-intelligence --benchmark bitcoin
+      tracker study --event sora-demo --tokens fetch-ai,worldcoin-wld --windows 0:0,-2:4
+    On your own files, no database needed:
+      tracker study --returns-csv returns.csv --market-column BTC --events-csv events.csv
+
+    Windows are inclusive relative periods (-130:-11 is 120 days). Day 0 is the period that
+    contains the announcement. When events share dates, the summary leads with the tests that
+    survive cross-correlation (BW1985, Kolari-Pynnonen, GRANK, Corrado rank).
+    """
+    sections = _sections(show)
+    event_ids = _split(event_ids)
+    token_list = _split((tokens,)) if tokens else None
+    if output_dir:
+        check_output_dir(output_dir)
+    if estimation_window is not None:
+        as_window(estimation_window, "--estimation-window")
+    if windows is not None:
+        parse_windows(windows, "--windows window")
+
+    notes: list[str] = []
+    if returns_csv:
+        if category or benchmark:
+            raise InputError("--category and --benchmark need the database; with --returns-csv use --tokens and --market-column")
+        returns, market, events = _file_inputs(returns_csv, events_csv, market_column, token_list, event_ids, model)
+        benchmark_name = market_column
+        frequency = "hourly" if infer_period(returns.index) == HOUR else "daily"
+        if hourly and frequency != "hourly":
+            raise InputError(f"--hourly was given but {returns_csv} holds daily returns")
+    else:
+        if events_csv or market_column:
+            raise InputError("--events-csv and --market-column go with --returns-csv (file mode)")
+        if day_boundary.strip() not in ("00:00", "0:00", "24:00"):
+            raise InputError("--day-boundary applies to --returns-csv; the database's daily closes end at 00:00 UTC")
+        if not event_ids:
+            raise InputError("name the event(s) with --event ID (see 'tracker events list'), or use --returns-csv")
+        if token_list and category:
+            raise InputError("choose the sample with --tokens or --category, not both")
+        frequency = "hourly" if hourly else "daily"
+        db = app.database()
+        if not token_list and not category:
+            if not app.config.tracking.categories:
+                raise InputError("no --tokens or --category given and no category is tracked in the config")
+            category = app.config.tracking.categories[0]
+        unique_events = list(dict.fromkeys(event_ids))
+        with click.progressbar(length=len(unique_events), label="sampling events", file=click.get_text_stream("stderr")) as bar:
+            data = load_study_data(
+                db, unique_events, tokens=token_list, category=None if token_list else category,
+                benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
+                estimation_window=as_window(estimation_window or DEFAULTS[frequency][0], "--estimation-window"),
+                event_windows=parse_windows(windows or DEFAULTS[frequency][1], "--windows window"),
+                return_kind=return_kind, progress=lambda items: _ticking(bar, items),
+            )
+        returns, market, events, benchmark_name, notes = data.returns, data.market, data.events, data.benchmark_name, data.notes
+        day_boundary = "00:00"
+
+    est_text, windows_text = estimation_window or DEFAULTS[frequency][0], windows or DEFAULTS[frequency][1]
+    study = EventStudy(
+        returns, market, events, model=model, estimation_window=est_text, event_windows=windows_text,
+        return_kind=return_kind, day_boundary=day_boundary, benchmark_gaps=benchmark_gaps,
+        min_estimation_obs=min_estimation_obs, exclude_other_events=exclude_other_events,
+        benchmark_name=benchmark_name,
+    )
+    results = study.fit()
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if output_dir:
+        written = write_outputs(results, output_dir)
+        click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
+    click.echo(_render(results, sections, fmt))
+
+
+def _ticking(bar, items):
+    for item in items:
+        yield item
+        bar.update(1)
+
+
+def _render(results, sections: list[str], fmt: str) -> str:
+    frames: dict[str, pd.DataFrame] = {}
+    text_parts: list[str] = []
+    for section in sections:
+        if section == "summary":
+            if fmt == "table":
+                text_parts.append(results.summary())
+            else:
+                summary = results.summary_frames()
+                frames.update({"study": summary["study"], "caar": summary["caar"], "lead_tests": summary["tests"]})
+            continue
+        frame = {
+            "tests": results.tests,
+            "car": results.car,
+            "aar": results.aar,
+            "caar": results.caar,
+            "estimation": results.estimation,
+            "excluded": results.excluded,
+            "abnormal-returns": results.abnormal_returns_long,
+        }[section]
+        if fmt == "table":
+            text_parts.append(f"{section}\n{to_table(frame)}")
+        else:
+            frames[section] = frame
+    if fmt == "table":
+        return "\n\n".join(text_parts)
+    return render_sections(frames, fmt)

@@ -1,0 +1,220 @@
+"""Study inputs from the database: the returns panel, the benchmark and the events frame.
+
+The sample is either an explicit list of coin ids or the members of a category at each
+event's instant (point-in-time membership, ``panels.category_members_at``), so a coin that
+joined the category later is not in an earlier event's sample. The benchmark is a coin
+(bitcoin, ethereum, ...) or an index of every tracked coin outside the sample and the
+category, weighted by the previous period's market cap (or equally).
+
+Everything here returns plain DataFrames for :class:`~tracker.eventstudy.EventStudy`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+import storage
+from storage import Database
+
+from .. import panels
+from ..errors import AnalysisError, InputError
+from ..events import Event, get_event
+from .calendar import returns_from_prices
+from .windows import DAY, HOUR, Window
+
+INDEX_BENCHMARK = "index"
+INDEX_WEIGHTS = ("cap", "equal")
+
+
+@dataclass
+class StudyData:
+    """Inputs for :class:`EventStudy`, with what was decided on the way."""
+
+    returns: pd.DataFrame
+    market: pd.Series
+    events: pd.DataFrame          # event_id, security, timestamp
+    benchmark_name: str
+    period: pd.Timedelta
+    notes: list[str] = field(default_factory=list)
+
+
+def known_coins(db: Database, coin_ids: Sequence[str]) -> set[str]:
+    """The ids among ``coin_ids`` that the database knows (in ``coins`` or with prices)."""
+    frame = storage.query(
+        db,
+        "SELECT coin_id FROM coins WHERE list_contains(?, coin_id) "
+        "UNION SELECT DISTINCT coin_id FROM price_history WHERE list_contains(?, coin_id)",
+        [list(coin_ids), list(coin_ids)],
+    )
+    return set(frame["coin_id"].tolist())
+
+
+def _regular(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, period: pd.Timedelta, columns: Sequence[str]) -> pd.DataFrame:
+    """Prices on every period from start to end, one column per requested coin (NaN if none)."""
+    grid = pd.date_range(start, end, freq=period)
+    if frame.empty:
+        return pd.DataFrame(np.nan, index=grid, columns=list(columns))
+    frame = frame.copy()
+    frame.index = pd.DatetimeIndex(frame.index).as_unit("ns")
+    return frame.reindex(index=grid, columns=list(columns))
+
+
+def _closes(db: Database, coins: Sequence[str] | None, start, end, period: pd.Timedelta, value: str = "close") -> pd.DataFrame:
+    if period == DAY:
+        return panels.daily_closes(db, coins, start.date(), end.date(), value=value)
+    if value != "close":
+        raise AnalysisError("hourly market caps are not stored; use --index-weights equal for an hourly index")
+    return panels.hourly_closes(db, coins, start, end)
+
+
+def _coin_returns(prices: pd.Series, kind: str) -> pd.Series:
+    """Returns over the coin's own available prices, so a return after a gap spans the gap."""
+    available = prices.dropna()
+    return returns_from_prices(available, kind).reindex(prices.index)
+
+
+def build_index(
+    prices: pd.DataFrame, caps: pd.DataFrame | None, kind: str = "simple", weights: str = "cap"
+) -> pd.Series:
+    """A benchmark index return per period from constituent prices.
+
+    Cap weights are the previous period's market caps (no look-ahead); a constituent without
+    a return or a weight in a period is left out of that period and the others renormalised.
+    The index return is the weighted mean of simple returns, converted to a log return when
+    ``kind="log"``.
+    """
+    if weights not in INDEX_WEIGHTS:
+        raise InputError(f"index weights {weights!r} must be one of {', '.join(INDEX_WEIGHTS)}")
+    simple = prices.apply(lambda column: _coin_returns(column, "simple"))
+    if weights == "cap":
+        w = caps.reindex(index=prices.index, columns=prices.columns).shift(1)
+    else:
+        w = pd.DataFrame(1.0, index=prices.index, columns=prices.columns)
+    usable = simple.notna() & w.notna() & (w > 0)
+    wv = w.where(usable, 0.0).to_numpy()
+    rv = simple.where(usable, 0.0).to_numpy()
+    total = wv.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index_return = np.where(total > 0, (wv * rv).sum(axis=1) / total, np.nan)
+    series = pd.Series(index_return, index=prices.index)
+    return np.log1p(series) if kind == "log" else series
+
+
+def load_study_data(
+    db: Database,
+    event_ids: Sequence[str],
+    *,
+    tokens: Sequence[str] | None = None,
+    category: str | None = None,
+    benchmark: str = "bitcoin",
+    index_weights: str = "cap",
+    hourly: bool = False,
+    estimation_window: Window,
+    event_windows: Sequence[Window],
+    return_kind: str = "simple",
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> StudyData:
+    """Load everything a study of ``event_ids`` needs from the database.
+
+    Parameters
+    ----------
+    tokens, category
+        The sample: an explicit list of coin ids, or the members of ``category`` at each
+        event's instant. Exactly one must be given.
+    benchmark
+        A coin id, or ``"index"`` for every coin with prices that is outside the sample and
+        outside ``category`` at the event dates, weighted by ``index_weights``.
+    hourly
+        Hourly closes instead of daily ones; windows are then in hours.
+    progress
+        Wraps the per-event loop (e.g. a click progress bar).
+
+    Raises
+    ------
+    InputError
+        Unknown events, tokens or benchmark; a category with no members at an event.
+    """
+    if (tokens is None) == (category is None):
+        raise InputError("choose the sample with either tokens or a category")
+    if not event_ids:
+        raise InputError("no event given; name one with --event (see 'tracker events list')")
+    events: list[Event] = [get_event(db, event_id) for event_id in dict.fromkeys(event_ids)]
+    period = HOUR if hourly else DAY
+    notes: list[str] = []
+
+    if tokens is not None:
+        tokens = list(dict.fromkeys(t.strip() for t in tokens if t.strip()))
+        if not tokens:
+            raise InputError("--tokens is empty; give coin ids such as fetch-ai,render-token")
+        unknown = [t for t in tokens if t not in known_coins(db, tokens)]
+        if unknown:
+            raise InputError(f"unknown token {unknown[0]!r}: no such coin id in the database (coin ids look like fetch-ai)")
+
+    samples: dict[str, list[str]] = {}
+    loop = progress(events) if progress else events
+    for event in loop:
+        if tokens is not None:
+            members = list(tokens)
+        else:
+            members = panels.category_members_at(db, category, event.ts)
+            if not members:
+                raise InputError(
+                    f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
+                    "(sync category members, or pass --tokens)"
+                )
+        if benchmark in members:
+            members = [m for m in members if m != benchmark]
+            notes.append(f"{benchmark} is the benchmark, so it is not in the sample of {event.event_id}")
+        samples[event.event_id] = members
+    if not any(samples.values()):
+        raise InputError("the sample is empty once the benchmark is taken out")
+
+    span = Window(min(estimation_window.start, *(w.start for w in event_windows)), max(estimation_window.end, *(w.end for w in event_windows)))
+    day0s = [pd.Timestamp(e.ts).floor(period) for e in events]
+    start = min(day0s) + (span.start - 1) * period
+    end = max(day0s) + span.end * period
+    sample_coins = sorted({c for members in samples.values() for c in members})
+
+    if benchmark == INDEX_BENCHMARK:
+        excluded = set(sample_coins)
+        if category is not None:
+            for event in events:
+                excluded.update(panels.category_members_at(db, category, event.ts))
+        all_prices = _closes(db, None, start, end, period)
+        outside = [c for c in all_prices.columns if c not in excluded]
+        if not outside:
+            raise InputError("no tracked coin lies outside the sample and the category to build an index from")
+        prices_out = _regular(all_prices[outside], start, end, period, outside)
+        caps = None
+        if index_weights == "cap":
+            caps_daily = _regular(_closes(db, outside, start, end, DAY, value="market_cap"), start.floor(DAY), end, DAY, outside)
+            caps = caps_daily if period == DAY else caps_daily.shift(1).reindex(prices_out.index.floor(DAY)).set_axis(prices_out.index)
+        market = build_index(prices_out, caps, return_kind, index_weights)
+        weighting = "cap-weighted" if index_weights == "cap" else "equal-weighted"
+        benchmark_name = f"{weighting} index of {len(outside)} coins outside the sample" + (f" and {category}" if category else "")
+        coin_prices = _regular(_closes(db, sample_coins, start, end, period), start, end, period, sample_coins)
+        if period == HOUR:
+            notes.append("hourly index weights are the previous day's market caps" if index_weights == "cap" else "equal-weighted hourly index")
+    else:
+        if not known_coins(db, [benchmark]):
+            raise InputError(f"unknown benchmark {benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
+        wanted = sample_coins + [benchmark]
+        coin_prices = _regular(_closes(db, wanted, start, end, period), start, end, period, wanted)
+        market = _coin_returns(coin_prices.pop(benchmark), return_kind)
+        if market.notna().sum() == 0:
+            raise InputError(f"benchmark {benchmark!r} has no prices between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
+        benchmark_name = benchmark
+    returns = returns_from_prices(coin_prices, return_kind)
+    no_prices = [c for c in sample_coins if coin_prices[c].notna().sum() == 0]
+    if no_prices:
+        notes.append(f"no prices in the study period for: {', '.join(no_prices)}")
+    rows = [
+        {"event_id": e.event_id, "security": coin, "timestamp": pd.Timestamp(e.ts)}
+        for e in events
+        for coin in samples[e.event_id]
+    ]
+    market.name = benchmark_name
+    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes)

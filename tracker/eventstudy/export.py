@@ -1,0 +1,48 @@
+"""Writing a fitted study to a folder: every frame as CSV, all numbers as JSON, the charts as SVG."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .. import charts as base_charts
+from ..errors import InputError
+from ..output import to_csv
+from . import charts
+from .results import EventStudyResults
+
+
+def check_output_dir(path: str | Path) -> Path:
+    """Refuse a path that cannot become a writable folder, before any work is done."""
+    path = Path(path).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise InputError(f"output path {path} exists and is not a folder")
+        if not os.access(path, os.W_OK):
+            raise InputError(f"output folder {path} is not writable")
+        return path
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise InputError(f"cannot create output folder {path}: {parent} is not a writable folder")
+    return path
+
+
+def write_outputs(results: EventStudyResults, path: str | Path) -> list[Path]:
+    """Write ``<frame>.csv`` for every frame, ``results.json``, ``summary.txt``, ``caar.svg`` and ``car.svg``.
+
+    Returns the paths written.
+    """
+    folder = check_output_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in results.to_frames().items():
+        target = folder / f"{name}.csv"
+        target.write_text(to_csv(frame) + "\n")
+        written.append(target)
+    for name, text in (("results.json", results.to_json()), ("summary.txt", results.summary() + "\n")):
+        (folder / name).write_text(text)
+        written.append(folder / name)
+    written.append(base_charts.save(charts.caar_chart(results)[0], folder / "caar.svg"))
+    written.append(base_charts.save(charts.car_bar_chart(results)[0], folder / "car.svg"))
+    return written

@@ -1,0 +1,482 @@
+"""``EventStudy``: the engine, on plain DataFrames.
+
+    >>> study = EventStudy(returns, market, events, model="market",
+    ...                    estimation_window=(-130, -11), event_windows=[(0, 0), (-1, 1), (0, 5)])
+    >>> results = study.fit()
+    >>> print(results.summary())
+
+``returns`` is wide (index = period timestamps in UTC, one column per security), ``market`` a
+Series or a frame (one column, or one column per security), ``events`` a frame of
+``event_id``, ``timestamp`` and optionally ``security`` (missing or ``"all"`` = every column).
+All security-events are stacked into arrays and fitted at once; see :mod:`.blocks`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError, InputError
+from . import models
+from .battery import BatteryInput, run_battery
+from .blocks import Layout, gather, other_event_mask, positions_of, same_period_share
+from .calendar import GAP_POLICIES, RETURN_KINDS, align_benchmark, returns_from_prices
+from .results import EventStudyResults, StudyArrays
+from .windows import (
+    DAY,
+    as_window,
+    check_layout,
+    infer_period,
+    locate_day0,
+    parse_day_boundary,
+    parse_windows,
+    period_name,
+)
+
+DEFAULT_ESTIMATION = (-130, -11)
+DEFAULT_WINDOWS = ((0, 0), (-1, 1), (0, 5))
+ALL = {"all", "*", ""}
+# A security whose estimation returns are mostly exact zeros has stale prices, not a variance.
+DEFAULT_MAX_ZERO_SHARE = 0.5
+DEFAULT_CLUSTER_THRESHOLD = 0.1
+_SIGMA_FLOOR = 1e-10
+
+
+def _utc_naive(values) -> pd.DatetimeIndex:
+    index = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+    return index.tz_convert("UTC").tz_localize(None).as_unit("ns")
+
+
+def _prepare_returns(returns: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(returns, pd.DataFrame):
+        raise InputError("returns must be a DataFrame: index = period timestamps, one column per security")
+    if returns.shape[1] == 0:
+        raise InputError("returns has no security columns")
+    try:
+        index = _utc_naive(returns.index)
+    except (TypeError, ValueError):
+        raise InputError("the returns index must be timestamps (one row per period)") from None
+    if index.has_duplicates:
+        raise InputError(f"the returns index repeats {index[index.duplicated()][0]}; one row per period")
+    try:
+        values = returns.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        bad = [c for c in returns.columns if not pd.api.types.is_numeric_dtype(returns[c])]
+        raise InputError(f"returns column {bad[0] if bad else '?'!s} is not numeric") from None
+    frame = pd.DataFrame(values, index=index, columns=[str(c) for c in returns.columns])
+    if frame.columns.has_duplicates:
+        raise InputError(f"security {frame.columns[frame.columns.duplicated()][0]!r} appears twice in the returns")
+    frame = frame.replace([np.inf, -np.inf], np.nan).sort_index()
+    return frame
+
+
+def _prepare_market(market, securities: Sequence[str], index: pd.DatetimeIndex, benchmark: str | None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """The benchmark as a frame on ``index``, and each security's benchmark column."""
+    if isinstance(market, pd.Series):
+        frame = market.to_frame(benchmark or (str(market.name) if market.name is not None else "market"))
+    elif isinstance(market, pd.DataFrame):
+        frame = market.copy()
+        frame.columns = [str(c) for c in frame.columns]
+    else:
+        raise InputError("market must be a Series, or a DataFrame with one column or one column per security")
+    try:
+        frame.index = _utc_naive(frame.index)
+    except (TypeError, ValueError):
+        raise InputError("the market index must be timestamps") from None
+    if frame.index.has_duplicates:
+        raise InputError("the market index repeats a period; one row per period")
+    try:
+        frame = frame.astype(float).replace([np.inf, -np.inf], np.nan)
+    except (TypeError, ValueError):
+        raise InputError("market returns must be numeric") from None
+    if frame.shape[1] == 1:
+        names = list(frame.columns)
+        column = np.zeros(len(securities), dtype=np.int64)
+    else:
+        missing = [s for s in securities if s not in frame.columns]
+        if missing:
+            raise InputError(
+                f"market has {frame.shape[1]} columns but none for security {missing[0]!r}; "
+                "give one benchmark column, or one per security"
+            )
+        frame = frame[list(securities)]
+        names = list(securities)
+        column = np.arange(len(securities), dtype=np.int64)
+    frame = frame.reindex(index)
+    if frame.notna().sum().sum() == 0:
+        raise InputError("the market series has no returns on the periods of the returns panel")
+    return frame, column, names
+
+
+def _prepare_events(events, securities: Sequence[str]) -> pd.DataFrame:
+    """Expand events to one row per (event_id, security, timestamp)."""
+    if isinstance(events, Mapping):
+        events = pd.DataFrame({"event_id": list(events), "timestamp": list(events.values())})
+    if not isinstance(events, pd.DataFrame):
+        raise InputError("events must be a DataFrame with event_id, timestamp and optionally security")
+    frame = events.copy()
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if "timestamp" not in frame.columns:
+        for alias in ("date", "ts", "time", "datetime"):
+            if alias in frame.columns:
+                frame = frame.rename(columns={alias: "timestamp"})
+                break
+    if "event_id" not in frame.columns and "id" in frame.columns:
+        frame = frame.rename(columns={"id": "event_id"})
+    if "security" not in frame.columns:
+        for alias in ("token", "coin_id", "ticker"):
+            if alias in frame.columns:
+                frame = frame.rename(columns={alias: "security"})
+                break
+    missing = [c for c in ("event_id", "timestamp") if c not in frame.columns]
+    if missing:
+        raise InputError(f"events need columns event_id and timestamp; missing {', '.join(missing)}")
+    if frame.empty:
+        raise InputError("no events given")
+    try:
+        frame["timestamp"] = _utc_naive(frame["timestamp"])
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"an event timestamp cannot be read as a date or time: {str(exc).splitlines()[0]}") from None
+    if frame["timestamp"].isna().any():
+        bad = frame.loc[frame["timestamp"].isna(), "event_id"].iloc[0]
+        raise InputError(f"event {bad!s} has no timestamp")
+    frame["event_id"] = frame["event_id"].astype(str).str.strip()
+    times = frame.groupby("event_id")["timestamp"].nunique()
+    if (times > 1).any():
+        raise InputError(f"event {times[times > 1].index[0]!r} has more than one timestamp")
+    if "security" not in frame.columns:
+        frame["security"] = "all"
+    security = frame["security"].astype(object).where(frame["security"].notna(), "all").astype(str).str.strip()
+    wildcard = security.str.lower().isin(ALL)
+    known = set(securities)
+    unknown = security[~wildcard & ~security.isin(known)]
+    if len(unknown):
+        row = frame.loc[unknown.index[0]]
+        raise InputError(f"event {row['event_id']!r} names security {unknown.iloc[0]!r}, which is not a column of the returns")
+    explicit = frame.loc[~wildcard, ["event_id", "timestamp"]].assign(security=security[~wildcard].to_numpy())
+    expanded = frame.loc[wildcard, ["event_id", "timestamp"]].merge(pd.DataFrame({"security": list(securities)}), how="cross")
+    out = pd.concat([explicit, expanded], ignore_index=True)
+    duplicated = out.duplicated(["event_id", "security"])
+    if duplicated.any():
+        row = out[duplicated].iloc[0]
+        raise InputError(f"event {row['event_id']!r} lists security {row['security']!r} twice")
+    return out.sort_values(["timestamp", "event_id", "security"], kind="stable").reset_index(drop=True)
+
+
+class EventStudy:
+    """A short-horizon event study, vectorised across securities and events.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Period returns: index = period timestamps (UTC; daily or hourly), one column per
+        security. A row labelled ``t`` is the return of the period ending at ``t``'s close
+        (see :mod:`.windows`).
+    market : Series or DataFrame, optional
+        Benchmark returns: one series, or a frame with one column, or one column per security.
+        Not needed for ``model="mean"``.
+    events : DataFrame or mapping
+        ``event_id``, ``timestamp`` (announcement instant, UTC; a bare date is midnight) and
+        optionally ``security`` (missing or ``"all"`` = every column). A mapping
+        ``{event_id: timestamp}`` applies each event to every security.
+    model : {"market", "mean", "market-adjusted"}
+        Normal-return model; see :mod:`.models`.
+    estimation_window, event_windows
+        Inclusive windows of relative periods, as ``(start, end)`` pairs or ``"start:end"``.
+    return_kind : {"simple", "log"}
+        What the returns are. CARs are arithmetic sums of ARs either way.
+    day_boundary : str
+        UTC time at which daily periods end (``"00:00"`` = midnight ending the labelled day).
+    benchmark_gaps : {"drop", "ffill", "none"}
+        How periods without a benchmark return are aligned; see :mod:`.calendar`.
+    min_estimation_obs : int, optional
+        Fewer usable estimation periods leave the security-event out. Default: two thirds of
+        the estimation window, and never below the model's parameters + 3.
+    max_zero_share : float
+        Security-events whose estimation returns are zero at least this often are left out as
+        stale prices.
+    exclude_other_events : bool
+        Drop estimation periods that fall inside another event's event span for the same
+        security (default False).
+    cluster_threshold : float
+        The share of security-events sharing day 0 with another security above which the
+        study counts as clustered and leads with the dependence-robust tests.
+    benchmark_name : str, optional
+        Label for the benchmark in reports.
+    """
+
+    def __init__(
+        self,
+        returns: pd.DataFrame,
+        market: pd.Series | pd.DataFrame | None = None,
+        events: pd.DataFrame | Mapping | None = None,
+        *,
+        model: str = "market",
+        estimation_window: object = DEFAULT_ESTIMATION,
+        event_windows: Iterable[object] | str = DEFAULT_WINDOWS,
+        return_kind: str = "simple",
+        day_boundary: str = "00:00",
+        benchmark_gaps: str = "drop",
+        min_estimation_obs: int | None = None,
+        max_zero_share: float = DEFAULT_MAX_ZERO_SHARE,
+        exclude_other_events: bool = False,
+        cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD,
+        benchmark_name: str | None = None,
+    ):
+        self.model = models.canonical_model(model)
+        self.estimation_window = as_window(estimation_window, "estimation window")
+        self.event_windows = parse_windows(event_windows)
+        check_layout(self.estimation_window, self.event_windows)
+        if return_kind not in RETURN_KINDS:
+            raise InputError(f"return kind {return_kind!r} must be one of {', '.join(RETURN_KINDS)}")
+        if benchmark_gaps not in GAP_POLICIES:
+            raise InputError(f"benchmark gap policy {benchmark_gaps!r} must be one of {', '.join(GAP_POLICIES)}")
+        self.return_kind = return_kind
+        self.day_boundary = parse_day_boundary(day_boundary)
+        self.benchmark_gaps = benchmark_gaps
+        floor = models.PARAMETERS[self.model] + 3
+        if min_estimation_obs is None:
+            min_estimation_obs = max(floor, math.ceil(2 * self.estimation_window.length / 3))
+        if min_estimation_obs < floor:
+            raise InputError(f"min_estimation_obs must be at least {floor} for the {self.model} model")
+        if min_estimation_obs > self.estimation_window.length:
+            raise InputError(
+                f"min_estimation_obs {min_estimation_obs} exceeds the estimation window's {self.estimation_window.length} periods"
+            )
+        self.min_estimation_obs = int(min_estimation_obs)
+        if not 0 < max_zero_share <= 1:
+            raise InputError("max_zero_share must be in (0, 1]")
+        self.max_zero_share = float(max_zero_share)
+        self.exclude_other_events = bool(exclude_other_events)
+        self.cluster_threshold = float(cluster_threshold)
+        if self.model != "mean" and market is None:
+            raise InputError(f"the {self.model} model needs market (benchmark) returns")
+        if events is None:
+            raise InputError("no events given")
+        self.returns = _prepare_returns(returns)
+        self.market_input = market if self.model != "mean" else None
+        self.events_input = events
+        self.benchmark_name = benchmark_name
+
+    @classmethod
+    def from_prices(
+        cls,
+        prices: pd.DataFrame,
+        market_prices: pd.Series | pd.DataFrame | None = None,
+        events: pd.DataFrame | Mapping | None = None,
+        *,
+        return_kind: str = "simple",
+        **options,
+    ) -> "EventStudy":
+        """Build the study from price levels; returns are computed per column without filling gaps.
+
+        Benchmark returns are computed over the benchmark's own available prices (so Monday's
+        equity return spans the weekend), then aligned as ``benchmark_gaps`` says.
+        """
+        returns = returns_from_prices(prices, return_kind)
+        market = None
+        if market_prices is not None:
+            market = market_prices.dropna(how="all") if isinstance(market_prices, pd.DataFrame) else market_prices.dropna()
+            market = returns_from_prices(market, return_kind)
+        return cls(returns, market, events, return_kind=return_kind, **options)
+
+    # ------------------------------------------------------------------------------------
+    def fit(self) -> EventStudyResults:
+        """Fit the model for every security-event and run the full test battery."""
+        returns = self.returns
+        securities = list(returns.columns)
+        market = None
+        bench_column = np.zeros(len(securities), dtype=np.int64)
+        bench_names = ["none"]
+        if self.market_input is not None:
+            market, bench_column, bench_names = _prepare_market(self.market_input, securities, returns.index, self.benchmark_name)
+            returns, market = align_benchmark(returns, market, self.benchmark_gaps, self.return_kind)
+        index = returns.index
+        period = infer_period(index)
+        events = _prepare_events(self.events_input, securities)
+        layout = Layout(self.estimation_window, tuple(self.event_windows))
+
+        column = positions_of(events["security"].tolist(), securities)
+        day0 = locate_day0(index, period, self.day_boundary, pd.DatetimeIndex(events["timestamp"]))
+        located = day0 >= 0
+        relative = layout.relative
+        r_values = returns.to_numpy()
+        block_r = gather(r_values, np.where(located, day0, 0), column, relative)
+        block_m = None
+        if market is not None:
+            block_m = gather(market.to_numpy(), np.where(located, day0, 0), bench_column[column], relative)
+
+        est = layout.columns(layout.estimation)
+        evt = layout.columns(layout.event_span)
+        r_est = block_r[:, est]
+        mask = np.isfinite(r_est)
+        if block_m is not None:
+            mask &= np.isfinite(block_m[:, est])
+        if self.exclude_other_events:
+            mask &= ~other_event_mask(np.where(located, day0, -10**9), column, len(index), len(securities), layout)
+        mask &= located[:, None]
+        fit = models.fit(self.model, r_est, None if block_m is None else block_m[:, est], mask)
+
+        # Why each security-event is left out, first reason wins.
+        n_obs = fit.n_obs
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zero_share = np.where(mask, r_est == 0, False).sum(axis=1) / np.maximum(n_obs, 1)
+        r_evt = block_r[:, evt]
+        m_evt = None if block_m is None else block_m[:, evt]
+        missing_event = ~np.isfinite(r_evt).all(axis=1)
+        if m_evt is not None:
+            missing_event |= ~np.isfinite(m_evt).all(axis=1)
+        constant_market = np.zeros(len(day0), dtype=bool)
+        if self.model == "market":
+            constant_market = ~(fit.s_mm > 0)
+        conditions = [
+            ~located,
+            n_obs < self.min_estimation_obs,
+            constant_market,
+            zero_share >= self.max_zero_share,
+            ~(np.sqrt(fit.sigma2) > _SIGMA_FLOOR),
+            missing_event,
+        ]
+        reasons = [
+            "no period of the returns contains the event time",
+            "too few estimation observations",
+            "benchmark returns constant over the estimation window",
+            "stale prices: too many zero returns in the estimation window",
+            "zero variance of estimation-window abnormal returns",
+            "missing returns in the event window",
+        ]
+        excluded_any = np.zeros(len(day0), dtype=bool)
+        reason = np.full(len(day0), "", dtype=object)
+        for condition, text in zip(conditions, reasons):
+            hit = condition & ~excluded_any
+            reason[hit] = text
+            excluded_any |= hit
+        detail = np.full(len(day0), "", dtype=object)
+        few = reason == reasons[1]
+        detail[few] = [f"{n} of {self.estimation_window.length} (minimum {self.min_estimation_obs})" for n in n_obs[few]]
+        stale = reason == reasons[3]
+        detail[stale] = [f"{share:.0%} zero" for share in zero_share[stale]]
+        gaps = reason == reasons[5]
+        missing_count = (~np.isfinite(r_evt)).sum(axis=1)
+        detail[gaps] = [f"{m} of {layout.event_span.length} periods missing" for m in missing_count[gaps]]
+        excluded = pd.DataFrame(
+            {
+                "event_id": events["event_id"].to_numpy()[excluded_any],
+                "security": events["security"].to_numpy()[excluded_any],
+                "event_time": events["timestamp"].to_numpy()[excluded_any],
+                "reason": reason[excluded_any].astype(str),
+                "detail": detail[excluded_any].astype(str),
+                "n_obs": n_obs[excluded_any].astype("int64"),
+            }
+        )
+        keep = ~excluded_any
+        if not keep.any():
+            summary = "; ".join(f"{c} x {r}" for r, c in excluded["reason"].value_counts().items())
+            raise AnalysisError(f"no security-event is left to study ({summary})")
+
+        # Event-span figures for the included security-events.
+        r_evt, fec_market = r_evt[keep], None if m_evt is None else m_evt[keep]
+        sub = _subset(fit, keep)
+        shape = r_evt.shape
+        expected = np.asarray(sub.expected(fec_market, shape), dtype=float)
+        ar = r_evt - expected
+        ar_variance = sub.sigma2[:, None] * sub.forecast_factor(fec_market, shape)
+        window_columns = [slice(w.start - layout.event_span.start, w.end - layout.event_span.start + 1) for w in self.event_windows]
+        car = np.stack([ar[:, c].sum(axis=1) for c in window_columns], axis=1)
+        car_variance = np.stack(
+            [sub.sigma2 * sub.car_factor(None if fec_market is None else fec_market[:, c], w.length) for c, w in zip(window_columns, self.event_windows)],
+            axis=1,
+        )
+        battery_input = BatteryInput(
+            ar=ar,
+            ar_variance=ar_variance,
+            car=car,
+            car_variance=car_variance,
+            days=np.arange(layout.event_span.start, layout.event_span.end + 1),
+            windows=list(self.event_windows),
+            window_columns=window_columns,
+            residuals=sub.residuals,
+            sigma=np.sqrt(sub.sigma2),
+            df=sub.df,
+        )
+        tests, diagnostics = run_battery(battery_input)
+
+        kept_day0 = day0[keep]
+        share, n_periods, largest = same_period_share(kept_day0, column[keep])
+        clustering = {
+            "share_same_period": share,
+            "event_periods": n_periods,
+            "largest_cluster": largest,
+            "mean_residual_correlation": diagnostics["mean_residual_correlation"],
+            "threshold": self.cluster_threshold,
+            "clustered": bool(share >= self.cluster_threshold and largest > 1),
+        }
+        event_ids = list(dict.fromkeys(events["event_id"].tolist()))
+        settings = {
+            "model": self.model,
+            "model_description": models.DESCRIPTIONS[self.model],
+            "benchmark": ", ".join(bench_names) if len(bench_names) <= 3 else "per-security benchmarks",
+            "return_kind": self.return_kind,
+            "frequency": period_name(period),
+            "day_boundary": _boundary_text(self.day_boundary) if period == DAY else None,
+            "benchmark_gaps": self.benchmark_gaps if market is not None else None,
+            "estimation_window": self.estimation_window.label,
+            "estimation_length": self.estimation_window.length,
+            "event_windows": [w.label for w in self.event_windows],
+            "min_estimation_obs": self.min_estimation_obs,
+            "max_zero_share": self.max_zero_share,
+            "exclude_other_events": self.exclude_other_events,
+            "n_events": len(event_ids),
+            "event_ids": event_ids,
+            "first_period": index[0],
+            "last_period": index[-1],
+        }
+        arrays = StudyArrays(
+            event_id=events["event_id"].to_numpy()[keep].astype(str),
+            security=events["security"].to_numpy()[keep].astype(str),
+            benchmark=np.asarray(bench_names, dtype=object)[bench_column[column[keep]]].astype(str),
+            event_time=events["timestamp"].to_numpy()[keep],
+            day0=kept_day0,
+            index=index,
+            days=battery_input.days,
+            returns=r_evt,
+            market=np.full(shape, np.nan) if fec_market is None else fec_market,
+            expected=expected,
+            ar=ar,
+            ar_variance=ar_variance,
+            windows=list(self.event_windows),
+            car=car,
+            car_variance=car_variance,
+            alpha=sub.alpha,
+            beta=sub.beta,
+            sigma=np.sqrt(sub.sigma2),
+            r_squared=sub.r_squared,
+            n_obs=sub.n_obs,
+            df=sub.df,
+        )
+        return EventStudyResults(arrays, tests, excluded, clustering, settings, diagnostics)
+
+
+def _boundary_text(offset: pd.Timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _subset(fit: models.ModelFit, keep: np.ndarray) -> models.ModelFit:
+    def pick(values):
+        return values[keep] if isinstance(values, np.ndarray) and values.shape[:1] == keep.shape else values
+
+    return models.ModelFit(
+        fit.model,
+        pick(fit.alpha),
+        pick(fit.beta),
+        pick(fit.sigma2),
+        pick(fit.n_obs),
+        pick(fit.df),
+        pick(fit.r_squared),
+        pick(fit.mean_market),
+        pick(fit.s_mm),
+        fit.residuals[keep],
+    )
