@@ -171,7 +171,7 @@ class EventStudyResults:
 
     @cached_property
     def abnormal_returns_long(self) -> pd.DataFrame:
-        """One row per security-event and relative period, with returns, benchmark, normal return and SAR."""
+        """One row per security-event and relative period: returns, benchmark, normal return, AR, its sd, SAR."""
         a = self.arrays
         n, d = a.ar.shape
         positions = (a.day0[:, None] + a.days[None, :]).ravel()
@@ -185,6 +185,7 @@ class EventStudyResults:
                 "benchmark_return": a.market.ravel(),
                 "expected_return": a.expected.ravel(),
                 "abnormal_return": a.ar.ravel(),
+                "sd_abnormal_return": np.sqrt(a.ar_variance).ravel(),
                 "standardized_ar": (a.ar / np.sqrt(a.ar_variance)).ravel(),
             }
         )
