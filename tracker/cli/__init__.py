@@ -14,6 +14,7 @@ from storage import StorageError
 
 from ..errors import TrackerError
 from ._context import AppContext
+from .correlate_commands import correlate_group
 from .db_commands import init_command, sql_command, status_command
 from .events_commands import events_group
 from .export_commands import export_group
@@ -71,6 +72,7 @@ cli.add_command(init_command)
 cli.add_command(status_command)
 cli.add_command(sql_command)
 cli.add_command(events_group)
+cli.add_command(correlate_group)
 cli.add_command(export_group)
 cli.add_command(gpu_group)
 cli.add_command(import_group)

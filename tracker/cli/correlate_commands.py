@@ -1,0 +1,378 @@
+"""tracker correlate rolling | matrix | change | leadlag | granger | series import | series list."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from .. import charts as base_charts
+from ..correlation import charts, service, sources
+from ..correlation.external import check_series_id, read_series_csv
+from ..errors import InputError
+from ..events import get_event
+from ..output import render, render_sections, to_json
+from ._context import AppContext, format_option, pass_app
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CHART_SUFFIXES = (".svg", ".png")
+
+
+def _split(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _time(text: str | None, option: str, *, end: bool, hourly: bool) -> pd.Timestamp | None:
+    """A UTC timestamp from an option; a date as --end on the hourly grid means its last hour."""
+    if text is None:
+        return None
+    try:
+        value = pd.Timestamp(text.strip())
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a date (2024-02-15) or date-time (2024-02-15T18:00Z)") from None
+    if value is pd.NaT:
+        raise InputError(f"{option} is empty")
+    if value.tzinfo is not None:
+        value = value.tz_convert("UTC").tz_localize(None)
+    step = "h" if hourly else "D"
+    if end and hourly and _DATE_ONLY.match(text.strip()):
+        return value + pd.Timedelta(hours=23)
+    return value.floor(step)
+
+
+def _check_chart(path: str | None) -> Path | None:
+    """Check a chart path before any work, so nothing is computed for a file that cannot be written."""
+    if path is None:
+        return None
+    chart = Path(path)
+    if chart.suffix.lower() not in _CHART_SUFFIXES:
+        raise InputError(f"chart {chart} must end in .svg or .png")
+    if chart.is_dir():
+        raise InputError(f"chart path {chart} is a folder; give a file name such as {chart / 'chart.svg'}")
+    parent = chart.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot create {chart}: {parent} is not a folder")
+    return chart
+
+
+def _save_chart(fig, chart: Path | None) -> None:
+    if chart is not None:
+        base_charts.save(fig, chart)
+        click.echo(f"chart written to {chart}", err=True)
+
+
+def _progress(label: str):
+    """A stderr progress counter for long look-ups (shown only on a terminal)."""
+    stream = click.get_text_stream("stderr")
+    if not stream.isatty():
+        return None
+    count = {"n": 0}
+
+    def tick(step: int) -> None:
+        count["n"] += step
+        stream.write(f"\r{label}: {count['n']}")
+        stream.flush()
+
+    return tick
+
+
+def panel_options(func):
+    """The options every analysis shares: what to load, from when to when, on which grid."""
+    options = [
+        click.option("--tokens", help="Comma-separated CoinGecko coin ids, e.g. fetch-ai,worldcoin-wld."),
+        click.option("--category", help="Add the point-in-time members of this category, e.g. artificial-intelligence."),
+        click.option("--against", default=",".join(service.DEFAULT_BENCHMARKS), show_default=True,
+                     help="Benchmark coin ids, comma-separated ('none' for none)."),
+        click.option("--series", "series_ids", multiple=True, metavar="ID",
+                     help="An outside series stored with `correlate series import` (repeatable)."),
+        click.option("--series-csv", "series_csv", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+                     help="An outside series read straight from a CSV (date/time + value columns; repeatable)."),
+        click.option("--start", help="First period analysed (UTC date or date-time)."),
+        click.option("--end", help="Last period analysed (UTC; a date with --hourly means its last hour)."),
+        click.option("--hourly", is_flag=True, help="Hourly closes instead of daily."),
+        click.option("--returns", "kind", type=click.Choice(["log", "simple"]), default="log", show_default=True,
+                     help="Return kind computed from the closes."),
+        click.option("--index", "index", type=click.Choice(["none", "cap", "equal"]), default="none", show_default=True,
+                     help="Add an AI index of the tokens (cap-weighted needs market caps)."),
+        click.option("--max-span", type=click.IntRange(1, 31), default=4, show_default=True,
+                     help="Longest return across an outside series' closed days (weekends), in periods."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _selection(params: dict, *, start=None, end=None) -> service.Selection:
+    hourly = params["hourly"]
+    against = [] if params["against"].strip().lower() == "none" else _split(params["against"])
+    return service.Selection(
+        tokens=_split(params["tokens"]),
+        category=params["category"],
+        benchmarks=against,
+        series=[check_series_id(s) for s in params["series_ids"]],
+        series_csv=list(params["series_csv"]),
+        start=start if start is not None else _time(params["start"], "--start", end=False, hourly=hourly),
+        end=end if end is not None else _time(params["end"], "--end", end=True, hourly=hourly),
+        hourly=hourly,
+        kind=params["kind"],
+        index=None if params["index"] == "none" else params["index"],
+        max_span=params["max_span"],
+    )
+
+
+def _panel(app: AppContext, selection: service.Selection) -> service.Panel:
+    return service.load_panel(app.database(), selection, progress=_progress("category membership look-ups"))
+
+
+def _settings_frame(settings: dict) -> pd.DataFrame:
+    rows = []
+    for key, value in settings.items():
+        if value is None or (isinstance(value, (list, tuple)) and not value):
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        rows.append({"setting": key, "value": text})
+    return pd.DataFrame(rows, columns=["setting", "value"])
+
+
+def _emit(fmt: str, settings: dict, sections: dict[str, pd.DataFrame], csv_section: str) -> None:
+    """Table: settings then each section; JSON: one object; CSV: the main tidy frame only."""
+    if fmt == "csv":
+        click.echo(render(sections[csv_section], "csv"))
+    elif fmt == "json":
+        click.echo(to_json({"settings": settings, **sections}))
+    else:
+        click.echo(render_sections({"settings": _settings_frame(settings), **sections}, "table"))
+
+
+@click.group("correlate")
+def correlate_group() -> None:
+    """How tokens move with BTC, ETH, each other and outside series (NVDA, GPU prices).
+
+    Returns are computed from daily (or --hourly) closes, never across a missing close; every
+    figure comes with the number of observations behind it. See docs/correlation.md.
+    """
+
+
+@correlate_group.command("rolling")
+@panel_options
+@click.option("--window", type=click.IntRange(3, None), default=30, show_default=True, help="Periods per window.")
+@click.option("--method", type=click.Choice(["pearson", "spearman", "both"]), default="pearson", show_default=True)
+@click.option("--min-periods", type=click.IntRange(3, None), help="Least returns in a window (default 80% of it).")
+@click.option("--chart", metavar="PATH", help="Draw the rolling correlation (.svg or .png).")
+@format_option
+@pass_app
+def rolling_command(app: AppContext, window: int, method: str, min_periods: int | None, chart: str | None, fmt: str, **params) -> None:
+    """Rolling correlation and beta of each token (and the AI index) against each benchmark.
+
+    \b
+    Example:
+      tracker correlate rolling --tokens fetch-ai,render-token --index equal --window 30
+    """
+    chart_path = _check_chart(chart)
+    if min_periods is not None and min_periods > window:
+        raise InputError(f"--min-periods {min_periods} is larger than --window {window}")
+    panel = _panel(app, _selection(params))
+    methods = ("pearson", "spearman") if method == "both" else (method,)
+    frame = service.rolling_table(panel, window, methods, min_periods)
+    _save_chart(charts.rolling_chart(frame, methods[0]), chart_path)
+    _emit(fmt, frame.attrs, {"rolling": frame}, "rolling")
+
+
+@correlate_group.command("matrix")
+@panel_options
+@click.option("--method", type=click.Choice(["pearson", "spearman"]), default="pearson", show_default=True)
+@click.option("--min-overlap", type=click.IntRange(3, None), default=20, show_default=True,
+              help="Least shared returns for a pair; fewer gives no figure (the count is still shown).")
+@click.option("--no-cluster", is_flag=True, help="Keep the given order instead of hierarchical clustering.")
+@click.option("--chart", metavar="PATH", help="Draw the heatmap (.svg or .png).")
+@format_option
+@pass_app
+def matrix_command(app: AppContext, method: str, min_overlap: int, no_cluster: bool, chart: str | None, fmt: str, **params) -> None:
+    """Correlation matrix of tokens and benchmarks, ordered by hierarchical clustering.
+
+    Table output shows the matrix and the overlap counts; CSV and JSON give one row per pair
+    (x, y, n, corr, p_value).
+    """
+    chart_path = _check_chart(chart)
+    panel = _panel(app, _selection(params))
+    result = service.matrix_result(panel, method, min_overlap, cluster=not no_cluster)
+    _save_chart(charts.heatmap(result), chart_path)
+    if fmt == "json":
+        click.echo(result.to_json())
+        return
+    overlaps = result.n.copy()
+    overlaps.insert(0, "series", overlaps.index)
+    _emit(fmt, result.settings, {"correlation": result.wide(), "observations": overlaps.reset_index(drop=True),
+                                 "pairs": result.tidy()}, "pairs")
+
+
+@correlate_group.command("change")
+@panel_options
+@click.option("--event", "event_id", help="Event id from the calendar, e.g. sora-demo.")
+@click.option("--at", "at", help="Or the event instant itself (UTC date-time).")
+@click.option("--pre", default="30", show_default=True, help="Pre-event window: periods, or a span such as 30d or 72h.")
+@click.option("--post", default="30", show_default=True, help="Post-event window, from the period holding the event.")
+@click.option("--gap", default="0", show_default=True, help="Periods left out between the pre window and the event.")
+@click.option("--pairs", "pairing", type=click.Choice(service.PAIRINGS), default="benchmarks", show_default=True,
+              help="Tokens against benchmarks, pairs among tokens, or all pairs.")
+@click.option("--method", type=click.Choice(["pearson", "spearman"]), default="pearson", show_default=True)
+@click.option("--min-overlap", type=click.IntRange(4, None), default=10, show_default=True,
+              help="Least shared returns per window.")
+@click.option("--chart", metavar="PATH", help="Draw pre against post correlations (.svg or .png).")
+@format_option
+@pass_app
+def change_command(app: AppContext, event_id: str | None, at: str | None, pre: str, post: str, gap: str, pairing: str,
+                   method: str, min_overlap: int, chart: str | None, fmt: str, **params) -> None:
+    """Correlations before against after an event, with Fisher's z test of the change.
+
+    The windows are independent samples (they never overlap); p_adj is Benjamini-Hochberg
+    over the pairs shown.
+
+    \b
+    Example:
+      tracker correlate change --event sora-demo --pre 30 --post 30 --tokens fetch-ai
+    """
+    chart_path = _check_chart(chart)
+    if (event_id is None) == (at is None):
+        raise InputError("give the event with --event ID or --at TIMESTAMP (one of them)")
+    windows = {name: _window(value, name) for name, value in (("--pre", pre), ("--post", post), ("--gap", gap))}
+    if at is not None:
+        event_ts, label = _instant(at), at
+    else:
+        event = get_event(app.database(), event_id)
+        event_ts, label = event.ts, event.event_id
+    step = pd.Timedelta(hours=1) if params["hourly"] else pd.Timedelta(days=1)
+    first, last = service.change_range(event_ts, windows["--pre"], windows["--post"], windows["--gap"], step)
+    selection = _selection(params)
+    selection.start = selection.start if selection.start is not None else first
+    selection.end = selection.end if selection.end is not None else last
+    panel = _panel(app, selection)
+    frame = service.change_table(panel, event_ts, windows["--pre"], windows["--post"], gap=windows["--gap"],
+                                 pairing=pairing, method=method, min_overlap=min_overlap)
+    frame.attrs["event"] = label
+    _save_chart(charts.change_chart(frame, f"correlation before and after {label}"), chart_path)
+    _emit(fmt, frame.attrs, {"change": frame}, "change")
+
+
+def _window(value: str, option: str):
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        pd.Timedelta(text)
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a number of periods or a span such as 30d or 72h") from None
+    return text
+
+
+def _instant(text: str) -> pd.Timestamp:
+    try:
+        value = pd.Timestamp(text.strip())
+    except ValueError:
+        raise InputError(f"--at {text!r} is not a date-time such as 2024-02-15T18:00Z") from None
+    return value.tz_convert("UTC").tz_localize(None) if value.tzinfo is not None else value
+
+
+@correlate_group.command("leadlag")
+@panel_options
+@click.option("--max-lag", type=click.IntRange(0, 500), default=24, show_default=True, help="Largest lag, in periods.")
+@click.option("--pairs", "pairing", type=click.Choice(service.PAIRINGS), default="all", show_default=True)
+@click.option("--method", type=click.Choice(["pearson", "spearman"]), default="pearson", show_default=True)
+@click.option("--min-overlap", type=click.IntRange(3, None), default=20, show_default=True)
+@click.option("--chart", metavar="PATH", help="Draw the cross-correlations (.svg or .png).")
+@format_option
+@pass_app
+def leadlag_command(app: AppContext, max_lag: int, pairing: str, method: str, min_overlap: int, chart: str | None,
+                    fmt: str, **params) -> None:
+    """Who moved first: cross-correlation at lags, and when each series made half its move.
+
+    corr(x_t, y_t+k): a peak at k > 0 means x leads y by k periods. Table output shows the
+    peak per pair and the move timing; CSV gives every lag; JSON gives all three.
+
+    \b
+    Example (the Sora week, hourly):
+      tracker correlate leadlag --tokens worldcoin-wld,fetch-ai --hourly \\
+        --start 2024-02-12 --end 2024-02-19 --max-lag 12 --against none
+    """
+    chart_path = _check_chart(chart)
+    panel = _panel(app, _selection(params))
+    ccf, summary = service.leadlag_tables(panel, max_lag, pairing=pairing, method=method, min_overlap=min_overlap)
+    timing = service.timing_table(panel, pairing)
+    _save_chart(charts.cross_correlation_chart(ccf), chart_path)
+    if fmt == "table":
+        _emit(fmt, ccf.attrs, {"lead-lag (peak per pair)": summary, "who made half the move first": timing}, "")
+    else:
+        _emit(fmt, ccf.attrs, {"summary": summary, "timing": timing, "cross_correlation": ccf}, "cross_correlation")
+
+
+@correlate_group.command("granger")
+@panel_options
+@click.option("--max-lag", type=click.IntRange(1, 200), default=10, show_default=True,
+              help="Largest lag order considered, in periods.")
+@click.option("--criterion", type=click.Choice(["aic", "bic"]), default="bic", show_default=True,
+              help="How the lag order is chosen (bivariate VAR).")
+@click.option("--lag", type=click.IntRange(1, 200), help="Test at this lag instead of choosing one.")
+@click.option("--pairs", "pairing", type=click.Choice(service.PAIRINGS), default="all", show_default=True)
+@format_option
+@pass_app
+def granger_command(app: AppContext, max_lag: int, criterion: str, lag: int | None, pairing: str, fmt: str, **params) -> None:
+    """Granger causality both ways for each pair (F test), the lag order chosen by AIC or BIC.
+
+    A small p_value for cause -> effect means the cause's past returns help predict the
+    effect's beyond its own past; it is about prediction, not about why.
+    """
+    panel = _panel(app, _selection(params))
+    frame = service.granger_table(panel, max_lag, pairing=pairing, criterion=criterion, lag=lag,
+                                  progress=_progress("pairs tested"))
+    _emit(fmt, frame.attrs, {"granger": frame}, "granger")
+
+
+@correlate_group.group("series")
+def series_group() -> None:
+    """Outside series (an equity close, a GPU rental price index) to correlate tokens against."""
+
+
+@series_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--id", "series_id", required=True, help="Series id to store it under, e.g. nvda.")
+@click.option("--unit", help="Unit of the values, e.g. usd or usd/gpu-hour.")
+@click.option("--time-column", help="Column with dates or times (default: detected).")
+@click.option("--value-column", help="Column with the values (default: value/close/price, or the only numeric one).")
+@click.option("--tz", default="UTC", show_default=True, help="Time zone of date-times without an offset.")
+@click.option("--stamps", type=click.Choice(["instant", "period-start"]), default="instant", show_default=True,
+              help="Date-times are the instant observed, or a candle's opening time.")
+@format_option
+@pass_app
+def series_import(app: AppContext, file: str, series_id: str, unit: str | None, time_column: str | None,
+                  value_column: str | None, tz: str, stamps: str, fmt: str) -> None:
+    """Import an outside series from a CSV FILE into the database (re-importing replaces values).
+
+    A date means a daily close, observed at the end of its UTC day (the next midnight).
+
+    \b
+    Example:
+      tracker correlate series import nvda.csv --id nvda --unit usd
+    """
+    check_series_id(series_id)
+    frame = read_series_csv(file, time_column=time_column, value_column=value_column, tz=tz, stamps=stamps)
+    result = sources.import_series(app.database(), frame, series_id, unit=unit, source=f"csv:{Path(file).name}")
+    summary = pd.DataFrame([{
+        "series_id": series_id, "file": file, "rows": len(frame), "inserted": result.inserted,
+        "replaced": result.replaced, "first_ts": frame["ts"].min(), "last_ts": frame["ts"].max(),
+        "dates_only": bool(frame.attrs.get("date_only")),
+    }])
+    click.echo(render(summary, fmt))
+
+
+@series_group.command("list")
+@format_option
+@pass_app
+def series_list(app: AppContext, fmt: str) -> None:
+    """List the stored outside series (times are UTC instants observed)."""
+    click.echo(render(sources.list_series(app.database()), fmt))
+

@@ -1,0 +1,178 @@
+"""Where the correlation analyser's data comes from: the database (through tracker.panels and the
+``external_series`` table) and outside-series CSV files.
+
+This is the only module of the package that touches the database; the analyses themselves
+work on plain DataFrames.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+import storage
+from storage import Database
+
+from .. import panels
+from ..errors import InputError
+from .external import check_series_id, read_series_csv, to_grid
+
+__all__ = [
+    "load_closes",
+    "load_caps",
+    "category_membership",
+    "import_series",
+    "list_series",
+    "load_external",
+    "load_external_csv",
+]
+
+# At most this many membership look-ups before bisection (about 2 s of short connections).
+_MEMBERSHIP_SAMPLES = 120
+
+
+def _grid_step(hourly: bool) -> pd.Timedelta:
+    return pd.Timedelta(hours=1) if hourly else pd.Timedelta(days=1)
+
+
+def load_closes(db: Database, coin_ids: Sequence[str], start=None, end=None, *, hourly: bool = False) -> pd.DataFrame:
+    """Wide closes for ``coin_ids`` (daily, or hourly), from ``tracker.panels``."""
+    if hourly:
+        return panels.hourly_closes(db, list(coin_ids), start, end)
+    return panels.daily_closes(db, list(coin_ids), start, end)
+
+
+def load_caps(db: Database, coin_ids: Sequence[str], start=None, end=None, *, hourly: bool = False,
+              labels: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """Market caps as known at each period's close.
+
+    Caps come from daily closes. For an hourly grid, the cap at hour ``h`` is the last daily
+    cap observed by the hour's close: the previous day's (a day's close is observed at the
+    next midnight).
+    """
+    first = None if start is None else pd.Timestamp(start) - pd.Timedelta(days=2)
+    daily = panels.daily_closes(db, list(coin_ids), first, end, value="market_cap")
+    if not hourly or labels is None:
+        return daily
+    days = (labels + pd.Timedelta(hours=1)).floor("D") - pd.Timedelta(days=1)
+    mapped = daily.reindex(days)
+    mapped.index = labels
+    return mapped
+
+
+def category_membership(
+    db: Database, category: str, labels: pd.DatetimeIndex, *, progress: Callable[[int], None] | None = None
+) -> pd.DataFrame:
+    """Point-in-time membership of ``category`` on each label's day (True = a member then).
+
+    Membership is looked up at the start of each UTC day with ``panels.category_members_at``.
+    To stay fast over years, days are sampled (at most about 120 look-ups) and any stretch
+    whose two ends differ is bisected down to the day the membership changed; a coin that
+    joined and left again between two samples (a stay shorter than the sampling step, one day
+    for ranges up to four months) would be missed.
+    """
+    if len(labels) == 0:
+        return pd.DataFrame(index=labels, dtype=bool)
+    days = pd.DatetimeIndex(sorted(set(pd.DatetimeIndex(labels).floor("D"))))
+    cache: dict[int, frozenset] = {}
+
+    def at(i: int) -> frozenset:
+        if i not in cache:
+            cache[i] = frozenset(panels.category_members_at(db, category, days[i].to_pydatetime()))
+            if progress:
+                progress(1)
+        return cache[i]
+
+    step = max(1, -(-len(days) // _MEMBERSHIP_SAMPLES))
+    samples = list(range(0, len(days), step))
+    if samples[-1] != len(days) - 1:
+        samples.append(len(days) - 1)
+    per_day: list[frozenset | None] = [None] * len(days)
+
+    def fill(i: int, j: int) -> None:
+        if at(i) == at(j) or j - i <= 1:
+            for k in range(i, j):
+                per_day[k] = at(i)
+            per_day[j] = at(j)
+            return
+        middle = (i + j) // 2
+        fill(i, middle)
+        fill(middle, j)
+
+    for i, j in zip(samples, samples[1:]):
+        fill(i, j)
+    if len(samples) == 1:
+        per_day[0] = at(0)
+    coins = sorted(set().union(*per_day))
+    by_day = pd.DataFrame([[coin in members for coin in coins] for members in per_day], index=days, columns=coins, dtype=bool)
+    mask = by_day.reindex(pd.DatetimeIndex(labels).floor("D"))
+    mask.index = labels
+    return mask.astype(bool)
+
+
+def import_series(db: Database, frame: pd.DataFrame, series_id: str, *, unit: str | None = None,
+                  source: str) -> storage.UpsertResult:
+    """Store a series read by :func:`read_series_csv` in ``external_series`` (idempotent by (series_id, ts))."""
+    check_series_id(series_id)
+    rows = pd.DataFrame(
+        {
+            "series_id": series_id,
+            "ts": pd.to_datetime(frame["ts"]).astype("datetime64[us]"),
+            "value": frame["value"].astype(float),
+            "unit": unit,
+            "source": source,
+            "ingested_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        }
+    )
+    with db.transaction() as con:
+        return storage.upsert(con, "external_series", rows)
+
+
+def list_series(db: Database) -> pd.DataFrame:
+    """One row per stored outside series: id, unit, source, first and last instant, row count."""
+    return storage.query(
+        db,
+        "SELECT series_id, arg_max(unit, ts) AS unit, arg_max(source, ts) AS source, min(ts) AS first_ts, "
+        "max(ts) AS last_ts, count(*) AS rows FROM external_series GROUP BY series_id ORDER BY series_id",
+    )
+
+
+def load_external(db: Database, series_ids: Sequence[str], start=None, end=None, *, hourly: bool = False) -> pd.DataFrame:
+    """Wide frame of stored outside series on the daily or hourly grid (observed periods only)."""
+    ids = [check_series_id(s) for s in series_ids]
+    if not ids:
+        return pd.DataFrame(dtype=float)
+    known = set(list_series(db)["series_id"])
+    unknown = [s for s in ids if s not in known]
+    if unknown:
+        hint = ", ".join(sorted(known)[:10]) or "none yet; import one with `tracker correlate series import`"
+        raise InputError(f"no outside series {unknown[0]!r} in the database (stored: {hint})")
+    view, label = ("external_hourly", "hour") if hourly else ("external_daily", "day")
+    sql = f"SELECT series_id, {label} AS label, value FROM {view} WHERE list_contains(?, series_id)"
+    params: list = [ids]
+    if start is not None:
+        sql += f" AND {label} >= ?"
+        params.append(pd.Timestamp(start).to_pydatetime())
+    if end is not None:
+        sql += f" AND {label} <= ?"
+        params.append(pd.Timestamp(end).to_pydatetime())
+    frame = storage.query(db, sql, params)
+    if frame.empty:
+        return pd.DataFrame(columns=ids, dtype=float)
+    wide = frame.pivot(index="label", columns="series_id", values="value").sort_index()
+    wide.index = pd.DatetimeIndex(wide.index, name=label)
+    wide.columns.name = None
+    return wide.reindex(columns=ids).astype(float)
+
+
+def load_external_csv(path: str | Path, *, hourly: bool = False, name: str | None = None, **read_options) -> pd.Series:
+    """An outside series straight from a CSV file, on the grid, without importing it.
+
+    The column is named ``name`` or the file's stem (lowercased).
+    """
+    path = Path(path)
+    series = read_series_csv(path, **read_options)
+    label = name or path.stem.lower()
+    return to_grid(series, _grid_step(hourly), label)
