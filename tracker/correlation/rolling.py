@@ -71,11 +71,9 @@ def _moments(x: np.ndarray, b: np.ndarray, window: int):
         cov = (sxb - sx * sb / n) / (n - 1)
         var_x = (sxx - sx * sx / n) / (n - 1)
         var_b = (sbb - sb * sb / n) / (n - 1)
-    # Running sums leave tiny positive residue where a window is constant: treat as zero.
-    scale = np.maximum(np.abs(sxx), 1e-300) * 1e-12
-    var_x = np.where(var_x * (n - 1) <= scale, 0.0, var_x)
-    scale_b = np.maximum(np.abs(sbb), 1e-300) * 1e-12
-    var_b = np.where(var_b * (n - 1) <= scale_b, 0.0, var_b)
+        # Running sums leave tiny positive residue where a window is constant: treat as zero.
+        var_x = np.where(var_x * (n - 1) <= np.abs(sxx) * 1e-12, 0.0, var_x)
+        var_b = np.where(var_b * (n - 1) <= np.abs(sbb) * 1e-12, 0.0, var_b)
     return np.rint(n).astype(np.int64), cov, var_x, var_b
 
 
