@@ -1,0 +1,233 @@
+"""Faults the fake server injects on demand, and the error bodies it answers with.
+
+A :class:`FaultRule` says which requests get which fault: an endpoint pattern (matched with
+``fnmatch`` against the path, e.g. ``/coins/bitcoin/market_chart/range``, or its template,
+``/coins/{id}/market_chart/range``), optional query parameters that must match, how many
+matching requests to let through first (``skip``) and how many to spoil (``times``; None for
+all). Rules are plain data, so they travel as JSON over ``POST /__fake/faults`` just as well as
+through :meth:`FakeGecko.add_fault`.
+
+Fault kinds
+-----------
+rate_limit         429 with ``Retry-After`` (``retry_after`` seconds, default 1) and the JSON ``status`` body
+throttled          429 as plain text ``Throttled``, no Retry-After
+server_error       ``status`` 500 (JSON), 502 (Cloudflare HTML) or 503 (JSON ``status``, optional Retry-After)
+slow               answer normally after ``delay`` seconds
+timeout            hold the connection for ``delay`` seconds (default 60), then close it unanswered
+reset              close the connection with a TCP reset before answering
+truncated          200 whose JSON is cut in half (Content-Length matches the cut body)
+truncated_transfer 200 announcing the full length but closing half-way through the body
+cloudflare_403     403 Cloudflare "Access denied" HTML page (error code 1020)
+not_found          404 ``{"error": "coin not found"}``
+history_limit      401 with error 10012 nested under ``error`` (the history-window refusal)
+paid_only          401 with error 10005 (endpoint not on the plan)
+bad_request        400 ``{"error": "..."}``
+unauthorized       401 with error 10002 (key missing)
+error_200          200 whose body is an error payload
+drift_extra        the normal answer with extra, unknown fields added
+drift_missing      the normal answer with ``fields`` removed (defaults per endpoint)
+drift_nulls        the normal answer with ``fields`` set to null (and chart values nulled)
+rank_shift         a markets page starting one row early (a duplicate across pages)
+"""
+from __future__ import annotations
+
+import fnmatch
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+FAULT_KINDS = (
+    "rate_limit", "throttled", "server_error", "slow", "timeout", "reset", "truncated", "truncated_transfer",
+    "cloudflare_403", "not_found", "history_limit", "paid_only", "bad_request", "unauthorized", "error_200",
+    "drift_extra", "drift_missing", "drift_nulls", "rank_shift",
+)
+DRIFT_KINDS = ("drift_extra", "drift_missing", "drift_nulls")
+
+RATE_LIMIT_MESSAGE = (
+    "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe to our API plans "
+    "for higher rate limits."
+)
+HISTORY_LIMIT_MESSAGE = (
+    "Your request exceeds the allowed time range. Public API users are limited to querying historical data within the "
+    "past 365 days. Upgrade to a paid plan to enjoy full historical data access: https://www.coingecko.com/en/api/pricing. "
+)
+CLOUDFLARE_403 = """<!DOCTYPE html>
+<html lang="en-US"><head><title>Access denied | api.coingecko.com used Cloudflare to restrict access</title>
+<meta charset="UTF-8" /></head><body><div id="cf-wrapper"><div id="cf-error-details">
+<h1><span class="cf-error-type">Error</span> <span class="cf-error-code">1020</span></h1>
+<h2 class="cf-subheadline">Access denied</h2><p>The site owner may have set restrictions that prevent you from
+accessing the site.</p><p>Error code: 1020</p><span class="cf-footer-item">Cloudflare Ray ID: 8f1c0ffee</span>
+</div></div></body></html>"""
+CLOUDFLARE_502 = """<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>
+<hr><center>cloudflare</center></body></html>"""
+
+
+@dataclass
+class FaultRule:
+    """Which requests to spoil, and how. See the module docstring for the kinds."""
+
+    kind: str
+    endpoint: str = "*"
+    params: dict[str, str] = field(default_factory=dict)
+    times: int | None = 1
+    skip: int = 0
+    status: int | None = None
+    retry_after: float | str | None = None
+    delay: float | None = None
+    fields: list[str] | None = None
+    matched: int = 0
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; kinds: {', '.join(FAULT_KINDS)}")
+        if self.times is not None and self.times < 0:
+            raise ValueError("times must be at least 0 (or null for every request)")
+        if self.skip < 0:
+            raise ValueError("skip must be at least 0")
+        if self.kind == "server_error" and self.status is not None and not 500 <= int(self.status) <= 599:
+            raise ValueError("server_error status must be 5xx")
+        self.params = {str(k): str(v) for k, v in (self.params or {}).items()}
+
+    def matches(self, path: str, template: str, params: Mapping[str, str]) -> bool:
+        if not (fnmatch.fnmatchcase(path, self.endpoint) or fnmatch.fnmatchcase(template, self.endpoint)):
+            return False
+        return all(params.get(k) == v for k, v in self.params.items())
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.fired >= self.times
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FaultRule":
+        if not isinstance(data, Mapping):
+            raise ValueError("a fault rule must be a JSON object")
+        known = {f for f in cls.__dataclass_fields__ if f not in ("matched", "fired")}
+        unknown = sorted(set(data) - known - {"matched", "fired"})
+        if unknown:
+            raise ValueError(f"unknown fault rule field(s): {', '.join(unknown)}")
+        if "kind" not in data:
+            raise ValueError("a fault rule needs a kind")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class FaultBook:
+    """The active rules, consulted for every API request (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def rules(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.to_dict() for r in self._rules]
+
+    def pick(self, path: str, template: str, params: Mapping[str, str]) -> FaultRule | None:
+        """The first live rule matching this request (counting it), or None."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.exhausted or not rule.matches(path, template, params):
+                    continue
+                rule.matched += 1
+                if rule.matched <= rule.skip:
+                    continue
+                rule.fired += 1
+                return rule
+        return None
+
+
+# -- bodies ---------------------------------------------------------------------------------
+
+def status_body(code: int, message: str, *, timestamp: datetime | None = None) -> dict[str, Any]:
+    status: dict[str, Any] = {"error_code": code, "error_message": message}
+    if timestamp is not None:
+        status = {"timestamp": timestamp.strftime("%Y-%m-%dT%H:%M:%S.000+00:00"), **status}
+    return {"status": status}
+
+
+_DEFAULT_MISSING = {
+    "/coins/markets": ["market_cap", "total_volume", "last_updated", "symbol", "market_cap_rank"],
+    "/coins/categories": ["market_cap", "volume_24h", "top_3_coins_id", "updated_at"],
+    "/coins/{id}/market_chart/range": ["market_caps", "total_volumes"],
+    "/coins/{id}/market_chart": ["market_caps", "total_volumes"],
+    "/coins/list": ["symbol"],
+    "/coins/categories/list": ["name"],
+    "/global": ["total_volume", "updated_at"],
+}
+_DEFAULT_NULLS = {
+    "/coins/markets": ["market_cap", "total_volume", "market_cap_rank", "circulating_supply", "last_updated"],
+    "/coins/categories": ["market_cap", "volume_24h", "market_cap_change_24h"],
+    "/coins/list": ["symbol"],
+    "/coins/categories/list": ["name"],
+    "/global": ["market_cap_change_percentage_24h_usd"],
+}
+
+
+def _each_object(payload: Any):
+    if isinstance(payload, list):
+        for item in payload:
+            if isinstance(item, dict):
+                yield item
+    elif isinstance(payload, dict):
+        yield payload.get("data") if isinstance(payload.get("data"), dict) else payload
+
+
+def apply_drift(kind: str, template: str, payload: Any, fields: list[str] | None) -> Any:
+    """The payload changed as a schema drift of ``kind`` would change it."""
+    is_chart = template.endswith("market_chart/range") or template.endswith("market_chart")
+    if kind == "drift_extra":
+        for item in _each_object(payload):
+            item["schema_version_2027"] = 2
+            item["extra_metrics"] = {"sentiment": 0.5, "rank_delta": None}
+        if is_chart and isinstance(payload, dict):
+            payload["market_caps_fdv"] = [[p[0], None] for p in payload.get("prices", [])[:3]]
+        return payload
+    if kind == "drift_missing":
+        names = fields or _DEFAULT_MISSING.get(template, [])
+        for item in _each_object(payload):
+            for name in names:
+                item.pop(name, None)
+        return payload
+    if kind == "drift_nulls":
+        if is_chart and isinstance(payload, dict):
+            for key in fields or ("market_caps", "total_volumes"):
+                points = payload.get(key)
+                if isinstance(points, list):
+                    for i, point in enumerate(points):
+                        if i % 3 == 1 and isinstance(point, list) and len(point) == 2:
+                            point[1] = None
+            return payload
+        names = fields or _DEFAULT_NULLS.get(template, [])
+        for item in _each_object(payload):
+            for name in names:
+                if name in item:
+                    item[name] = None
+        return payload
+    raise ValueError(f"not a drift kind: {kind}")
+
+
+__all__ = [
+    "CLOUDFLARE_403",
+    "CLOUDFLARE_502",
+    "DRIFT_KINDS",
+    "FAULT_KINDS",
+    "FaultBook",
+    "FaultRule",
+    "HISTORY_LIMIT_MESSAGE",
+    "RATE_LIMIT_MESSAGE",
+    "apply_drift",
+    "status_body",
+]
