@@ -1,0 +1,282 @@
+"""The SQL views: present and right in a fresh database and in one upgraded from every older version.
+
+Each view is checked against small cases worked out by hand (in the comments), not against
+another query: closes and source preference, returns across gaps, index weights while the
+membership changes, the category's market cap, the latest price, event windows' day 0, and
+coverage. Every view also answers on an empty database and through the stock duckdb 1.5 CLI.
+"""
+from __future__ import annotations
+
+import math
+import subprocess
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+import storage
+from storage import Database, latest_version, migrate
+
+from .conftest import subprocess_env, venv_bin
+
+VIEWS = [
+    "daily_prices", "hourly_prices", "daily_returns", "hourly_returns", "index_constituents", "ai_index",
+    "category_market_cap", "coin_latest", "event_windows", "coverage", "coverage_gaps",
+]
+STARTS = ["fresh"] + list(range(0, latest_version()))
+T0 = datetime(2024, 6, 1)
+
+
+def _history(rows):
+    frame = pd.DataFrame(rows, columns=["coin_id", "ts", "price", "market_cap", "granularity", "source", "is_partial"])
+    frame.insert(1, "vs_currency", "usd")
+    frame["total_volume"] = None
+    frame["ingested_at"] = T0
+    return frame
+
+
+def _load_cases(db: Database) -> None:
+    d = datetime
+    history = _history([
+        # coin a: close rule, jitter, source preference, snapshot fallback, a gap, a partial point
+        ("a", d(2024, 1, 1, 12), 10.0, None, "hourly", "coingecko", False),
+        ("a", d(2024, 1, 2, 0, 0, 4), 11.0, None, "hourly", "coingecko", False),   # 00:00:04 closes 01-01
+        ("a", d(2024, 1, 2, 0, 0, 0), 99.0, None, "daily", "csv:x", False),        # loses to coingecko
+        ("a", d(2024, 1, 3), 12.0, None, "daily", "csv:x", False),                 # 01-02: csv:b < csv:x
+        ("a", d(2024, 1, 3), 13.0, None, "daily", "csv:b", False),
+        ("a", d(2024, 1, 6), 16.0, None, "daily", "coingecko", False),             # 01-05 (01-04 missing)
+        ("a", d(2024, 1, 6, 10), 17.0, None, "hourly", "coingecko", True),         # 01-06: a live point
+        # coin h: hourly closes for 09:00, 10:00 and 12:00 (11:00 missing)
+        ("h", d(2024, 1, 1, 10, 0, 7), 100.0, None, "hourly", "coingecko", False),
+        ("h", d(2024, 1, 1, 11, 0, 7), 110.0, None, "hourly", "coingecko", False),
+        ("h", d(2024, 1, 1, 13, 0, 7), 121.0, None, "hourly", "coingecko", False),
+        ("h", d(2024, 1, 1, 13, 30), 500.0, None, "hourly", "coingecko", True),    # partial: not an hourly close
+        # the index's coins x, y, z: daily closes for 03-01..03-04 with caps
+        *[("x", d(2024, 3, day + 1), p, c, "daily", "coingecko", False)
+          for day, p, c in ((1, 10.0, 100.0), (2, 11.0, 110.0), (3, 12.1, 121.0), (4, 12.1, 121.0))],
+        *[("y", d(2024, 3, day + 1), p, c, "daily", "coingecko", False)
+          for day, p, c in ((1, 20.0, 300.0), (2, 20.0, 300.0), (3, 22.0, 330.0), (4, 11.0, 165.0))],
+        *[("z", d(2024, 3, day + 1), p, c, "daily", "coingecko", False)
+          for day, p, c in ((1, 5.0, 50.0), (2, 6.0, 60.0), (3, 6.0, 60.0), (4, 6.0, 60.0))],
+        # coin t: a history point and a snapshot at the same instant
+        ("t", d(2024, 5, 1, 12), 1.0, None, "hourly", "coingecko", False),
+    ])
+    snapshots = pd.DataFrame([
+        {"coin_id": "a", "vs_currency": "usd", "observed_at": d(2024, 1, 3, 15), "price": 14.0, "market_cap": 140.0,
+         "market_cap_rank": 9, "source": "coingecko"},
+        {"coin_id": "a", "vs_currency": "usd", "observed_at": d(2024, 1, 3, 20), "price": 15.0, "market_cap": 150.0,
+         "market_cap_rank": 7, "source": "coingecko"},
+        {"coin_id": "t", "vs_currency": "usd", "observed_at": d(2024, 5, 1, 12), "price": 2.0, "market_cap": 20.0,
+         "market_cap_rank": 1, "source": "coingecko"},
+    ])
+    members = pd.DataFrame([
+        {"category_id": "cat", "coin_id": "x", "valid_from": d(2024, 2, 1), "valid_to": None, "source": "test"},
+        {"category_id": "cat", "coin_id": "y", "valid_from": d(2024, 2, 1), "valid_to": d(2024, 3, 4), "source": "test"},
+        {"category_id": "cat", "coin_id": "z", "valid_from": d(2024, 3, 2, 12), "valid_to": None, "source": "test"},
+    ])
+    category = pd.DataFrame([
+        {"category_id": "cat", "observed_at": d(2024, 3, 2, 10), "market_cap": 1000.0, "source": "coingecko"},
+        {"category_id": "cat", "observed_at": d(2024, 3, 2, 23, 59), "market_cap": None, "source": "coingecko"},
+        {"category_id": "cat", "observed_at": d(2024, 3, 3, 0, 2), "market_cap": 1200.0, "source": "coingecko"},
+    ])
+    events = pd.DataFrame([
+        {"event_id": "late", "name": "Late", "ts": d(2024, 3, 2, 23, 30), "time_known": True, "kind": "test", "added_at": T0},
+        {"event_id": "midnight", "name": "Midnight", "ts": d(2024, 3, 3), "time_known": False, "kind": "test", "added_at": T0},
+    ])
+    coins = pd.DataFrame([{"coin_id": "a", "symbol": "aaa", "name": "Coin A", "active": True, "updated_at": T0}])
+    with db.transaction() as con:
+        storage.upsert(con, "price_history", history)
+        storage.upsert(con, "market_snapshots", snapshots)
+        storage.upsert(con, "category_members", members)
+        storage.upsert(con, "category_snapshots", category)
+        storage.upsert(con, "events", events)
+        storage.upsert(con, "coins", coins)
+
+
+def _database(path, start) -> Database:
+    if start != "fresh":
+        with Database(path).connect(create=True) as con:
+            migrate(con, target=start)
+    return storage.open_database(path, create=True)  # upgrades an older file in place
+
+
+@pytest.fixture(scope="module", params=STARTS, ids=[f"from-{s}" for s in STARTS])
+def loaded(request, tmp_path_factory):
+    db = _database(tmp_path_factory.mktemp("views") / "views.duckdb", request.param)
+    _load_cases(db)
+    return db
+
+
+def rows(db, sql, params=None) -> list[tuple]:
+    with db.connect(read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.mark.parametrize("start", STARTS)
+def test_every_view_exists_and_answers_on_an_empty_database(tmp_path, start):
+    db = _database(tmp_path / "empty.duckdb", start)
+    with db.connect(read_only=True) as con:
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW'").fetchall()}
+        assert set(VIEWS) <= present
+        for view in VIEWS:
+            assert con.execute(f"SELECT count(*) FROM {view}").fetchall() == [(0,)], view
+
+
+def test_daily_close_is_the_last_observation_with_jitter_and_source_preference(loaded):
+    got = rows(loaded, "SELECT day, close, source, close_ts, complete FROM daily_prices WHERE coin_id = 'a' ORDER BY day")
+    assert got == [
+        (date(2024, 1, 1), 11.0, "coingecko", datetime(2024, 1, 2, 0, 0, 4), True),  # jitter: 00:00:04 closes 01-01
+        (date(2024, 1, 2), 13.0, "csv:b", datetime(2024, 1, 3), True),               # csv:b before csv:x
+        (date(2024, 1, 3), 15.0, "snapshot:coingecko", datetime(2024, 1, 3, 20), False),  # before 22:55
+        (date(2024, 1, 5), 16.0, "coingecko", datetime(2024, 1, 6), True),
+        (date(2024, 1, 6), 17.0, "coingecko", datetime(2024, 1, 6, 10), False),      # a partial "now" point
+    ]
+    # market_cap is the one observed with the close (the snapshot's 150, not the earlier 140)
+    assert rows(loaded, "SELECT market_cap FROM daily_prices WHERE coin_id = 'a' AND day = '2024-01-03'") == [(150.0,)]
+
+
+def test_daily_returns_are_null_across_a_gap(loaded):
+    got = rows(loaded, "SELECT day, prev_day, gap_days, simple_return, log_return, complete FROM daily_returns "
+                       "WHERE coin_id = 'a' ORDER BY day")
+    assert [(r[0], r[1], r[2]) for r in got] == [
+        (date(2024, 1, 1), None, None),
+        (date(2024, 1, 2), date(2024, 1, 1), 1),
+        (date(2024, 1, 3), date(2024, 1, 2), 1),
+        (date(2024, 1, 5), date(2024, 1, 3), 2),
+        (date(2024, 1, 6), date(2024, 1, 5), 1),
+    ]
+    assert got[0][3] is None and got[0][4] is None
+    assert got[1][3] == pytest.approx(13 / 11 - 1) and got[1][4] == pytest.approx(math.log(13 / 11))
+    assert got[2][3] == pytest.approx(15 / 13 - 1)
+    assert got[3][3] is None and got[3][4] is None   # 01-03 -> 01-05 is not a one-day return
+    assert got[4][3] == pytest.approx(17 / 16 - 1)
+    assert [r[5] for r in got] == [True, True, False, False, False]  # both ends must be full-day closes
+
+
+def test_hourly_returns_skip_partial_points_and_flag_gaps(loaded):
+    got = rows(loaded, "SELECT hour, close, gap_hours, simple_return, log_return FROM hourly_returns "
+                       "WHERE coin_id = 'h' ORDER BY hour")
+    assert [(r[0], r[1], r[2]) for r in got] == [
+        (datetime(2024, 1, 1, 9), 100.0, None),
+        (datetime(2024, 1, 1, 10), 110.0, 1),
+        (datetime(2024, 1, 1, 12), 121.0, 2),   # the 13:30 partial point is no close
+    ]
+    assert got[1][3] == pytest.approx(0.1) and got[1][4] == pytest.approx(math.log(1.1))
+    assert got[2][3] is None and got[2][4] is None
+    # daily-granularity points never make hourly closes
+    assert rows(loaded, "SELECT count(*) FROM hourly_prices WHERE coin_id IN ('x', 'y', 'z')") == [(0,)]
+
+
+def test_index_weights_follow_point_in_time_membership(loaded):
+    weights = rows(loaded, "SELECT day, coin_id, cap_weight, equal_weight FROM index_constituents "
+                           "WHERE category_id = 'cat' ORDER BY day, coin_id")
+    by_day: dict = {}
+    for day, coin, cap, equal in weights:
+        by_day.setdefault(day, {})[coin] = (cap, equal)
+    # 03-01: x and y are members but have no previous close: no weights
+    assert by_day[date(2024, 3, 1)] == {"x": (None, None), "y": (None, None)}
+    # 03-02: z joins at 12:00, after the previous close: x and y only, caps 100 and 300
+    assert by_day[date(2024, 3, 2)] == {"x": (pytest.approx(0.25), pytest.approx(0.5)),
+                                        "y": (pytest.approx(0.75), pytest.approx(0.5))}
+    # 03-03: x, y, z with previous-day caps 110, 300, 60 (total 470)
+    assert by_day[date(2024, 3, 3)] == {"x": (pytest.approx(110 / 470), pytest.approx(1 / 3)),
+                                        "y": (pytest.approx(300 / 470), pytest.approx(1 / 3)),
+                                        "z": (pytest.approx(60 / 470), pytest.approx(1 / 3))}
+    # 03-04: y left at 03-04 00:00, so its -50% that day is not in the index
+    # and the weights use the caps at the close of 03-03: x 121, z 60
+    assert by_day[date(2024, 3, 4)] == {"x": (pytest.approx(121 / 181), pytest.approx(0.5)),
+                                        "z": (pytest.approx(60 / 181), pytest.approx(0.5))}
+
+
+def test_ai_index_levels_are_chain_linked_from_base_100(loaded):
+    got = rows(loaded, "SELECT day, members_priced, constituents, cap_return, equal_return, cap_index, equal_index "
+                       "FROM ai_index WHERE category_id = 'cat' ORDER BY day")
+    assert [(r[0], r[1], r[2]) for r in got] == [
+        (date(2024, 3, 1), 2, 0), (date(2024, 3, 2), 2, 2), (date(2024, 3, 3), 3, 3), (date(2024, 3, 4), 2, 2),
+    ]
+    base, d2, d3, d4 = got
+    assert base[3] is None and base[5] == pytest.approx(100) and base[6] == pytest.approx(100)
+    # 03-02: x +10% (weight 1/4), y 0% (3/4)
+    assert d2[3] == pytest.approx(0.025) and d2[4] == pytest.approx(0.05)
+    assert d2[5] == pytest.approx(102.5) and d2[6] == pytest.approx(105)
+    # 03-03: x +10%, y +10%, z 0% with caps 110, 300, 60
+    assert d3[3] == pytest.approx(41 / 470) and d3[4] == pytest.approx(0.2 / 3)
+    assert d3[5] == pytest.approx(102.5 * (1 + 41 / 470)) and d3[6] == pytest.approx(112)
+    # 03-04: only x (0%) and z (0%): y's crash is outside the index
+    assert d4[3] == pytest.approx(0) and d4[5] == pytest.approx(d3[5]) and d4[6] == pytest.approx(112)
+
+
+def test_category_market_cap_from_snapshots_and_members(loaded):
+    got = rows(loaded, "SELECT day, market_cap, market_cap_source, snapshot_market_cap, snapshot_observed_at, snapshots, "
+                       "members_market_cap, members_priced FROM category_market_cap WHERE category_id = 'cat' ORDER BY day")
+    assert got == [
+        # members at the close of 03-01 (03-02 00:00): x, y
+        (date(2024, 3, 1), 400.0, "members", None, None, 0, 400.0, 2),
+        # the 00:02 snapshot closes 03-02 (jitter); the NULL one is skipped; z joined at 12:00
+        (date(2024, 3, 2), 1200.0, "snapshot", 1200.0, datetime(2024, 3, 3, 0, 2), 2, 470.0, 3),
+        # y left at 03-04 00:00, the close of 03-03
+        (date(2024, 3, 3), 181.0, "members", None, None, 0, 181.0, 2),
+        (date(2024, 3, 4), 181.0, "members", None, None, 0, 181.0, 2),
+    ]
+
+
+def test_coin_latest_takes_the_newest_point_and_a_snapshot_on_a_tie(loaded):
+    got = rows(loaded, "SELECT coin_id, symbol, price, observed_at, source, market_cap_rank FROM coin_latest "
+                       "WHERE coin_id IN ('a', 't') ORDER BY coin_id")
+    assert got == [
+        ("a", "aaa", 17.0, datetime(2024, 1, 6, 10), "coingecko", 7),   # rank from its newest snapshot
+        ("t", None, 2.0, datetime(2024, 5, 1, 12), "snapshot:coingecko", 1),
+    ]
+
+
+def test_event_windows_day_zero_is_the_utc_day_of_the_event(loaded):
+    got = rows(loaded, "SELECT event_id, rel_day, day, close, cum_return FROM event_windows WHERE coin_id = 'x' "
+                       "ORDER BY event_id, rel_day")
+    late = [r for r in got if r[0] == "late"]
+    # 23:30 on 03-02 is still day 0 = 03-02; cum_return runs from the close of 03-01 (10.0)
+    assert [(r[1], r[2], r[3]) for r in late] == [
+        (-1, date(2024, 3, 1), 10.0), (0, date(2024, 3, 2), 11.0), (1, date(2024, 3, 3), 12.1), (2, date(2024, 3, 4), 12.1)]
+    assert late[0][4] == pytest.approx(0) and late[1][4] == pytest.approx(0.1) and late[2][4] == pytest.approx(0.21)
+    midnight = [r for r in got if r[0] == "midnight"]
+    assert [(r[1], r[2]) for r in midnight][:2] == [(-2, date(2024, 3, 1)), (-1, date(2024, 3, 2))]
+    assert midnight[2][1:3] == (0, date(2024, 3, 3)) and midnight[2][4] == pytest.approx(0.1)
+
+
+def test_coverage_counts_points_and_gaps(loaded):
+    got = rows(loaded, "SELECT coin_id, granularity, first_point, last_point, points, expected, missing, gaps, longest_gap "
+                       "FROM coverage WHERE coin_id IN ('a', 'h') ORDER BY coin_id, granularity")
+    assert got == [
+        ("a", "daily", datetime(2024, 1, 1), datetime(2024, 1, 6), 5, 6, 1, 1, 1),
+        # hourly closes 01-01 11:00 and 23:00 (hourly history), 01-03 14:00 and 19:00 (snapshots)
+        ("a", "hourly", datetime(2024, 1, 1, 11), datetime(2024, 1, 3, 19), 4, 57, 53, 3, 38),
+        ("h", "daily", datetime(2024, 1, 1), datetime(2024, 1, 1), 1, 1, 0, 0, 0),
+        ("h", "hourly", datetime(2024, 1, 1, 9), datetime(2024, 1, 1, 12), 3, 4, 1, 1, 1),
+    ]
+    gaps = rows(loaded, "SELECT coin_id, granularity, gap_start, gap_end, missing FROM coverage_gaps "
+                        "WHERE coin_id IN ('a', 'h') ORDER BY coin_id, granularity, gap_start")
+    assert gaps == [
+        ("a", "daily", datetime(2024, 1, 4), datetime(2024, 1, 4), 1),
+        ("a", "hourly", datetime(2024, 1, 1, 12), datetime(2024, 1, 1, 22), 11),
+        ("a", "hourly", datetime(2024, 1, 2, 0), datetime(2024, 1, 3, 13), 38),
+        ("a", "hourly", datetime(2024, 1, 3, 15), datetime(2024, 1, 3, 18), 4),
+        ("h", "hourly", datetime(2024, 1, 1, 11), datetime(2024, 1, 1, 11), 1),
+    ]
+
+
+def test_views_read_the_same_in_the_duckdb_15_cli(loaded):
+    """The views are stored as SQL text; the 1.5 shell re-parses and runs every one of them."""
+    counts = " UNION ALL ".join(f"SELECT '{view}' AS view, count(*) AS n FROM {view}" for view in VIEWS)
+    expected = dict(rows(loaded, counts))
+    check = (
+        f"{counts} UNION ALL SELECT 'cap_index_0303', CAST(round(cap_index * 1e6) AS BIGINT) FROM ai_index "
+        "WHERE category_id = 'cat' AND day = '2024-03-03'"
+    )
+    done = subprocess.run(
+        [venv_bin("duckdb"), "-readonly", str(loaded.path), "-csv", "-noheader", "-c", check],
+        capture_output=True, text=True, env=subprocess_env(), timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    got = dict(line.split(",") for line in done.stdout.strip().splitlines())
+    assert {view: int(got[view]) for view in VIEWS} == expected
+    assert float(got["cap_index_0303"]) == round(102.5 * (1 + 41 / 470) * 1e6)
