@@ -1,6 +1,8 @@
 """tracker study: an event study on the database or on the user's own CSV files."""
 from __future__ import annotations
 
+import sys
+
 import click
 import pandas as pd
 
@@ -139,7 +141,9 @@ def study_command(
                 raise InputError("no --tokens or --category given and no category is tracked in the config")
             category = app.config.tracking.categories[0]
         unique_events = list(dict.fromkeys(event_ids))
-        with click.progressbar(length=len(unique_events), label="sampling events", file=click.get_text_stream("stderr")) as bar:
+        stderr = sys.stderr
+        # On a terminal, a bar per event sampled; piped, nothing (errors stay one line).
+        with click.progressbar(length=len(unique_events), label="sampling events", file=stderr, hidden=not stderr.isatty()) as bar:
             data = load_study_data(
                 db, unique_events, tokens=token_list, category=None if token_list else category,
                 benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
