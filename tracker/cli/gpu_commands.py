@@ -46,7 +46,11 @@ def _join(values: tuple[float, ...]) -> str:
 
 @click.group("gpu")
 def gpu_group() -> None:
-    """GPU demand of Sora-style video generation: the Factorial Funds model, every assumption a parameter."""
+    """How many H100s Sora-style video needs (the Factorial Funds model).
+
+    Every input of the model is a named assumption with a unit and a source (config/gpu.toml);
+    change any of them with --set. docs/gpu.md explains the model step by step.
+    """
 
 
 @gpu_group.command("estimate")
@@ -55,9 +59,10 @@ def gpu_group() -> None:
 @file_option
 @format_option
 def gpu_estimate(sets: tuple[str, ...], arithmetic: str, assumptions_path: str | None, fmt: str) -> None:
-    """Training compute, inference cost, break-even, average and peak H100s, and comparisons.
+    """Training, inference, break-even, peak H100s and comparisons.
 
-    Prints every output with its unit (and the article's figure where it published one), the
+    Training compute, inference cost, the break-even point, average and peak H100s for the
+    adoption scenario, and comparisons with shipments, fleets and consumer GPUs. Prints every output with its unit (and the article's figure where it published one), the
     reproduction check, the assumptions used (overridden ones marked) and notes, including the
     article's YouTube-share inconsistency.
     """
@@ -88,8 +93,10 @@ def gpu_sensitivity(
     assumptions_path: str | None,
     fmt: str,
 ) -> None:
-    """Which assumptions move the peak most (a tornado over each one's documented range), and a
-    grid of peak H100 over adoption x inference utilization.
+    """What moves the peak most (tornado), and an adoption x utilization grid.
+
+    The tornado sets each assumption to the low and the high end of its documented range, all
+    others held; the grid gives the peak H100 over adoption x inference utilization.
 
     --set moves the base point every variation starts from.
     """
