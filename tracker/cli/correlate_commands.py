@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ import pandas as pd
 
 from .. import charts as base_charts
 from ..correlation import charts, service, sources
+from ..correlation.event_change import parse_span
 from ..correlation.external import check_series_id, read_series_csv
 from ..errors import InputError
 from ..events import get_event
@@ -66,19 +68,21 @@ def _save_chart(fig, chart: Path | None) -> None:
         click.echo(f"chart written to {chart}", err=True)
 
 
-def _progress(label: str):
-    """A stderr progress counter for long look-ups (shown only on a terminal)."""
-    stream = click.get_text_stream("stderr")
-    if not stream.isatty():
-        return None
-    count = {"n": 0}
+class _Progress:
+    """A stderr counter for long look-ups, shown only on a terminal; ``done`` ends its line."""
 
-    def tick(step: int) -> None:
-        count["n"] += step
-        stream.write(f"\r{label}: {count['n']}")
-        stream.flush()
+    def __init__(self, label: str):
+        self.label, self.count = label, 0
+        self.enabled = sys.stderr.isatty()
 
-    return tick
+    def __call__(self, step: int) -> None:
+        self.count += step
+        if self.enabled:
+            click.echo(f"\r{self.label}: {self.count}", err=True, nl=False)
+
+    def done(self) -> None:
+        if self.enabled and self.count:
+            click.echo("", err=True)
 
 
 def panel_options(func):
@@ -126,7 +130,11 @@ def _selection(params: dict, *, start=None, end=None) -> service.Selection:
 
 
 def _panel(app: AppContext, selection: service.Selection) -> service.Panel:
-    return service.load_panel(app.database(), selection, progress=_progress("category membership look-ups"))
+    progress = _Progress("category membership look-ups")
+    try:
+        return service.load_panel(app.database(), selection, progress=progress)
+    finally:
+        progress.done()
 
 
 def _settings_frame(settings: dict) -> pd.DataFrame:
@@ -263,11 +271,10 @@ def _window(value: str, option: str):
     text = value.strip()
     if text.isdigit():
         return int(text)
-    try:
-        pd.Timedelta(text)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a number of periods or a span such as 30d or 72h") from None
-    return text
+    span = parse_span(text)
+    if span is None:
+        raise InputError(f"{option} {value!r} is not a number of periods or a span such as 30d or 72h")
+    return span
 
 
 def _instant(text: str) -> pd.Timestamp:
@@ -327,8 +334,9 @@ def granger_command(app: AppContext, max_lag: int, criterion: str, lag: int | No
     effect's beyond its own past; it is about prediction, not about why.
     """
     panel = _panel(app, _selection(params))
-    frame = service.granger_table(panel, max_lag, pairing=pairing, criterion=criterion, lag=lag,
-                                  progress=_progress("pairs tested"))
+    progress = _Progress("pairs tested")
+    frame = service.granger_table(panel, max_lag, pairing=pairing, criterion=criterion, lag=lag, progress=progress)
+    progress.done()
     _emit(fmt, frame.attrs, {"granger": frame}, "granger")
 
 

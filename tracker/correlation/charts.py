@@ -24,8 +24,7 @@ def heatmap(result: MatrixResult | pd.DataFrame, title: str | None = None, *, an
     size = len(corr)
     side = min(14.0, max(4.5, 0.45 * size + 2.5))
     fig, ax = charts.new_figure(side + 1.2, side)
-    cmap = matplotlib.colormaps[_CMAP].copy()
-    cmap.set_bad("#d9d9d9")
+    cmap = matplotlib.colormaps[_CMAP].with_extremes(bad="#d9d9d9")
     image = ax.imshow(np.ma.masked_invalid(corr.to_numpy(dtype=float)), cmap=cmap, vmin=-1, vmax=1)
     ax.grid(False)
     labels = [str(c) for c in corr.columns]

@@ -24,6 +24,7 @@ anti-conservative: read p around 0.05 as weak evidence. With many pairs, ``p_adj
 """
 from __future__ import annotations
 
+import re
 from itertools import combinations
 from typing import Iterable, Sequence
 
@@ -36,7 +37,7 @@ from .pairwise import METHODS
 from .returns import period_of
 from .results import settings_of
 
-__all__ = ["fisher_z_test", "event_windows", "correlation_change", "pairs_against", "all_pairs", "bh_adjust"]
+__all__ = ["fisher_z_test", "event_windows", "correlation_change", "pairs_against", "all_pairs", "bh_adjust", "parse_span"]
 
 # Variance factor of atanh(r) times (n - 3): 1 for Pearson, 1.06 for Spearman.
 _VARIANCE_FACTOR = {"pearson": 1.0, "spearman": 1.06}
@@ -71,15 +72,28 @@ def fisher_z_test(r_pre, n_pre, r_post, n_post, method: str = "pearson"):
     return (float(z), float(p)) if np.ndim(z) == 0 else (z, p)
 
 
+_SPAN = re.compile(r"^\s*(\d+)\s*(d|day|days|h|hour|hours)\s*$", re.IGNORECASE)
+
+
+def parse_span(text) -> pd.Timedelta | None:
+    """'30d', '72h', '2 days' as a Timedelta; None when the text is not such a span."""
+    match = _SPAN.match(str(text))
+    if not match:
+        return None
+    count, unit = int(match.group(1)), match.group(2).lower()
+    return pd.Timedelta(days=count) if unit.startswith("d") else pd.Timedelta(hours=count)
+
+
 def _as_offset(value, step: pd.Timedelta, name: str) -> pd.Timedelta:
     """An int means periods of the grid; a string like '30d' or '72h' is a span of time."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         offset = step * int(value)
+    elif isinstance(value, pd.Timedelta):
+        offset = value
     else:
-        try:
-            offset = pd.Timedelta(str(value))
-        except ValueError:
-            raise AnalysisError(f"{name} {value!r} is not a number of periods or a span such as 30d or 72h") from None
+        offset = parse_span(value)
+        if offset is None:
+            raise AnalysisError(f"{name} {value!r} is not a number of periods or a span such as 30d or 72h")
     if offset < pd.Timedelta(0) or (offset == pd.Timedelta(0) and name != "gap"):
         raise AnalysisError(f"{name} must be positive")
     return offset
