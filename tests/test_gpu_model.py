@@ -114,7 +114,7 @@ def test_power_and_optional_cost(defaults, article):
 def test_the_youtube_inconsistency_is_shown_with_its_consequence(defaults):
     note = estimate(defaults).notes[0]
     assert note.startswith("YouTube share inconsistency")
-    assert "6.45M AI min/day" in note and "2.2M for YouTube" in note
+    assert "6.45M AI min/day" in note and "leaves only 2.20M for YouTube" in note
     # The stated 15% of all 43M minutes: 14.95M AI min/day, 124.6k average, ~997k peak.
     assert "14.95M AI min/day, 124,583 average and 996,667 peak H100" in note
     everything = defaults.with_overrides({"youtube_eligible_fraction": "1"})
@@ -122,6 +122,10 @@ def test_the_youtube_inconsistency_is_shown_with_its_consequence(defaults):
     assert stated.value("ai_minutes_per_day") == pytest.approx(14.95e6)
     assert stated.value("average_h100") == pytest.approx(124_583, abs=1)
     assert "the default youtube_eligible_fraction = 0.341 reproduces the article's total" in youtube_note(everything.values)
+    # The article's own figures are quoted as the article's, whatever the scenario now says.
+    moved = youtube_note(defaults.with_overrides({"youtube_ai_share": "30%"}).values)
+    assert "the article states 15% of YouTube's 43.00M min/day (6.45M AI min/day)" in moved
+    assert "so YouTube contributes 4.40M" in moved
 
 
 def test_notes_explain_the_roundings_peak_factor_memory_and_caveats(defaults):

@@ -190,10 +190,13 @@ class AssumptionSet:
         return pd.DataFrame(rows)
 
 
-def _unknown(name: str) -> InputError:
+def _did_you_mean(name: str) -> str:
     close = difflib.get_close_matches(name, NAMES, n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return InputError(f"unknown assumption {name!r}{hint}; `tracker gpu assumptions` lists the {len(NAMES)} names")
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _unknown(name: str) -> InputError:
+    return InputError(f"unknown assumption {name!r}{_did_you_mean(name)}; `tracker gpu assumptions` lists the {len(NAMES)} names")
 
 
 def parse_value(name: str, raw: object) -> float:
@@ -275,7 +278,8 @@ def _read_entry(name: str, table: object, where: str) -> tuple[float | None, Ass
         if value is not None:
             rule.check(name, value)
         if low is not None:
-            rule.check(name, low), rule.check(name, high)
+            rule.check(name, low)
+            rule.check(name, high)
     except InputError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     if low is not None and not low <= high:
@@ -326,9 +330,7 @@ def load_assumptions(path: str | Path | None = None, overrides: Mapping[str, obj
         raise ConfigError(f"assumptions file {path} is not valid TOML: {exc}") from None
     unknown = sorted(set(data) - set(NAMES))
     if unknown:
-        close = difflib.get_close_matches(unknown[0], NAMES, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise ConfigError(f"{path.name}: [{unknown[0]}] is not a known assumption{hint}")
+        raise ConfigError(f"{path.name}: [{unknown[0]}] is not a known assumption{_did_you_mean(unknown[0])}")
     missing = [name for name in NAMES if name not in data]
     if missing:
         raise ConfigError(f"{path.name}: [{missing[0]}] is missing; the file must define all {len(NAMES)} assumptions")

@@ -177,6 +177,11 @@ def break_even_minutes(a: Assumptions, arithmetic: str = ARTICLE) -> Range:
     return Range(low / per_minute, high / per_minute)
 
 
+def scenario_days(video_minutes: float, minutes_per_day: float) -> float:
+    """Days the scenario takes to generate ``video_minutes`` (infinite with no adoption)."""
+    return video_minutes / minutes_per_day if minutes_per_day > 0 else math.inf
+
+
 # ------------------------------------------------------------------ Steps E and F: adoption
 
 
@@ -214,6 +219,8 @@ def model_weights_gb(a: Assumptions) -> float:
 
 def cards_to_hold_weights(weights_gb: float, card_memory_gb: float) -> int:
     """Cards needed just to hold the weights (model parallelism; activations need more)."""
+    # Weights that exactly fill a card fit on it; the epsilon keeps float noise such as
+    # 24.000000000000004 GB from demanding a second card.
     return max(1, math.ceil(weights_gb / card_memory_gb - 1e-12))
 
 
@@ -310,7 +317,6 @@ def compute(a: Assumptions, arithmetic: str = ARTICLE) -> Outputs:
     average = average_h100(a, arithmetic)
     peak = average * a.peak_factor
     weights = model_weights_gb(a)
-    days = (lambda m: m / minutes) if minutes > 0 else (lambda m: math.inf)
     return Outputs(
         dit_training_flops_bottom_up=dit_training_flops_bottom_up(a),
         dit_training_flops=dit_training_flops(a, arithmetic),
@@ -331,8 +337,8 @@ def compute(a: Assumptions, arithmetic: str = ARTICLE) -> Outputs:
         video_minutes_per_gpu_day=video_minutes_per_gpu_day(a, arithmetic),
         break_even_minutes_low=breakeven.low,
         break_even_minutes_high=breakeven.high,
-        break_even_days_low=days(breakeven.low),
-        break_even_days_high=days(breakeven.high),
+        break_even_days_low=scenario_days(breakeven.low, minutes),
+        break_even_days_high=scenario_days(breakeven.high, minutes),
         tiktok_ai_minutes_per_day=tiktok_ai_minutes_per_day(a),
         youtube_ai_minutes_per_day=youtube_ai_minutes_per_day(a),
         ai_minutes_per_day=minutes,
@@ -388,6 +394,7 @@ __all__ = [
     "peak_h100",
     "round_significant",
     "rtx4090_equivalent",
+    "scenario_days",
     "tiktok_ai_minutes_per_day",
     "training_flops",
     "training_h100_months",

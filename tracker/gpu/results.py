@@ -16,8 +16,11 @@ from .assumptions import Assumptions, AssumptionSet
 from .model import ARTICLE, OUTPUT_FIELDS, Outputs
 from .published import BY_OUTPUT, reproduction
 
-# What the article's own total implies for YouTube (FACTORIAL-MODEL.md 3.3): 10.7M - 8.5M.
+# The article's own YouTube figures (FACTORIAL-MODEL.md 3.3), quoted in the note whatever is set.
+ARTICLE_YOUTUBE_SHARE = 0.15
+ARTICLE_YOUTUBE_MINUTES = 43e6
 ARTICLE_TOTAL_AI_MINUTES = 10.7e6
+ARTICLE_TIKTOK_AI_MINUTES = 8.5e6
 
 
 def _millions(minutes: float) -> str:
@@ -25,25 +28,29 @@ def _millions(minutes: float) -> str:
 
 
 def youtube_note(a: Assumptions, arithmetic: str = ARTICLE) -> str:
-    """The article's YouTube-share inconsistency, with the figures the stated share would give."""
-    stated = a.youtube_upload_minutes_per_day * a.youtube_ai_share
-    everything = dataclasses.replace(a, youtube_eligible_fraction=1.0)
-    alternative = (
-        f"applied to all YouTube minutes (--set youtube_eligible_fraction=1) the scenario is "
-        f"{_millions(model.ai_minutes_per_day(everything))} AI min/day, "
-        f"{model.average_h100(everything, arithmetic):,.0f} average and {model.peak_h100(everything, arithmetic):,.0f} peak H100"
-    )
+    """The article's YouTube-share inconsistency, and what the stated share would give here."""
+    stated = ARTICLE_YOUTUBE_MINUTES * ARTICLE_YOUTUBE_SHARE
+    implied = ARTICLE_TOTAL_AI_MINUTES - ARTICLE_TIKTOK_AI_MINUTES
     head = (
-        f"YouTube share inconsistency: the article states {a.youtube_ai_share:.0%} of YouTube's "
-        f"{_millions(a.youtube_upload_minutes_per_day)} min/day ({_millions(stated)} AI min/day), but its own total of "
-        f"{_millions(ARTICLE_TOTAL_AI_MINUTES)} AI min/day ('10.7M / 120 = 89k') leaves only 2.2M for YouTube."
+        f"YouTube share inconsistency: the article states {ARTICLE_YOUTUBE_SHARE:.0%} of YouTube's "
+        f"{_millions(ARTICLE_YOUTUBE_MINUTES)} min/day ({_millions(stated)} AI min/day), but its own total of "
+        f"{_millions(ARTICLE_TOTAL_AI_MINUTES)} AI min/day ('10.7M / 120 = 89k') leaves only {_millions(implied)} for YouTube."
+    )
+    everything = dataclasses.replace(a, youtube_eligible_fraction=1.0)
+    all_minutes = (
+        f"{_millions(model.ai_minutes_per_day(everything))} AI min/day, {model.average_h100(everything, arithmetic):,.0f} "
+        f"average and {model.peak_h100(everything, arithmetic):,.0f} peak H100"
     )
     if a.youtube_eligible_fraction >= 1.0:
-        return f"{head} Here the stated share is {alternative}; the default youtube_eligible_fraction = 0.341 reproduces the article's total."
+        return (
+            f"{head} Here youtube_eligible_fraction = 1 applies the share to all YouTube minutes: {all_minutes}; "
+            f"the default youtube_eligible_fraction = {implied / stated:.3f} reproduces the article's total."
+        )
     return (
         f"{head} This estimate applies youtube_eligible_fraction = {a.youtube_eligible_fraction:.3f} (back-solved, "
-        f"tag I; perhaps a restriction to short videos, unconfirmed), giving {_millions(model.youtube_ai_minutes_per_day(a))}. "
-        f"With the stated share {alternative}."
+        f"tag I; perhaps a restriction to short videos, unconfirmed), so YouTube contributes "
+        f"{_millions(model.youtube_ai_minutes_per_day(a))}. Applied to all YouTube minutes "
+        f"(--set youtube_eligible_fraction=1) the scenario is {all_minutes}."
     )
 
 
