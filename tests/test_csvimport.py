@@ -278,6 +278,13 @@ def test_all_bad_rows_are_listed_even_after_many_good_ones(db, tmp_path):
     assert _count(db) == 0
 
 
+def test_bad_cells_of_a_wide_file_name_their_column(tmp_path):
+    path = _write(tmp_path, "w.csv", "date,FET,WLD\n2024-02-12,0.6675,2.617\n2024-02-13,0.6673,n/a\n2024-02-14,-1,2.8\n")
+    with pytest.raises(CsvImportError, match=r"2 bad row\(s\), nothing imported: line 3 \(WLD\): price 'n/a' is not a number; "
+                                             r"line 4 \(FET\): price -1 is not a positive finite number$"):
+        prepare_import(path, ImportOptions(mapping={"FET": "fetch-ai", "WLD": "worldcoin-wld"}))
+
+
 def test_bad_market_cap_and_volume_are_reported(tmp_path):
     path = _write(tmp_path, "cg.csv", "snapped_at,price,market_cap,total_volume\n2024-02-12 00:00:00 UTC,1,-5,1\n2024-02-13 00:00:00 UTC,1,5,x\n")
     with pytest.raises(CsvImportError, match=r"line 2 \(market_cap\): market cap '-5'.*line 3 \(total_volume\): volume 'x'"):

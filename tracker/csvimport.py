@@ -489,15 +489,18 @@ def _numbers(raw: pd.Series) -> pd.Series:
 def _check_values(frame: pd.DataFrame, columns: Mapping[str, str | None], problems: list[BadRow], *, price_required: bool) -> pd.DataFrame:
     """Parse price/market cap/volume; append problems for bad cells."""
     price = _numbers(frame["price_raw"])
+    # a wide file's prices sit in one column per symbol: name that column
+    where = frame["column"] if "column" in frame else pd.Series(columns["price"], index=frame.index, dtype=object)
     bad_text = price.isna() & (frame["price_raw"] != "")
-    for line, value in zip(frame.loc[bad_text, "line"], frame.loc[bad_text, "price_raw"]):
-        problems.append(BadRow(int(line), columns["price"], f"price {value!r} is not a number"))
+    for line, column, value in zip(frame.loc[bad_text, "line"], where[bad_text], frame.loc[bad_text, "price_raw"]):
+        problems.append(BadRow(int(line), column, f"price {value!r} is not a number"))
     if price_required:
-        for line in frame.loc[frame["price_raw"] == "", "line"]:
-            problems.append(BadRow(int(line), columns["price"], "no price"))
+        missing = frame["price_raw"] == ""
+        for line, column in zip(frame.loc[missing, "line"], where[missing]):
+            problems.append(BadRow(int(line), column, "no price"))
     not_positive = price.notna() & ~(np.isfinite(price) & (price > 0))
-    for line, value in zip(frame.loc[not_positive, "line"], frame.loc[not_positive, "price_raw"]):
-        problems.append(BadRow(int(line), columns["price"], f"price {value} is not a positive finite number"))
+    for line, column, value in zip(frame.loc[not_positive, "line"], where[not_positive], frame.loc[not_positive, "price_raw"]):
+        problems.append(BadRow(int(line), column, f"price {value} is not a positive finite number"))
     frame = frame.assign(price=price)
     for key, out in (("market_cap", "market_cap"), ("volume", "total_volume")):
         raw = frame.get(f"{key}_raw")
@@ -660,8 +663,8 @@ def _assemble(table: _Table, layout: str, options: ImportOptions, path: Path) ->
             f"{path.name}: no coin id for symbol(s) {', '.join(skipped[:10])}{' ...' if len(skipped) > 10 else ''}; "
             f"map them with --map SYMBOL=coin-id or pass --unmapped skip"
         )
-    frame["coin_id"] = symbols.map(lambda s: resolved.get(s, (None, None))[0]).to_numpy()
-    frame["symbol"] = symbols.map(lambda s: resolved.get(s, (None, s))[1]).to_numpy()
+    frame["coin_id"] = symbols.map({s: coin_id for s, (coin_id, _) in resolved.items()}).to_numpy()
+    frame["symbol"] = symbols.map({s: symbol for s, (_, symbol) in resolved.items()}).to_numpy()
     keep = frame["coin_id"].notna() | (symbols == "").to_numpy()
     frame = frame[keep].reset_index(drop=True)
     if frame["coin_id"].notna().sum() == 0 and not problems:
