@@ -131,7 +131,8 @@ def test_the_youtube_inconsistency_is_shown_with_its_consequence(defaults):
 def test_notes_explain_the_roundings_peak_factor_memory_and_caveats(defaults):
     notes = estimate(defaults).notes
     assert any("parameter ratio 29.63 rounded to 30" in n and "(exact 90.5)" in n for n in notes)
-    assert any(n.startswith("peak_factor = 8x is implied") for n in notes)
+    assert any(n.startswith("peak_factor = 8x (the article implies 8x") for n in notes)
+    assert any(n.startswith("peak_factor = 4x (the article implies 8x") for n in estimate(defaults.with_overrides({"peak_factor": 4})).notes)
     assert any("40 GB of weights alone" in n and "does not fit" in n for n in notes)
     assert any("classifier-free guidance" in n for n in notes)
     assert any(n.startswith("exact arithmetic") for n in estimate(defaults, EXACT).notes)

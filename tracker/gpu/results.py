@@ -77,8 +77,8 @@ def notes(a: Assumptions, outputs: Outputs, arithmetic: str = ARTICLE) -> list[s
     return [
         youtube_note(a, arithmetic),
         arithmetic_note(a, arithmetic),
-        f"peak_factor = {a.peak_factor:g}x is implied by the article (720k / 89k); it bundles utilization, peak-hour "
-        "load and creators generating several candidates, so lowering inference_mfu as well counts utilization twice.",
+        f"peak_factor = {a.peak_factor:g}x (the article implies 8x: 720k / 89k) bundles utilization, peak-hour load "
+        "and creators generating several candidates, so lowering inference_mfu as well counts utilization twice.",
         f"memory: {a.sora_params / 1e9:g}B parameters x {a.bytes_per_param:g} bytes = {outputs.model_weights_gb:g} GB of "
         f"weights alone; on one {a.rtx4090_memory_gb:g} GB RTX 4090 (Render, Akash) it {fit}; one "
         f"{a.h100_memory_gb:g} GB H100 {'holds it' if outputs.h100_fits else 'does not hold it'}.",
