@@ -157,7 +157,7 @@ class Estimate:
 
     def _reproduction_title(self) -> str:
         changed = self.assumptions.overridden or self.arithmetic != ARTICLE
-        return "reproduction of the article" + (" (inputs or arithmetic changed: not expected to match)" if changed else "")
+        return "reproduction of the article" + (" (assumptions or arithmetic differ from the article's)" if changed else "")
 
     def _assumptions_title(self) -> str:
         changed = sorted(self.assumptions.overridden)
