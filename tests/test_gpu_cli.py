@@ -63,7 +63,7 @@ def test_estimate_json_and_set_change_outputs_consistently(cli_runner):
 def test_estimate_table_marks_overrides(cli_runner):
     out = cli_runner("gpu", "estimate", "--set", "frame_rate=30", "--set", "usd_per_gpu_hour=2.5").output
     assert "assumptions (set with --set: frame_rate, usd_per_gpu_hour)" in out
-    assert "(inputs or arithmetic changed: not expected to match)" in out
+    assert "(assumptions or arithmetic differ from the article's)" in out
     assert "peak_usd_per_day" in out and "USD per day" in out
 
 
