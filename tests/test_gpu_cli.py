@@ -26,6 +26,12 @@ def _csv_sections(text: str) -> dict[str, pd.DataFrame]:
     return sections
 
 
+def _assert_one_line_error(result, fragment: str) -> None:
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.output
+
+
 def test_estimate_prints_the_reproduced_figures_with_units_assumptions_and_notes(cli_runner):
     result = cli_runner("gpu", "estimate")
     assert result.exit_code == 0, result.output
@@ -97,11 +103,7 @@ def test_exact_arithmetic_from_the_cli(cli_runner):
     ],
 )
 def test_bad_estimate_input_is_one_line_and_non_zero(cli_runner, args, fragment):
-    result = cli_runner("gpu", "estimate", *args)
-    assert result.exit_code != 0
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.output
-    assert "Traceback" not in result.output
+    _assert_one_line_error(cli_runner("gpu", "estimate", *args), fragment)
 
 
 def test_sensitivity_prints_tornado_and_grid_and_writes_charts(cli_runner, tmp_path):
@@ -149,10 +151,7 @@ def test_sensitivity_metric_that_nothing_moves_still_draws(cli_runner, tmp_path)
     ],
 )
 def test_bad_sensitivity_input_writes_nothing(cli_runner, tmp_path, args, fragment):
-    result = cli_runner("gpu", "sensitivity", "--chart", "ok.svg", *args)
-    assert result.exit_code != 0
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and fragment in lines[0], result.output
+    _assert_one_line_error(cli_runner("gpu", "sensitivity", "--chart", "ok.svg", *args), fragment)
     assert not (tmp_path / "ok.svg").exists(), "nothing is written when any input is bad"
 
 
