@@ -235,6 +235,14 @@ def test_identical_repeats_are_dropped_and_range_filters_apply(tmp_path):
     assert prepared.rows["price"].tolist() == [2.0, 3.0]
 
 
+def test_progress_is_reported_while_reading(tmp_path, monkeypatch):
+    path = _write(tmp_path, "p.csv", "date,close\n" + "".join(f"2024-02-{d:02d},{d}\n" for d in range(1, 11)))
+    monkeypatch.setattr(csvimport, "_PROGRESS_EVERY", 3)
+    seen = []
+    prepare_import(path, ImportOptions(coin_id="fetch-ai"), progress=seen.append)
+    assert len(seen) == 4 and seen == sorted(seen) and seen[-1] == path.stat().st_size
+
+
 def test_mapping_file(tmp_path):
     path = _write(tmp_path, "map.csv", "symbol,coin_id\nfet,fetch-ai\n\nWLD,worldcoin-wld\n")
     assert read_mapping_file(path) == {"FET": "fetch-ai", "WLD": "worldcoin-wld"}
@@ -295,7 +303,7 @@ def test_bad_market_cap_and_volume_are_reported(tmp_path):
     "name, text, options, message",
     [
         ("empty.csv", "", {}, "empty.csv is empty: no header line"),
-        ("header.csv", "date,close\n", {"coin_id": "fetch-ai"}, "header.csv: no price rows to import"),
+        ("header.csv", "date,close\n", {"coin_id": "fetch-ai"}, r"header.csv: no price rows to import \(only a header\)"),
         ("dup.csv", "date,FET,fet\n2024-02-12,1,2\n", {}, "header names column 'fet' twice"),
         ("series.csv", "date,close\n2024-02-12,1\n", {}, r"holds one coin's prices \(series layout\); name the coin with --coin"),
         ("cg.csv", COINGECKO_EXPORT, {}, r"coingecko layout\); name the coin with --coin"),
@@ -308,6 +316,7 @@ def test_bad_market_cap_and_volume_are_reported(tmp_path):
         ("col.csv", "date,close\n2024-02-12,1\n", {"coin_id": "fetch-ai", "price_column": "last"}, "has no price column 'last'"),
         ("twice.csv", "date,FET,FETUSDT\n2024-02-12,1,1\n", {"mapping": {"FET": "fetch-ai"}}, "both map to fetch-ai"),
         ("badid.csv", "date,close\n2024-02-12,1\n", {"coin_id": "Fetch AI"}, "not a CoinGecko coin id"),
+        ("range.csv", "date,close\n2024-02-12,1\n", {"coin_id": "fetch-ai", "start": datetime(2025, 1, 1)}, "no price rows to import in the --start/--end range"),
     ],
 )
 def test_files_that_cannot_be_imported_are_refused_in_one_line(tmp_path, name, text, options, message):
@@ -422,6 +431,7 @@ def test_cli_shows_progress_for_big_files(db, cli_runner, daily_csv, monkeypatch
     from tracker.cli import import_commands
 
     monkeypatch.setattr(import_commands, "_PROGRESS_BYTES", 0)
+    monkeypatch.setattr(csvimport, "_PROGRESS_EVERY", 1)  # report after every row
     result = cli_runner("import", "csv", str(daily_csv), "--map", "FET=fetch-ai", "--unmapped", "skip", "--format", "json")
     assert result.exit_code == 0
     assert "reading" in result.stderr

@@ -338,12 +338,28 @@ class _Table:
     problems: list[BadRow]
 
 
+_PROGRESS_EVERY = 50_000  # rows between progress reports
+
+
+class _CountingLines:
+    """Yields a text file's lines and counts the characters read (tell() is unusable while iterating)."""
+
+    def __init__(self, handle):
+        self.handle, self.chars = handle, 0
+
+    def __iter__(self):
+        for line in self.handle:
+            self.chars += len(line)
+            yield line
+
+
 def _read_table(path: Path, progress: Callable[[int], None] | None) -> _Table:
     """All cells as text, with each row's line number; rows with the wrong field count are problems."""
     problems: list[BadRow] = []
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
+            counted = _CountingLines(handle)
+            reader = csv.reader(counted)
             header = next(reader, None)
             while header is not None and not any(cell.strip() for cell in header):
                 header = next(reader, None)  # leading blank lines
@@ -369,10 +385,10 @@ def _read_table(path: Path, progress: Callable[[int], None] | None) -> _Table:
                 lines.append(reader.line_num)
                 for column, value in zip(cells, row):
                     column.append(value.strip())
-                if progress is not None and count % 50_000 == 0:
-                    progress(handle.tell())
-            if progress is not None:
-                progress(handle.tell())
+                if progress is not None and count % _PROGRESS_EVERY == 0:
+                    progress(counted.chars)  # characters: bytes for the ASCII of price files
+        if progress is not None:
+            progress(path.stat().st_size)
     except UnicodeDecodeError:
         raise CsvImportError(f"{path.name} is not UTF-8 text") from None
     except csv.Error as exc:
@@ -421,21 +437,33 @@ def _detect_layout(table: _Table, options: ImportOptions, path: Path) -> str:
 
 
 def _parse_times(raw: pd.Series, time_format: str | None) -> pd.Series:
-    """Naive UTC datetimes (NaT where unreadable). Times without a zone are taken as UTC."""
-    present = raw[raw != ""]
+    """Naive UTC datetimes (NaT where unreadable). Times without a zone are taken as UTC.
+
+    Each distinct text is parsed once: long and wide files repeat every time once per coin.
+    """
+    codes, texts = pd.factorize(raw, sort=False)
+    parsed = _parse_distinct_times(pd.Series(texts, dtype=object), time_format)
+    values = parsed.to_numpy()[codes]
+    return pd.Series(values, index=raw.index, dtype="datetime64[us]")
+
+
+def _parse_distinct_times(texts: pd.Series, time_format: str | None) -> pd.Series:
+    present = texts[texts != ""]
     if time_format:
-        parsed = pd.to_datetime(raw, format=time_format, utc=True, errors="coerce")
+        parsed = pd.to_datetime(texts, format=time_format, utc=True, errors="coerce")
     elif len(present) and present.str.fullmatch(r"\d{8}").all():
-        parsed = pd.to_datetime(raw, format="%Y%m%d", utc=True, errors="coerce")
+        parsed = pd.to_datetime(texts, format="%Y%m%d", utc=True, errors="coerce")
     elif len(present) and present.str.match(_EPOCH).all():
-        numbers = pd.to_numeric(raw, errors="coerce")
+        numbers = pd.to_numeric(texts, errors="coerce")
         unit = "ms" if numbers.max() >= 1e11 else "s"  # 1e11 seconds is the year 5138
         parsed = pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
     else:
-        text = raw.str.replace(r"\s*(?:UTC|GMT|Z)$", "+00:00", regex=True, case=False)
-        # Hyperliquid's 2024-02-08-00:15:00
-        text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})-(\d{2}:\d{2})", r"\1T\2", regex=True)
-        parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        parsed = pd.to_datetime(texts, format="ISO8601", utc=True, errors="coerce")
+        retry = parsed.isna() & (texts != "")
+        if retry.any():  # ' UTC' suffixes (CoinGecko) and Hyperliquid's 2024-02-08-00:15:00
+            text = texts[retry].str.replace(r"\s*(?:UTC|GMT|Z)$", "+00:00", regex=True, case=False)
+            text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})-(\d{2}:\d{2})", r"\1T\2", regex=True)
+            parsed[retry] = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     return parsed.dt.tz_localize(None).astype("datetime64[us]")
 
 
@@ -468,7 +496,7 @@ def _resolve_label(options: ImportOptions, layout: str, time_column: str, raw_ti
         return "close-of-period"
     if any(word in name for word in ("close", "end", "snapped", "observed")):
         return "instant"
-    present = raw_times[raw_times != ""]
+    present = pd.Series(pd.unique(raw_times[raw_times != ""]), dtype=object)
     if len(present) and present.str.match(_DATE_ONLY).all():
         return "close-of-period"  # a date names a day, not an instant
     if name in ("date", "date_utc", "day") and len(labels) and (labels == labels.dt.normalize()).all():
@@ -569,77 +597,86 @@ def _check_options(options: ImportOptions, path: Path) -> tuple[str, str]:
 # --- preparing --------------------------------------------------------------------------------
 
 
-def _assemble(table: _Table, layout: str, options: ImportOptions, path: Path) -> tuple[pd.DataFrame, dict, int, list[str], list[BadRow]]:
+@dataclass
+class _Assembled:
     """One text row per (coin, line): coin_id, symbol, line, time_raw, price_raw[, market_cap_raw, volume_raw]."""
-    header, problems = table.header, list(table.problems)
-    time_column = _find(header, options.time_column, ("snapped_at",) if layout == "coingecko" else TIME_COLUMNS, "time", path)
+
+    frame: pd.DataFrame
+    columns: dict[str, str | None]  # which file column gave the time, price, market cap, volume, symbol
+    empty_cells: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def _assemble(table: _Table, layout: str, options: ImportOptions, path: Path, problems: list[BadRow]) -> _Assembled:
+    time_column = _find(table.header, options.time_column, ("snapped_at",) if layout == "coingecko" else TIME_COLUMNS, "time", path)
     if time_column is None:
-        raise CsvImportError(f"{path.name}: no time column found (columns: {', '.join(header)}); name it with --time-column")
-    columns: dict[str, str | None] = {"time": time_column}
+        raise CsvImportError(f"{path.name}: no time column found (columns: {', '.join(table.header)}); name it with --time-column")
+    if layout == "wide":
+        return _assemble_wide(table, time_column, options, path)
+    return _assemble_rows(table, layout, time_column, options, path, problems)
+
+
+def _assemble_wide(table: _Table, time_column: str, options: ImportOptions, path: Path) -> _Assembled:
+    if options.coin_id:
+        raise CsvImportError(f"{path.name} is a wide file (one column per symbol); map its columns with --map SYMBOL=coin-id")
     lines = pd.Series(table.lines)
     times = pd.Series(table.columns[time_column], dtype=object)
-    skipped: list[str] = []
-    empty = 0
+    parts, skipped, empty = [], [], 0
+    column_of: dict[str, str] = {}
+    for name in table.header:
+        if name == time_column:
+            continue
+        coin_id, symbol = _lookup(name, options.mapping)
+        if coin_id is None:
+            skipped.append(name)
+            continue
+        if coin_id in column_of:
+            raise CsvImportError(f"{path.name}: columns {column_of[coin_id]!r} and {name!r} both map to {coin_id}")
+        column_of[coin_id] = name
+        prices = pd.Series(table.columns[name], dtype=object)
+        present = prices != ""  # an empty cell: the pair was not listed then
+        empty += int((~present).sum())
+        parts.append(pd.DataFrame({
+            "coin_id": coin_id, "symbol": symbol, "column": name,
+            "line": lines[present].to_numpy(), "time_raw": times[present].to_numpy(), "price_raw": prices[present].to_numpy(),
+        }))
+    if skipped and options.unmapped == "refuse":
+        raise CsvImportError(
+            f"{path.name}: no coin id for column(s) {', '.join(skipped)}; map them with --map SYMBOL=coin-id "
+            f"or pass --unmapped skip"
+        )
+    if not parts:
+        others = ", ".join(h for h in table.header if h != time_column)
+        raise CsvImportError(f"{path.name}: none of the columns {others} is mapped to a coin id; use --map SYMBOL=coin-id")
+    return _Assembled(pd.concat(parts, ignore_index=True), {"time": time_column, "price": None}, empty, skipped)
 
-    if layout == "wide":
-        if options.coin_id:
-            raise CsvImportError(f"{path.name} is a wide file (one column per symbol); map its columns with --map SYMBOL=coin-id")
-        columns["price"] = None
-        parts = []
-        coin_of: dict[str, str] = {}
-        for name in header:
-            if name == time_column:
-                continue
-            coin_id, symbol = _lookup(name, options.mapping)
-            if coin_id is None:
-                skipped.append(name)
-                continue
-            if coin_id in coin_of:
-                raise CsvImportError(f"{path.name}: columns {coin_of[coin_id]!r} and {name!r} both map to {coin_id}")
-            coin_of[coin_id] = name
-            prices = pd.Series(table.columns[name], dtype=object)
-            present = prices != ""
-            empty += int((~present).sum())
-            parts.append(pd.DataFrame({
-                "coin_id": coin_id, "symbol": symbol, "column": name,
-                "line": lines[present].to_numpy(), "time_raw": times[present].to_numpy(), "price_raw": prices[present].to_numpy(),
-            }))
-        if skipped and options.unmapped == "refuse":
-            raise CsvImportError(
-                f"{path.name}: no coin id for column(s) {', '.join(skipped)}; map them with --map SYMBOL=coin-id "
-                f"or pass --unmapped skip"
-            )
-        if not parts:
-            raise CsvImportError(f"{path.name}: none of the columns {', '.join(h for h in header if h != time_column)} is mapped to a coin id; use --map SYMBOL=coin-id")
-        frame = pd.concat(parts, ignore_index=True)
-        return frame, columns, empty, skipped, problems
 
-    if layout == "coingecko":
-        price_column = _find(header, options.price_column, ("price",), "price", path)
-        market_cap_column = _find(header, options.market_cap_column, ("market_cap",), "market cap", path)
-        volume_column = _find(header, options.volume_column, ("total_volume",), "volume", path)
-    else:
-        price_column = _find(header, options.price_column, PRICE_COLUMNS, "price", path)
-        market_cap_column = _find(header, options.market_cap_column, MARKET_CAP_COLUMNS, "market cap", path)
-        volume_column = _find(header, options.volume_column, VOLUME_COLUMNS, "volume", path)
-        volume_column = volume_column or _quote_volume_column(header, options)
+def _assemble_rows(table: _Table, layout: str, time_column: str, options: ImportOptions, path: Path, problems: list[BadRow]) -> _Assembled:
+    """coingecko, series and long files: one price per line."""
+    header = table.header
+    recognised = {"coingecko": (("price",), ("market_cap",), ("total_volume",))}.get(layout, (PRICE_COLUMNS, MARKET_CAP_COLUMNS, VOLUME_COLUMNS))
+    price_column = _find(header, options.price_column, recognised[0], "price", path)
     if price_column is None:
         raise CsvImportError(f"{path.name}: no price column found (columns: {', '.join(header)}); name it with --price-column")
-    columns.update(price=price_column, market_cap=market_cap_column, volume=volume_column)
-    frame = pd.DataFrame({"line": table.lines, "time_raw": times.to_numpy(), "price_raw": table.columns[price_column]})
-    if market_cap_column:
-        frame["market_cap_raw"] = table.columns[market_cap_column]
-    if volume_column:
-        frame["volume_raw"] = table.columns[volume_column]
+    columns = {
+        "time": time_column,
+        "price": price_column,
+        "market_cap": _find(header, options.market_cap_column, recognised[1], "market cap", path),
+        "volume": _find(header, options.volume_column, recognised[2], "volume", path),
+    }
+    text = {"time_raw": time_column, "price_raw": price_column, "market_cap_raw": columns["market_cap"], "volume_raw": columns["volume"]}
+    frame = pd.DataFrame({"line": table.lines})
+    for name, column in text.items():
+        if column is not None:
+            frame[name] = pd.Series(table.columns[column], dtype=object)
 
     if layout in ("coingecko", "series"):
         if not options.coin_id:
             raise CsvImportError(f"{path.name} holds one coin's prices ({layout} layout); name the coin with --coin (e.g. --coin fetch-ai)")
         frame["coin_id"] = options.coin_id.strip()
         frame["symbol"] = options.symbol.strip().upper() if options.symbol else None
-        return frame, columns, empty, skipped, problems
+        return _Assembled(frame, columns)
 
-    # long
     symbol_column = _find(header, options.symbol_column, SYMBOL_COLUMNS + COIN_ID_COLUMNS, "symbol", path)
     if symbol_column is None:
         raise CsvImportError(f"{path.name}: no symbol column found; name it with --symbol-column")
@@ -665,22 +702,10 @@ def _assemble(table: _Table, layout: str, options: ImportOptions, path: Path) ->
         )
     frame["coin_id"] = symbols.map({s: coin_id for s, (coin_id, _) in resolved.items()}).to_numpy()
     frame["symbol"] = symbols.map({s: symbol for s, (_, symbol) in resolved.items()}).to_numpy()
-    keep = frame["coin_id"].notna() | (symbols == "").to_numpy()
-    frame = frame[keep].reset_index(drop=True)
+    frame = frame[frame["coin_id"].notna().to_numpy() | (symbols == "").to_numpy()].reset_index(drop=True)
     if frame["coin_id"].notna().sum() == 0 and not problems:
         raise CsvImportError(f"{path.name}: none of its symbols is mapped to a coin id; use --map SYMBOL=coin-id")
-    return frame, columns, empty, skipped, problems
-
-
-def _quote_volume_column(header: Sequence[str], options: ImportOptions) -> str | None:
-    """CryptoDataDownload's 'Volume USDT' (quote-currency volume); never its base-coin 'Volume FET'."""
-    if options.volume_column is not None:
-        return None
-    for name in header:
-        normal = _normalised(name)
-        if normal in ("volume_usd", "volume_usdt", "volume_" + options.vs_currency.lower()):
-            return name
-    return None
+    return _Assembled(frame, columns, skipped=skipped)
 
 
 def _filter_range(frame: pd.DataFrame, options: ImportOptions) -> tuple[pd.DataFrame, int]:
@@ -716,8 +741,12 @@ def prepare_import(path: str | Path, options: ImportOptions = ImportOptions(), *
     path = _check_file(Path(path), "CSV file")
     vs_currency, source = _check_options(options, path)
     table = _read_table(path, progress)
+    if not len(table.lines) and not table.problems:
+        raise CsvImportError(f"{path.name}: no price rows to import (only a header)")
     layout = _detect_layout(table, options, path)
-    frame, columns, empty, skipped, problems = _assemble(table, layout, options, path)
+    problems = list(table.problems)
+    assembled = _assemble(table, layout, options, path, problems)
+    frame, columns = assembled.frame, assembled.columns
     rows_read = len(table.lines) + len(table.problems)
 
     labels = _parse_times(frame["time_raw"], options.time_format)
@@ -765,8 +794,8 @@ def prepare_import(path: str | Path, options: ImportOptions = ImportOptions(), *
     )
     return PreparedImport(
         path=path, layout=layout, label=label, granularity=granularity, source=source, vs_currency=vs_currency,
-        time_column=columns["time"], rows=rows, coins=coins, rows_read=rows_read, empty_cells=empty,
-        duplicates=duplicates, filtered_out=filtered_out, skipped_symbols=skipped,
+        time_column=columns["time"], rows=rows, coins=coins, rows_read=rows_read, empty_cells=assembled.empty_cells,
+        duplicates=duplicates, filtered_out=filtered_out, skipped_symbols=assembled.skipped,
     )
 
 
