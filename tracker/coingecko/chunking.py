@@ -11,9 +11,10 @@ range                         points
 more than 90 days             daily, at 00:00 UTC
 ============================  ==========================
 
-So the planner asks for old history (before ``now - 90 days``) in chunks longer than 90 days,
-which come back daily, and for the last 90 days in one chunk of at most 90 days (but at least
-2, so a short top-up is not 5-minutely), which comes back hourly. A chunk may *ask* for more
+So the planner asks for old history (before ``now - 89 days``) in chunks longer than 90 days,
+which come back daily, and for the last 89 days in one chunk (at least 2 days long, so that a
+short top-up is not 5-minutely), which comes back hourly. Both stay a day clear of the 90-day
+edge, so rounding ``from``/``to`` to whole seconds can never tip a chunk over it. A chunk may *ask* for more
 than it *owns* (to reach 91 or 2 days); the points outside what it owns are dropped, so chunks
 never overlap. The last chunk reaches "now", and its last point is the live price at the
 moment of the call, not a close: it is flagged ``is_partial`` and replaced by the next run.
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 HOURLY_MAX = timedelta(days=90)   # ranges up to 90 days come back hourly
+HOURLY_SPAN = timedelta(days=89)  # the hourly chunk: a day clear of the edge, whatever the rounding
 DAILY_MIN = timedelta(days=91)    # ranges over 90 days come back daily; one day clear of the edge
 HOURLY_MIN = timedelta(days=2)    # a range of a day or less ending now would come back 5-minutely
 DAILY_MAX = timedelta(days=365)   # the longest daily chunk: bounds a response and what a kill loses
@@ -151,7 +153,7 @@ def plan_history(
             f"history clamped to the past {history_days} days on the {plan_name} plan "
             f"(CoinGecko refuses older ranges with error 10012); older history needs a Pro key or a CSV import"
         )
-    boundary = now - HOURLY_MAX
+    boundary = now - HOURLY_SPAN
     backward: list[ChartChunk] = []
     forward: list[ChartChunk] = []
     if covered is None:
@@ -209,6 +211,7 @@ def chunk_watermark(chunk: ChartChunk, labelled: pd.DataFrame) -> datetime | Non
 
 __all__ = [
     "DAILY_MAX",
+    "HOURLY_SPAN",
     "DAILY_MIN",
     "HOURLY_MAX",
     "HOURLY_MIN",

@@ -559,6 +559,11 @@ class FakeGecko(ControlMethods):
 
 
 def _dumps(payload: Any) -> bytes:
+    try:
+        return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except ValueError:
+        pass  # a NaN or infinity somewhere: JSON has no such numbers, so send null
+
     def clean(value: Any) -> Any:
         if isinstance(value, float):
             return finite(value)

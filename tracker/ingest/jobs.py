@@ -1,0 +1,65 @@
+"""The ingestion jobs end to end: fetch, then write each batch, and report the run.
+
+These are what ``tracker ingest ...`` calls. A daemon that must not hold the database lock
+while fetching uses the fetch steps (``fetch_markets`` ...) and ``write_batch`` directly, and
+can spool a batch (``Batch.save``) when the database is busy.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from storage import Database
+
+from ..coingecko import CoinGeckoClient
+from ..config import TrackingConfig
+from .categories import fetch_categories
+from .history import Progress, fetch_history, read_history_state
+from .markets import MarketsCache, fetch_markets
+from .members import fetch_members
+from .run import RunSummary, drive
+
+JOB_ORDER = ("categories", "markets", "members", "history")
+
+
+def ingest_markets(db: Database, client: CoinGeckoClient, tracking: TrackingConfig, *, now: datetime | None = None,
+                   cache: MarketsCache | None = None) -> RunSummary:
+    """Snapshot ``/coins/markets`` for the tracked categories and benchmarks into ``coins`` and ``market_snapshots``."""
+    return drive(db, fetch_markets(client, tracking, now=now, cache=cache))
+
+
+def ingest_categories(db: Database, client: CoinGeckoClient, tracking: TrackingConfig, *, now: datetime | None = None) -> RunSummary:
+    """Snapshot ``/coins/categories`` into ``categories`` and ``category_snapshots``."""
+    return drive(db, fetch_categories(client, tracking, now=now))
+
+
+def ingest_members(db: Database, client: CoinGeckoClient, tracking: TrackingConfig, *, now: datetime | None = None,
+                   cache: MarketsCache | None = None) -> RunSummary:
+    """Sync ``category_members`` with each tracked category's current coins."""
+    return drive(db, fetch_members(client, tracking, now=now, cache=cache))
+
+
+def ingest_history(db: Database, client: CoinGeckoClient, tracking: TrackingConfig, *, coins: Sequence[str] | None = None,
+                   now: datetime | None = None, history_days: int | None = None, progress: Progress | None = None) -> RunSummary:
+    """Bring ``price_history`` up to date for the tracked coins (or ``coins``), coin by coin."""
+    state = read_history_state(db, tracking, coins=coins)
+    return drive(db, fetch_history(client, tracking, state, now=now, history_days=history_days, progress=progress))
+
+
+def ingest_all(db: Database, client: CoinGeckoClient, tracking: TrackingConfig, *, now: datetime | None = None,
+               history_days: int | None = None, progress: Progress | None = None) -> list[RunSummary]:
+    """Every job once, in order (categories, markets, members, history), each recorded as its own run.
+
+    The members job reuses the pages the markets job fetched, so a category costs its markets
+    pages once; history then covers the members just stored.
+    """
+    cache = MarketsCache()
+    return [
+        ingest_categories(db, client, tracking, now=now),
+        ingest_markets(db, client, tracking, now=now, cache=cache),
+        ingest_members(db, client, tracking, now=now, cache=cache),
+        ingest_history(db, client, tracking, now=now, history_days=history_days, progress=progress),
+    ]
+
+
+__all__ = ["JOB_ORDER", "ingest_all", "ingest_categories", "ingest_history", "ingest_markets", "ingest_members"]
