@@ -65,22 +65,31 @@ class BatteryInput:
     df: np.ndarray            # (N,) degrees of freedom of sigma^2
 
 
-def _rows(name: str, scope: str, labels, starts, ends, estimate, statistic, p, distribution, df, n) -> dict:
-    count = len(labels)
-    return {
-        "test": [name] * count,
-        "scope": [scope] * count,
-        "window": list(labels),
-        "start": list(starts),
-        "end": list(ends),
-        "estimate": list(np.asarray(estimate, dtype=float)),
-        "statistic": list(np.asarray(statistic, dtype=float)),
-        "p_value": list(np.asarray(p, dtype=float)),
-        "distribution": list(distribution) if not isinstance(distribution, str) else [distribution] * count,
-        "df": list(np.broadcast_to(np.asarray(df, dtype=float), (count,))),
-        "n": [n] * count,
-        "robust_to_cross_correlation": [TESTS[name].robust] * count,
-    }
+class _Table:
+    """Rows of the test table, gathered column by column and turned into one frame at the end."""
+
+    def __init__(self):
+        self.columns: dict[str, list] = {name: [] for name in COLUMNS}
+
+    def add(self, name: str, scope: str, labels, starts, ends, estimate, statistic, p, distribution, df, n) -> None:
+        count = len(labels)
+        c = self.columns
+        c["test"] += [name] * count
+        c["scope"] += [scope] * count
+        c["window"] += list(labels)
+        c["start"] += list(starts)
+        c["end"] += list(ends)
+        c["estimate"] += list(np.asarray(estimate, dtype=float))
+        c["statistic"] += list(np.asarray(statistic, dtype=float))
+        c["p_value"] += list(np.asarray(p, dtype=float))
+        c["distribution"] += [distribution] * count if isinstance(distribution, str) else list(distribution)
+        c["df"] += list(np.broadcast_to(np.asarray(df, dtype=float), (count,)))
+        c["n"] += [n] * count
+        c["robust_to_cross_correlation"] += [TESTS[name].robust] * count
+
+    def frame(self) -> pd.DataFrame:
+        table = pd.DataFrame(self.columns, columns=COLUMNS)
+        return table.astype({"start": "int64", "end": "int64", "n": "int64", "robust_to_cross_correlation": bool})
 
 
 def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
@@ -102,11 +111,11 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
     scar = data.car / np.sqrt(data.car_variance)
     day = dict(labels=day_labels, starts=data.days, ends=data.days, estimate=aar)
     win = dict(labels=window_labels, starts=[w.start for w in data.windows], ends=[w.end for w in data.windows], estimate=caar)
-    parts: list[dict] = []
+    table = _Table()
 
     def add(name: str, statistic_day, statistic_win, p_day, p_win, distribution, df_day, df_win) -> None:
-        parts.append(_rows(name, "window", win["labels"], win["starts"], win["ends"], win["estimate"], statistic_win, p_win, distribution, df_win, n))
-        parts.append(_rows(name, "day", day["labels"], day["starts"], day["ends"], day["estimate"], statistic_day, p_day, distribution, df_day, n))
+        table.add(name, "window", win["labels"], win["starts"], win["ends"], win["estimate"], statistic_win, p_win, distribution, df_win, n)
+        table.add(name, "day", day["labels"], day["starts"], day["ends"], day["estimate"], statistic_day, p_day, distribution, df_day, n)
 
     # Cross-sectional t on AR and CAR.
     t_day, df_cs = par.cross_sectional_t(data.ar)
@@ -152,8 +161,8 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
 
     w_day = [nonpar.wilcoxon_signed_rank(data.ar[:, j]) for j in range(data.ar.shape[1])]
     w_win = [nonpar.wilcoxon_signed_rank(data.car[:, j]) for j in range(data.car.shape[1])]
-    parts.append(_rows("wilcoxon", "window", win["labels"], win["starts"], win["ends"], caar, [w[0] for w in w_win], [w[1] for w in w_win], [w[3] for w in w_win], np.nan, n))
-    parts.append(_rows("wilcoxon", "day", day["labels"], day["starts"], day["ends"], aar, [w[0] for w in w_day], [w[1] for w in w_day], [w[3] for w in w_day], np.nan, n))
+    table.add("wilcoxon", "window", win["labels"], win["starts"], win["ends"], caar, [w[0] for w in w_win], [w[1] for w in w_win], [w[3] for w in w_win], np.nan, n)
+    table.add("wilcoxon", "day", day["labels"], day["starts"], day["ends"], aar, [w[0] for w in w_day], [w[1] for w in w_day], [w[3] for w in w_day], np.nan, n)
 
     grank = nonpar.GeneralizedRank(data.residuals / data.sigma[:, None])
     g_day = [grank(sar[:, j]) for j in range(sar.shape[1])]
@@ -166,10 +175,6 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
         f"t({df_g})", df_g, df_g,
     )
 
-    table = pd.concat([pd.DataFrame(part, columns=COLUMNS) for part in parts], ignore_index=True)
-    table["n"] = table["n"].astype("int64")
-    table["start"] = table["start"].astype("int64")
-    table["end"] = table["end"].astype("int64")
     extras = {
         "mean_residual_correlation": rbar,
         "estimation_aar_sd": float(aar_estimation.std(ddof=1)) if len(aar_estimation) > 1 else float("nan"),
@@ -178,4 +183,4 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
         "rank_periods": rank_periods,
         "grank_periods": grank.T,
     }
-    return table, extras
+    return table.frame(), extras

@@ -40,10 +40,27 @@ class Layout:
 
 
 def gather(values: np.ndarray, day0: np.ndarray, column: np.ndarray, relative: np.ndarray) -> np.ndarray:
-    """``out[k, s] = values[day0[k] + relative[s], column[k]]``, NaN outside the data."""
+    """``out[k, s] = values[day0[k] + relative[s], column[k]]``, NaN outside the data.
+
+    ``relative`` must be consecutive. When many security-events share a day 0 (a clustered
+    event hits every security at once), each shared day 0 is one slice of contiguous rows;
+    otherwise one fancy-indexing gather.
+    """
+    n_rows = values.shape[0]
+    first, width = int(relative[0]), len(relative)
+    days, inverse = np.unique(day0, return_inverse=True)
+    if len(days) * 20 <= len(day0):
+        padded = np.full((n_rows + 2 * width, values.shape[1]), np.nan)
+        padded[width:width + n_rows] = values
+        out = np.empty((len(day0), width))
+        for i, day in enumerate(days):
+            rows = np.flatnonzero(inverse == i)
+            start = int(np.clip(day + first + width, 0, n_rows + width))
+            out[rows] = padded[start:start + width, column[rows]].T
+        return out
     positions = day0[:, None] + relative[None, :]
-    inside = (positions >= 0) & (positions < values.shape[0])
-    out = values[np.clip(positions, 0, values.shape[0] - 1), column[:, None]]
+    inside = (positions >= 0) & (positions < n_rows)
+    out = values[np.clip(positions, 0, n_rows - 1), column[:, None]]
     out[~inside] = np.nan
     return out
 

@@ -98,11 +98,6 @@ class ModelFit:
         return factor + deviation**2 / self.s_mm
 
 
-def _masked_mean(values: np.ndarray, mask: np.ndarray, n: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(mask, values, 0.0).sum(axis=1) / n
-
-
 def fit(model: str, returns: np.ndarray, market: np.ndarray | None, mask: np.ndarray) -> ModelFit:
     """Fit ``model`` on every row of the (K, M) estimation blocks at once.
 
@@ -124,33 +119,34 @@ def fit(model: str, returns: np.ndarray, market: np.ndarray | None, mask: np.nda
     model = canonical_model(model)
     n = mask.sum(axis=1).astype(float)
     y = np.where(mask, returns, 0.0)
-    y_mean = _masked_mean(returns, mask, n)
     nan = np.full(n.shape, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
+        y_mean = y.sum(axis=1) / n
         if model == "market":
             x = np.where(mask, market, 0.0)
-            x_mean = _masked_mean(market, mask, n)
+            x_mean = x.sum(axis=1) / n
             dx = np.where(mask, x - x_mean[:, None], 0.0)
             dy = np.where(mask, y - y_mean[:, None], 0.0)
-            s_mm = (dx * dx).sum(axis=1)
-            beta = (dx * dy).sum(axis=1) / s_mm
+            s_mm = np.einsum("ij,ij->i", dx, dx)
+            beta = np.einsum("ij,ij->i", dx, dy) / s_mm
             alpha = y_mean - beta * x_mean
-            residuals = np.where(mask, returns - alpha[:, None] - beta[:, None] * market, np.nan)
-            ssr = np.nansum(residuals**2, axis=1)
+            fitted_resid = dy - beta[:, None] * dx  # y - alpha - beta x, zero where masked
+            ssr = np.einsum("ij,ij->i", fitted_resid, fitted_resid)
             df = n - 2
-            r_squared = 1.0 - ssr / (dy * dy).sum(axis=1)
+            r_squared = 1.0 - ssr / np.einsum("ij,ij->i", dy, dy)
         elif model == "mean":
             alpha, beta, x_mean, s_mm, r_squared = y_mean, nan, nan, nan, nan
-            residuals = np.where(mask, returns - y_mean[:, None], np.nan)
-            ssr = np.nansum(residuals**2, axis=1)
+            fitted_resid = np.where(mask, y - y_mean[:, None], 0.0)
+            ssr = np.einsum("ij,ij->i", fitted_resid, fitted_resid)
             df = n - 1
         else:
-            alpha, beta, r_squared = np.zeros(n.shape), np.ones(n.shape), nan
-            x_mean = _masked_mean(market, mask, n)
-            residuals = np.where(mask, returns - market, np.nan)
-            centred = residuals - _masked_mean(residuals, mask, n)[:, None]
-            ssr = np.nansum(centred**2, axis=1)
-            s_mm = nan
+            alpha, beta, r_squared, s_mm = np.zeros(n.shape), np.ones(n.shape), nan, nan
+            x = np.where(mask, market, 0.0)
+            x_mean = x.sum(axis=1) / n
+            fitted_resid = y - x  # zero where masked
+            centred = np.where(mask, fitted_resid - (y_mean - x_mean)[:, None], 0.0)
+            ssr = np.einsum("ij,ij->i", centred, centred)
             df = n - 1
+        residuals = np.where(mask, fitted_resid, np.nan)
         sigma2 = np.where(df > 0, ssr / df, np.nan)
     return ModelFit(model, alpha, beta, sigma2, n.astype(int), df, r_squared, x_mean, s_mm, residuals)

@@ -38,10 +38,23 @@ def generalized_sign(x: np.ndarray, p_hat: float) -> np.ndarray:
 
 
 def rank_rows(values: np.ndarray) -> np.ndarray:
-    """Average ranks (1 = smallest) within each row, NaN where the value is NaN."""
+    """Average ranks (1 = smallest) within each row, NaN where the value is NaN.
+
+    One argsort per row; rows holding tied values are re-ranked with scipy's average ranks
+    (ties are rare with returns, but stale prices produce them).
+    """
+    values = np.atleast_2d(values)
     missing = np.isnan(values)
     # +inf sorts after every real value, so the real values' ranks are unaffected.
-    ranks = stats.rankdata(np.where(missing, np.inf, values), axis=1)
+    filled = np.where(missing, np.inf, values)
+    order = np.argsort(filled, axis=1)
+    ranks = np.empty(values.shape)
+    positions = np.broadcast_to(np.arange(1, values.shape[1] + 1, dtype=float), values.shape)
+    np.put_along_axis(ranks, order, positions, axis=1)
+    ordered = np.sort(filled, axis=1)  # cheaper than gathering through `order`
+    tied = ((ordered[:, 1:] == ordered[:, :-1]) & np.isfinite(ordered[:, 1:])).any(axis=1)
+    if tied.any():
+        ranks[tied] = stats.rankdata(filled[tied], axis=1)
     ranks[missing] = np.nan
     return ranks
 
@@ -62,11 +75,13 @@ def corrado_rank(values: np.ndarray, event_columns: slice, windows: list[slice])
         periods in the time series.
     """
     ranks = rank_rows(values)
-    count = np.isfinite(values).sum(axis=1, keepdims=True)
-    centred = ranks / (count + 1.0) - 0.5
-    with np.errstate(invalid="ignore"):
-        d = np.nanmean(centred, axis=0)
-    present = np.isfinite(d)
+    valid = np.isfinite(values)
+    count = valid.sum(axis=1, keepdims=True)
+    centred = np.where(valid, ranks / (count + 1.0) - 0.5, 0.0)
+    per_period = valid.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = centred.sum(axis=0) / per_period
+    present = per_period > 0
     s = np.sqrt(np.mean(d[present] ** 2))
     event_d = d[event_columns]
     daily = event_d / s
@@ -124,34 +139,50 @@ class GeneralizedRank:
     Ubar_t = mean_i U_it, S = sqrt((1/T) sum_t (N_t/N) Ubar_t^2) over the T periods of the
     series, Z = Ubar_0 / S and t = Z sqrt((T - 2)/(T - 1 - Z^2)) ~ t(T - 2).
 
-    The estimation ranks are computed once; each event observation only shifts them, so a
-    call costs O(N M) comparisons.
+    The estimation ranks are computed once; an event observation only moves the estimation
+    values above it up by one, so a call costs two comparisons of the (N, M) block. Rows are
+    grouped by T_i so the per-period sums of those moves are exact integer counts.
     """
 
     def __init__(self, estimation_sar: np.ndarray):
-        self.sar = estimation_sar
-        self.valid = np.isfinite(estimation_sar)
-        self.ranks = rank_rows(estimation_sar)
-        self.size = self.valid.sum(axis=1) + 1.0  # T_i
-        self.periods_present = self.valid.any(axis=0)
-        self.n_t = self.valid.sum(axis=0)[self.periods_present]
-        self.T = int(self.periods_present.sum()) + 1
+        size = np.isfinite(estimation_sar).sum(axis=1) + 1  # T_i
+        self.order = np.argsort(size, kind="stable")
+        self.sar = estimation_sar[self.order]
+        self.valid = np.isfinite(self.sar)
+        self.size = size[self.order].astype(float)
+        self.m = self.size - 1.0
+        ranks = rank_rows(self.sar)
+        weight = 1.0 / (self.size + 1.0)
+        self.base = np.where(self.valid, ranks * weight[:, None], 0.0).sum(axis=0)  # sum_i r_it / (T_i + 1)
+        sizes, starts = np.unique(self.size, return_index=True)
+        self.groups = [(start, stop, 1.0 / (t + 1.0)) for t, start, stop in zip(sizes, starts, list(starts[1:]) + [len(self.size)])]
+        self.n_t = self.valid.sum(axis=0)
+        self.present = self.n_t > 0
+        self.T = int(self.present.sum()) + 1
+
+    def _weighted_column_sums(self, flags: np.ndarray) -> np.ndarray:
+        total = np.zeros(flags.shape[1])
+        for start, stop, weight in self.groups:
+            total += np.count_nonzero(flags[start:stop], axis=0) * weight
+        return total
 
     def __call__(self, scar: np.ndarray) -> tuple[float, float, int]:
         """(t, Z, df) for one event observation per security-event."""
         n = len(scar)
         with np.errstate(invalid="ignore", divide="ignore"):
-            event = scar / scar.std(ddof=1)
-        below = np.where(self.valid, self.sar < event[:, None], False).sum(axis=1)
-        equal = np.where(self.valid, self.sar == event[:, None], False).sum(axis=1)
-        event_rank = 1.0 + below + 0.5 * equal
-        shifted = self.ranks + (self.sar > event[:, None]) + 0.5 * (self.sar == event[:, None])
-        u_estimation = shifted / (self.size[:, None] + 1.0) - 0.5
-        u_event = event_rank / (self.size + 1.0) - 0.5
-        with np.errstate(invalid="ignore"):
-            ubar = np.nanmean(u_estimation[:, self.periods_present], axis=0)
-        ubar0 = u_event.mean()
-        s = np.sqrt(((self.n_t / n) * ubar**2).sum() + ubar0**2) / np.sqrt(self.T)
+            event = (scar / scar.std(ddof=1))[self.order]
+        above = self.sar > event[:, None]  # NaN compares False
+        equal = self.sar == event[:, None]
+        shift = self._weighted_column_sums(above)
+        n_above = np.count_nonzero(above, axis=1)
+        n_equal = np.zeros(n)
+        if equal.any():
+            shift += 0.5 * self._weighted_column_sums(equal)
+            n_equal = np.count_nonzero(equal, axis=1)
+        event_rank = 1.0 + self.m - n_above - 0.5 * n_equal
+        ubar0 = (event_rank / (self.size + 1.0) - 0.5).mean()
+        ubar = (self.base + shift)[self.present] / self.n_t[self.present] - 0.5
+        s = np.sqrt((((self.n_t[self.present] / n) * ubar**2).sum() + ubar0**2) / self.T)
         z = ubar0 / s
         df = self.T - 2
         with np.errstate(invalid="ignore", divide="ignore"):
