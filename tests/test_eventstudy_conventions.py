@@ -233,6 +233,17 @@ def test_bad_study_options_are_refused():
     assert EventStudy(returns, None, events, model="mean").fit().settings["benchmark"] == "none"
 
 
+def test_a_single_security_gets_the_tests_that_need_no_cross_section():
+    returns, market = panel(securities=1)
+    results = EventStudy(returns, market, {"e": returns.index[150]}).fit()
+    windows = results.tests[results.tests["scope"] == "window"].set_index(["test", "window"])["statistic"]
+    for name in ("bw1980", "bw1985", "patell", "sign", "generalized_sign", "corrado_rank", "wilcoxon"):
+        assert np.isfinite(windows[name]).all(), name
+    for name in ("csect_t", "bmp", "kp_patell", "kp_bmp", "grank"):  # need a cross-sectional sd or correlation
+        assert np.isnan(windows[name]).all(), name
+    assert not results.clustered
+
+
 def test_per_security_benchmarks():
     returns, market = panel()
     benchmarks = pd.DataFrame({c: market * (1 + i / 10) for i, c in enumerate(returns.columns)})

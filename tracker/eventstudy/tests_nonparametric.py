@@ -169,6 +169,8 @@ class GeneralizedRank:
     def __call__(self, scar: np.ndarray) -> tuple[float, float, int]:
         """(t, Z, df) for one event observation per security-event."""
         n = len(scar)
+        if n < 2:  # the re-standardization needs a cross-sectional sd
+            return float("nan"), float("nan"), self.T - 2
         with np.errstate(invalid="ignore", divide="ignore"):
             event = (scar / scar.std(ddof=1))[self.order]
         above = self.sar > event[:, None]  # NaN compares False
