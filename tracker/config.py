@@ -74,6 +74,8 @@ class CoinGeckoConfig:
     max_retries: int
     retry_after_cap_seconds: float
     api_key: str | None = field(default=None, repr=False)
+    backoff_seconds: float = 1.0        # first wait before retrying a 5xx or network error; doubles each time
+    backoff_max_seconds: float = 60.0   # longest such wait (also the wait after a 429 without Retry-After)
 
     @property
     def masked_key(self) -> str:
@@ -208,7 +210,8 @@ def _coingecko(data: Mapping, env: Mapping[str, str]) -> CoinGeckoConfig:
     s = _Section(
         data,
         "coingecko",
-        {"plan", "base_url", "calls_per_minute", "timeout_seconds", "max_retries", "retry_after_cap_seconds", "api_key"},
+        {"plan", "base_url", "calls_per_minute", "timeout_seconds", "max_retries", "retry_after_cap_seconds", "api_key",
+         "backoff_seconds", "backoff_max_seconds"},
     )
     plan = (env.get("COINGECKO_PLAN") or s.string("plan")).strip().lower()
     if plan not in PLANS:
@@ -228,6 +231,8 @@ def _coingecko(data: Mapping, env: Mapping[str, str]) -> CoinGeckoConfig:
         timeout_seconds=s.number("timeout_seconds", 20, minimum=0.1),
         max_retries=s.number("max_retries", 5, integer=True),
         retry_after_cap_seconds=s.number("retry_after_cap_seconds", 300),
+        backoff_seconds=s.number("backoff_seconds", 1.0),
+        backoff_max_seconds=s.number("backoff_max_seconds", 60.0),
         api_key=api_key,
     )
 

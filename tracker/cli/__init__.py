@@ -20,6 +20,7 @@ from .events_commands import events_group
 from .export_commands import export_group
 from .gpu_commands import gpu_group
 from .import_commands import import_group
+from .ingest_commands import ingest_group
 from .study_commands import study_command
 
 
@@ -76,6 +77,7 @@ cli.add_command(correlate_group)
 cli.add_command(export_group)
 cli.add_command(gpu_group)
 cli.add_command(import_group)
+cli.add_command(ingest_group)
 cli.add_command(study_command)
 
 

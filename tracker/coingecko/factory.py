@@ -13,11 +13,11 @@ from ._client import CoinGeckoClient
 
 
 def retry_policy_from_config(cfg: CoinGeckoConfig) -> RetryPolicy:
-    """The retry policy the config asks for (backoff settings fall back to the defaults)."""
+    """The retry policy the config asks for."""
     return RetryPolicy(
         max_retries=int(cfg.max_retries),
-        backoff_seconds=float(getattr(cfg, "backoff_seconds", RetryPolicy.backoff_seconds)),
-        backoff_max_seconds=float(getattr(cfg, "backoff_max_seconds", RetryPolicy.backoff_max_seconds)),
+        backoff_seconds=float(cfg.backoff_seconds),
+        backoff_max_seconds=float(cfg.backoff_max_seconds),
         retry_after_cap_seconds=float(cfg.retry_after_cap_seconds),
     )
 
