@@ -65,9 +65,11 @@ def _pearson_blocks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     means = filled.sum(axis=0) / np.maximum(mask.sum(axis=0), 1)
     centred = np.where(mask, filled - means, 0.0)
     weights = mask.astype(float)
-    n = weights.T @ weights
-    sum_x = centred.T @ weights            # [i, j]: sum of x_i over rows where both i and j exist
-    sum_xx = (centred * centred).T @ weights
+    count = values.shape[1]
+    # One product for the three sums that pair a column with the other's mask:
+    # [i, j] of each block = sum over rows where both i and j exist of x_i, x_i², 1.
+    stacked = np.hstack([centred, centred * centred, weights]).T @ weights
+    sum_x, sum_xx, n = stacked[:count], stacked[count:2 * count], stacked[2 * count:]
     sum_xy = centred.T @ centred
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = sum_xy - sum_x * sum_x.T / n

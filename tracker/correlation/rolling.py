@@ -49,9 +49,8 @@ def _prepare(returns: pd.DataFrame, benchmarks: pd.DataFrame | pd.Series, window
 def _window_sums(values: np.ndarray, window: int) -> np.ndarray:
     """Sum over the trailing ``window`` rows (fewer at the start), per column."""
     total = np.cumsum(values, axis=0)
-    out = total.copy()
-    out[window:] = total[window:] - total[:-window]
-    return out
+    total[window:] -= total[:-window].copy()
+    return total
 
 
 def _moments(x: np.ndarray, b: np.ndarray, window: int):
@@ -106,11 +105,13 @@ def _rolling_spearman(x: np.ndarray, b: np.ndarray, window: int, block: int = 20
 
 def _tidy(index: pd.Index, columns, benchmark: str, values: dict[str, np.ndarray], n: np.ndarray) -> pd.DataFrame:
     rows, width = n.shape
+    # Categorical labels: half a million repeated names cost little that way.
+    names = pd.Categorical.from_codes(np.repeat(np.arange(width), rows), categories=pd.Index(list(columns), dtype=object))
     frame = pd.DataFrame(
         {
             "ts": np.tile(index.to_numpy(), width),
-            "series": np.repeat(np.asarray(columns, dtype=object), rows),
-            "benchmark": benchmark,
+            "series": names,
+            "benchmark": pd.Categorical.from_codes(np.zeros(rows * width, dtype=np.int8), categories=pd.Index([benchmark], dtype=object)),
             "n": n.T.ravel(),
         }
     )
