@@ -1,0 +1,125 @@
+"""tracker report event-study: a shareable report folder; tracker demo: the offline tour."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..gpu import parse_set
+from ..output import render_sections
+from ..report import ReportOptions, build_report, check_report_dir, split_ids, write_report
+from ..report.options import CORRELATION_DEFAULTS, DEFAULT_MOVE_WINDOW
+from ._context import AppContext, format_option, pass_app
+
+
+def progress_printer(quiet: bool):
+    """Progress lines on stderr ("report: loading daily prices ..."), or nothing with --quiet."""
+    if quiet:
+        return None
+    return lambda text: click.echo(f"report: {text} ...", err=True)
+
+
+def key_figures(doc: dict) -> pd.DataFrame:
+    """CAAR per study and window with the lead test's statistic and p-value, from the report's JSON."""
+    rows = []
+    for study in doc["studies"]:
+        if study["status"] != "ok":
+            continue
+        for window in study["caar"]:
+            test = next(t for t in study["tests"] if t["scope"] == "window" and t["test"] == study["lead_test"] and t["window"] == window["window"])
+            rows.append({
+                "study": study["id"], "window": window["window"], "caar": window["caar"], "median_car": window["median_car"],
+                "share_positive": window["share_positive"], "n": window["n"], "lead_test": study["lead_test"],
+                "statistic": test["statistic"], "p_value": test["p_value"],
+            })
+    return pd.DataFrame(rows)
+
+
+def summary_sections(doc: dict, folder: Path, files: list[Path]) -> dict:
+    """What the CLI prints after writing a report."""
+    meta = doc["report"]
+    summary = pd.DataFrame([{
+        "report": str(folder / "index.html"),
+        "title": meta["title"],
+        "simulated": meta["simulated"],
+        "events": ", ".join(e["event_id"] for e in doc["events"]),
+        "warnings": len(doc["warnings"]),
+        "files": len(files),
+    }])
+    sections = {"report": summary, "key figures": key_figures(doc)}
+    if doc["warnings"]:
+        sections["warnings"] = pd.DataFrame([{"kind": w["kind"], "message": w["message"]} for w in doc["warnings"]])
+    return sections
+
+
+@click.group("report")
+def report_group() -> None:
+    """Shareable reports: one folder with HTML, Markdown, CSV tables and a JSON of every number."""
+
+
+@report_group.command("event-study")
+@click.option("--event", "event_ids", multiple=True, required=True, metavar="ID[,ID...]", help="Event id(s) from the calendar (repeatable); several events get a section each and a pooled study.")
+@click.option("--tokens", metavar="ID,ID", help="Explicit sample of coin ids.")
+@click.option("--category", metavar="ID", help="Sample = members of this category at each event [default: the first tracked category].")
+@click.option("--benchmark", default="bitcoin", show_default=True, metavar="COIN|index", help="Benchmark coin id, or 'index' for the coins outside the sample and category.")
+@click.option("--index-weights", type=click.Choice(["cap", "equal"]), default="cap", show_default=True, help="Weights of the 'index' benchmark.")
+@click.option("--model", type=click.Choice(["market", "mean", "market-adjusted"]), default="market", show_default=True, help="Normal-return model.")
+@click.option("--estimation-window", metavar="START:END", help="Inclusive, in relative periods [default: -130:-11 daily, -504:-25 hourly].")
+@click.option("--windows", metavar="S:E,S:E", help="Event windows [default: 0:0,-1:1,0:5 daily, 0:0,-1:1,0:23 hourly].")
+@click.option("--hourly", is_flag=True, help="Hourly study: relative periods are hours, day 0 is the hour of the announcement.")
+@click.option("--return-kind", type=click.Choice(["simple", "log"]), default="simple", show_default=True, help="Simple or log returns (CARs are sums either way).")
+@click.option("--exclude-other-events", is_flag=True, help="Drop estimation periods inside another event's window.")
+@click.option("--move-window", default=DEFAULT_MOVE_WINDOW, show_default=True, metavar="START:END", help="Relative days of the press-style raw move (close to close).")
+@click.option("--correlation-window", type=int, metavar="N", help=f"Periods before and after for the correlation comparison [default: {CORRELATION_DEFAULTS['daily']} daily, {CORRELATION_DEFAULTS['hourly']} hourly].")
+@click.option("--gpu-set", "gpu_sets", multiple=True, metavar="NAME=VALUE", help="Change a GPU-estimate assumption, as 'tracker gpu estimate --set' (repeatable).")
+@click.option("--title", metavar="TEXT", help="The report's title [default: from the events' names].")
+@click.option("--output", "output_dir", required=True, type=click.Path(), metavar="DIR", help="Folder to write (created; must be empty unless --overwrite).")
+@click.option("--overwrite", is_flag=True, help="Write into a folder that is not empty, replacing an earlier report's files.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@format_option
+@pass_app
+def event_study_report(
+    app: AppContext, event_ids, tokens, category, benchmark, index_weights, model, estimation_window, windows, hourly,
+    return_kind, exclude_other_events, move_window, correlation_window, gpu_sets, title, output_dir, overwrite, quiet, fmt,
+) -> None:
+    """Write an event-study report: index.html (self-contained), report.md, report.json, tables/*.csv, charts/*.svg.
+
+    \b
+    The report holds the question and set-up (events, sample and why, benchmark, model,
+    windows, coverage and exclusions), the CAAR chart with its confidence band, CAR per token,
+    the AAR table, the test battery (dependence-robust tests first when events are clustered),
+    raw moves as the press reports them, correlation before and after, GPU-demand context,
+    methodology, caveats and data provenance.
+
+    \b
+    Examples:
+      tracker report event-study --event sora-demo --output reports/sora
+      tracker report event-study --event sora-demo --event nvidia-earnings-2024-02 \\
+          --tokens fetch-ai,worldcoin-wld,render-token --output reports/feb-2024
+    """
+    folder = check_report_dir(output_dir, overwrite=overwrite)
+    options = ReportOptions(
+        events=split_ids(event_ids),
+        tokens=split_ids(tokens) if tokens is not None else None,
+        category=category,
+        benchmark=benchmark,
+        index_weights=index_weights,
+        model=model,
+        estimation_window=estimation_window,
+        windows=windows,
+        hourly=hourly,
+        return_kind=return_kind,
+        exclude_other_events=exclude_other_events,
+        move_window=move_window,
+        correlation_window=correlation_window,
+        gpu_overrides=parse_set(gpu_sets),
+        title=title,
+    ).check()
+    db = app.database()
+    say = progress_printer(quiet)
+    report = build_report(db, app.config, options, progress=say)
+    if say:
+        say(f"writing {folder}")
+    files = write_report(report, folder, overwrite=overwrite)
+    click.echo(render_sections(summary_sections(report.doc, folder, files), fmt))

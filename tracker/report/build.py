@@ -1,0 +1,348 @@
+"""Assemble a report from the database: every number in one JSON-ready document, the tables
+for CSV, and the charts as SVG.
+
+Nothing here is new statistics: the studies are :class:`tracker.eventstudy.EventStudy`, the
+correlations :mod:`tracker.correlation`, the GPU figures :mod:`tracker.gpu`. This module
+decides what goes in, and keeps the JSON, the CSV tables and the charts consistent: the JSON
+is built from the same frames the CSV files are written from.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import pandas as pd
+
+from storage import Database
+
+from .. import charts as base_charts
+from ..config import Config
+from ..errors import InputError
+from ..events import Event, get_event
+from ..eventstudy import TESTS
+from ..eventstudy.charts import caar_band, car_bar_chart, caar_chart
+from ..eventstudy.data import StudyData, known_coins, load_study_data
+from ..output import to_json
+from .charts import moves_chart
+from .correlations import CorrelationOutcome, correlation_context
+from .gpu_context import GpuOutcome, gpu_context
+from .moves import day_zero, raw_moves
+from .options import ReportOptions
+from .overlaps import event_warnings
+from .provenance import database_info, generator_info, last_runs, plan_info, price_sources
+from .sample import sample_frame
+from .studies import POOLED, StudyOutcome, fit_studies, lead_test, ordered_tests
+from .svg import inline_svg
+
+Progress = Callable[[str], None]
+REFERENCE_COINS = ("bitcoin", "ethereum")
+
+
+@dataclass
+class Chart:
+    """One chart: ``charts/<name>.svg`` beside the report, inline in the HTML."""
+
+    name: str
+    title: str
+    caption: str
+    svg: str             # as matplotlib wrote it
+    inline: str = ""     # namespaced and sized for the page
+
+
+@dataclass
+class ReportData:
+    """A built report, ready to render and write.
+
+    Attributes
+    ----------
+    doc : dict
+        Every number and setting, JSON-ready (``report.json``); the HTML and Markdown read
+        their numbers from it.
+    tables : dict of str -> DataFrame
+        The tables written as ``tables/<name>.csv``.
+    charts : dict of str -> Chart
+    """
+
+    doc: dict
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    charts: dict[str, Chart] = field(default_factory=dict)
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.doc["report"]["simulated"])
+
+    def to_json(self) -> str:
+        return json.dumps(self.doc, indent=2, allow_nan=False)
+
+
+def plain(value):
+    """JSON-ready Python values (frames become lists of records; NaN becomes None)."""
+    if isinstance(value, pd.DataFrame):
+        return json.loads(to_json(value))
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return json.loads(to_json(value))
+
+
+def _sample_rule(options: ReportOptions, config: Config) -> tuple[list[str] | None, str | None]:
+    if options.tokens is not None:
+        return list(options.tokens), None
+    if options.category:
+        return None, options.category
+    if not config.tracking.categories:
+        raise InputError("no --tokens or --category given and no category is tracked in the config")
+    return None, config.tracking.categories[0]
+
+
+def _chart(charts: dict[str, Chart], name: str, figure, title: str, caption: str) -> None:
+    if isinstance(figure, tuple):  # the event-study charts return (figure, axes)
+        figure = figure[0]
+    svg = base_charts.to_svg(figure)
+    charts[name] = Chart(name, title, caption, svg, inline_svg(svg, f"c{len(charts)}", title))
+
+
+def _study_record(outcome: StudyOutcome, period: pd.Timedelta) -> tuple[dict, dict[str, pd.DataFrame]]:
+    record = {"id": outcome.id, "label": outcome.label, "event_ids": outcome.event_ids,
+              "status": "ok" if outcome.ok else "failed", "error": outcome.error}
+    if not outcome.ok:
+        return record, {}
+    r = outcome.results
+    aar = r.aar.copy()
+    if len(outcome.event_ids) == 1:
+        day0 = pd.Timestamp(r.estimation["day0"].iloc[0])
+        aar.insert(1, "period", [day0 + int(k) * period for k in aar["relative_period"]])
+    days, caar, lower, upper, band = caar_band(r)
+    band_frame = pd.DataFrame({"relative_period": days, "caar": caar, "lower": lower, "upper": upper})
+    frames = {
+        "caar": r.caar,
+        "car": r.car,
+        "aar": aar,
+        "tests": ordered_tests(r),
+        "estimation": r.estimation,
+        "excluded": r.excluded,
+        "caar_band": band_frame,
+    }
+    record.update({
+        "n": r.n,
+        "excluded_count": int(len(r.excluded)),
+        "clustered": r.clustered,
+        "lead_test": lead_test(r),
+        "band": band,
+        "car_window": r.arrays.windows[-1].label,
+        "settings": r.settings,
+        "clustering": r.clustering,
+        "diagnostics": r.diagnostics,
+        **frames,
+    })
+    return record, frames
+
+
+def _with_study(frames: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    parts = [frame.assign(study=study_id)[["study", *frame.columns]] for study_id, frame in frames if len(frame)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _question(events: Sequence[Event], options: ReportOptions, category: str | None, benchmark_name: str) -> str:
+    sample = f"the tokens in the {category} category at the time" if category else f"the {len(options.tokens)} tokens named"
+    if options.model == "mean":
+        versus = "their own average returns"
+    else:
+        versus = f"the benchmark ({benchmark_name})"
+    if len(events) == 1:
+        event = events[0]
+        when = f"{event.ts:%Y-%m-%d %H:%M} UTC" if event.time_known else f"{event.ts:%Y-%m-%d} (time of day unknown)"
+        return (f"Did {event.name} ({when}) move {sample} beyond what {versus} would predict, "
+                "by how much, and is the move statistically significant?")
+    return (f"Did these {len(events)} announcements move {sample} beyond what {versus} would predict, "
+            "by how much, and are the moves statistically significant, event by event and together?")
+
+
+def build_report(db: Database, config: Config, options: ReportOptions, *, progress: Progress | None = None) -> ReportData:
+    """Build a report from the database.
+
+    Parameters
+    ----------
+    db : storage.Database
+    config : Config
+        For the default category, the CoinGecko plan and the currency.
+    options : ReportOptions
+    progress : callable, optional
+        Called with a short line before each long step.
+
+    Raises
+    ------
+    TrackerError
+        Bad options, unknown events or tokens, or no event that can be studied.
+    """
+    say = progress or (lambda text: None)
+    options.check()
+    tokens, category = _sample_rule(options, config)
+    events = [get_event(db, event_id) for event_id in options.events]
+    period = pd.Timedelta(hours=1) if options.hourly else pd.Timedelta(days=1)
+
+    say(f"loading {options.frequency} prices for {len(events)} event(s)")
+    data: StudyData = load_study_data(
+        db, [e.event_id for e in events], tokens=tokens, category=category, benchmark=options.benchmark,
+        index_weights=options.index_weights, hourly=options.hourly, estimation_window=options.estimation,
+        event_windows=options.event_windows, return_kind=options.return_kind,
+    )
+    outcomes = fit_studies(data, events, options, progress=say)
+    sample = sample_frame(db, events, data, outcomes, options, category)
+
+    say("drawing the event-study charts")
+    charts: dict[str, Chart] = {}
+    studies, per_study = [], []
+    for outcome in outcomes:
+        record, frames = _study_record(outcome, period)
+        studies.append(record)
+        per_study.append((outcome.id, frames))
+        if outcome.ok:
+            what = outcome.label if outcome.id != POOLED else "all events pooled"
+            _chart(charts, f"caar-{outcome.id}", caar_chart(outcome.results, title=f"CAAR around {outcome.id}"),
+                   f"CAAR, {what}",
+                   f"Cumulative average abnormal return over the event span with its 95% band ({record['band']}).")
+            _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, title=f"CAR per token, {record['car_window']}, {outcome.id}"),
+                   f"CAR per token, {what}",
+                   f"Each token's cumulative abnormal return over {record['car_window']}, with 95% intervals from its estimation variance.")
+
+    say("measuring raw moves")
+    references = [c for c in dict.fromkeys(([options.benchmark] if options.benchmark != "index" else []) + list(REFERENCE_COINS))
+                  if known_coins(db, [c])]
+    samples = {e.event_id: data.events.loc[data.events["event_id"] == e.event_id, "security"].tolist() for e in events}
+    moves = raw_moves(db, events, samples, references, options.move)
+    for event in events:
+        rows = moves[moves["event_id"] == event.event_id]
+        if rows["move"].notna().any():
+            first = rows.iloc[0]
+            _chart(charts, f"moves-{event.event_id}", moves_chart(rows, f"Raw move, {first['start_day']} to {first['end_day']}: {event.event_id}"),
+                   f"Raw moves around {event.event_id}",
+                   f"Close of {first['start_day']} to close of {first['end_day']} (relative days {options.move.start} to +{options.move.end}), no model.")
+
+    correlation: list[CorrelationOutcome] = []
+    for event in events:
+        say(f"comparing correlations before and after {event.event_id}")
+        outcome = correlation_context(db, event, samples[event.event_id], options.benchmark,
+                                      periods=options.correlation_periods, hourly=options.hourly)
+        correlation.append(outcome)
+        if outcome.ok:
+            _chart(charts, f"correlation-{event.event_id}", outcome.figure, f"Correlation before and after {event.event_id}",
+                   "Each token's correlation with the benchmarks before (open circle) and after (dot) the event; red = change significant after Benjamini-Hochberg.")
+
+    say("estimating GPU demand")
+    gpu: GpuOutcome = gpu_context(options.gpu_overrides)
+    _chart(charts, "gpu-tornado", gpu.figure, "What moves the peak H100 count most",
+           "Peak H100s needed when each assumption moves over its range (the others at their values), against a year of H100 shipments.")
+
+    say("collecting provenance")
+    coins = sorted(set(data.events["security"]) | set(references))
+    first_day = min(day_zero(e) for e in events) + (options.estimation.start - 1) * period
+    last_day = max(day_zero(e) for e in events) + max(w.end for w in options.event_windows) * period + pd.Timedelta(days=max(options.move.end, 0))
+    sources = price_sources(db, coins, first_day, last_day, hourly=options.hourly)
+    runs = last_runs(db)
+    plan = plan_info(config)
+    simulated = bool(options.simulated or plan["loopback_server"])
+    simulated_reason = (
+        "made by `tracker demo` from a fake CoinGecko server" if options.simulated
+        else f"the config points at a server on this machine ({plan['base_url']}), not CoinGecko" if simulated else ""
+    )
+
+    warnings = event_warnings(events, options)
+    warnings += [{"kind": "sample", "events": [], "message": note} for note in data.notes]
+    warnings += [{"kind": "study-failed", "events": o.event_ids, "message": f"{o.id}: {o.error}"} for o in outcomes if not o.ok]
+    warnings += [{"kind": "correlation-unavailable", "events": [c.event_id], "message": f"correlation around {c.event_id}: {c.error}"}
+                 for c in correlation if not c.ok]
+
+    event_rows = pd.DataFrame([
+        {"event_id": e.event_id, "name": e.name, "ts": pd.Timestamp(e.ts), "time_known": e.time_known, "kind": e.kind,
+         "day0": day_zero(e) if not options.hourly else pd.Timestamp(e.ts).floor("h"),
+         "source_url": e.source_url, "notes": e.notes,
+         "sample_size": int((data.events["event_id"] == e.event_id).sum())}
+        for e in events
+    ])
+    ok_study = next(o for o in outcomes if o.ok).results
+    settings = {
+        "model": ok_study.settings["model"],
+        "model_description": ok_study.settings["model_description"],
+        "benchmark": data.benchmark_name,
+        "benchmark_option": options.benchmark,
+        "index_weights": options.index_weights if options.benchmark == "index" else None,
+        "frequency": options.frequency,
+        "return_kind": options.return_kind,
+        "estimation_window": options.estimation.label,
+        "estimation_length": options.estimation.length,
+        "min_estimation_obs": ok_study.settings["min_estimation_obs"],
+        "event_windows": [w.label for w in options.event_windows],
+        "exclude_other_events": options.exclude_other_events,
+        "sample_rule": "tokens" if tokens is not None else "category",
+        "category": category,
+        "tokens": tokens,
+        "move_window": options.move.label,
+        "correlation_periods": options.correlation_periods,
+        "gpu_overrides": dict(options.gpu_overrides),
+    }
+    tests_info = pd.DataFrame([{"test": t.name, "title": t.title, "robust_to_cross_correlation": t.robust, "why": t.why} for t in TESTS.values()])
+    correlation_records = [
+        {"event_id": c.event_id, "status": "ok" if c.ok else "unavailable", "error": c.error, "settings": c.settings,
+         "pairs": c.pairs if c.ok else [], "tokens_summary": c.summary}
+        for c in correlation
+    ]
+    title = options.title or ("Event study: " + " and ".join(e.name for e in events))
+    doc = plain({
+        "report": {
+            **generator_info(),
+            "title": title,
+            "simulated": simulated,
+            "simulated_reason": simulated_reason,
+            "command": options.command or options.command_line(),
+        },
+        "question": _question(events, options, category, data.benchmark_name),
+        "settings": settings,
+        "events": event_rows,
+        "warnings": warnings,
+        "sample": sample,
+        "studies": studies,
+        "raw_moves": moves,
+        "correlation": correlation_records,
+        "gpu": {
+            "arithmetic": gpu.estimate.arithmetic,
+            "overridden": sorted(gpu.estimate.assumptions.overridden),
+            "reproduces_article": gpu.estimate.reproduces_article(),
+            "headline": gpu.headline,
+            "outputs": gpu.outputs,
+            "assumptions": gpu.assumptions,
+            "tornado": gpu.tornado,
+            "notes": list(gpu.estimate.notes),
+        },
+        "methodology": {"tests": tests_info},
+        "provenance": {
+            "database": database_info(db),
+            "plan": plan,
+            "price_sources": sources,
+            "ingest_runs": runs,
+            "price_range": {"first": first_day, "last": last_day},
+        },
+    })
+    tables = {
+        "events": event_rows,
+        "sample": sample,
+        "caar": _with_study([(i, f["caar"]) for i, f in per_study if f]),
+        "car": _with_study([(i, f["car"]) for i, f in per_study if f]),
+        "aar": _with_study([(i, f["aar"]) for i, f in per_study if f]),
+        "tests": _with_study([(i, f["tests"]) for i, f in per_study if f]),
+        "estimation": _with_study([(i, f["estimation"]) for i, f in per_study if f]),
+        "excluded": _with_study([(i, f["excluded"]) for i, f in per_study if f]),
+        "caar_band": _with_study([(i, f["caar_band"]) for i, f in per_study if f]),
+        "raw_moves": moves,
+        "correlation": pd.concat([c.pairs.assign(event_id=c.event_id) for c in correlation if c.ok], ignore_index=True)
+        if any(c.ok for c in correlation) else pd.DataFrame(),
+        "gpu_outputs": gpu.outputs,
+        "gpu_assumptions": gpu.assumptions,
+        "gpu_tornado": gpu.tornado,
+        "price_sources": sources,
+        "ingest_runs": runs,
+        "warnings": pd.DataFrame([{**w, "events": ",".join(w["events"])} for w in warnings], columns=["kind", "events", "message"]),
+    }
+    return ReportData(doc, tables, charts)

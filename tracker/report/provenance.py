@@ -1,0 +1,83 @@
+"""Where a report's numbers come from: the price source of every token's closes, the CoinGecko
+plan of the config, the last ingestion run of each job, and the database file.
+
+The API key is never read here beyond whether one is set (``CoinGeckoConfig.masked_key``).
+"""
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, timezone
+from importlib import metadata
+from typing import Sequence
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+import storage
+from storage import Database
+
+from ..config import Config
+
+SOURCE_COLUMNS = ["coin_id", "source", "closes", "first_close", "last_close"]
+
+
+def price_sources(db: Database, coins: Sequence[str], start, end, *, hourly: bool = False) -> pd.DataFrame:
+    """How many closes each source gave each coin between ``start`` and ``end`` (the ``source``
+    column of the ``daily_prices`` or ``hourly_prices`` view: which source won each period)."""
+    view, column = ("hourly_prices", "hour") if hourly else ("daily_prices", "day")
+    # The view and column names come from the fixed pair above, never from input.
+    frame = storage.query(
+        db,
+        f"SELECT coin_id, source, count(*) AS closes, min({column}) AS first_close, max({column}) AS last_close "
+        f"FROM {view} WHERE vs_currency = ? AND list_contains(?, coin_id) AND {column} BETWEEN ? AND ? "
+        "GROUP BY coin_id, source ORDER BY coin_id, closes DESC, source",
+        ["usd", list(coins), pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()],
+    )
+    return frame.reindex(columns=SOURCE_COLUMNS)
+
+
+def last_runs(db: Database) -> pd.DataFrame:
+    """The newest run of each ingestion job (``ingest_runs``)."""
+    with db.connect(read_only=True) as con:
+        return storage.last_run_per_job(con)
+
+
+def is_loopback(url: str) -> bool:
+    """True for a URL on this machine (a fake server), which real CoinGecko never is."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plan_info(config: Config) -> dict:
+    cg = config.coingecko
+    return {
+        "plan": cg.plan,
+        "base_url": cg.base_url,
+        "calls_per_minute": cg.calls_per_minute,
+        "api_key": cg.masked_key,
+        "loopback_server": is_loopback(cg.base_url),
+        "vs_currency": config.tracking.vs_currency,
+    }
+
+
+def database_info(db: Database) -> dict:
+    with db.connect(read_only=True) as con:
+        version = storage.current_version(con)
+    return {"path": str(db.path), "schema_version": version}
+
+
+def generator_info() -> dict:
+    try:
+        version = metadata.version("ai-token-tracker")
+    except metadata.PackageNotFoundError:  # running from a source tree without an install
+        version = "unknown"
+    return {
+        "generator": "ai-token-tracker report event-study",
+        "tracker_version": version,
+        "generated_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+    }

@@ -1,0 +1,80 @@
+"""Writing a report folder: index.html, report.md, report.json, tables/*.csv, charts/*.svg.
+
+The folder is checked before any work (:func:`check_report_dir`): a file is refused, and so is
+a folder that is not empty unless ``overwrite``. Each file is written to a temporary name and
+renamed into place, so a reader never sees half a page.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import InputError
+from ..output import to_csv
+from .build import ReportData
+from .html import render_html
+from .markdown import render_markdown
+from .sections import all_sections
+
+REPORT_FILES = ("index.html", "report.md", "report.json")
+
+
+def check_report_dir(path: str | Path, *, overwrite: bool = False) -> Path:
+    """The folder a report may be written to, or a one-line InputError saying why not."""
+    path = Path(path).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise InputError(f"output path {path} is a file; give a folder for the report")
+        if any(path.iterdir()) and not overwrite:
+            raise InputError(f"output folder {path} is not empty; choose a new folder or pass --overwrite")
+        if not os.access(path, os.W_OK):
+            raise InputError(f"output folder {path} is not writable")
+        return path
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot create output folder {path}: {parent} is a file")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"cannot create output folder {path}: {parent} is not writable")
+    return path
+
+
+def _write(target: Path, text: str) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A plain open() (not mkstemp) so the file gets the user's usual permissions.
+    temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_report(report: ReportData, path: str | Path, *, overwrite: bool = False) -> list[Path]:
+    """Render and write the report; returns the files written.
+
+    With ``overwrite``, CSV and SVG files of an earlier report in ``tables/`` and ``charts/``
+    that this report does not write are removed, so the folder never mixes two reports; any
+    other file in the folder is left alone.
+    """
+    folder = check_report_dir(path, overwrite=overwrite)
+    folder.mkdir(parents=True, exist_ok=True)
+    sections = all_sections(report)
+    written = [
+        _write(folder / "index.html", render_html(report, sections)),
+        _write(folder / "report.md", render_markdown(report, sections)),
+        _write(folder / "report.json", report.to_json() + "\n"),
+    ]
+    for name, frame in report.tables.items():
+        written.append(_write(folder / "tables" / f"{name}.csv", to_csv(frame) + "\n"))
+    for chart in report.charts.values():
+        written.append(_write(folder / "charts" / f"{chart.name}.svg", chart.svg))
+    keep = set(written)
+    for stale in [*folder.glob("tables/*.csv"), *folder.glob("charts/*.svg")]:
+        if stale not in keep:
+            stale.unlink()
+    return written
