@@ -185,7 +185,7 @@ def test_outside_series_imported_and_straight_from_csv(cli_runner, daily, nvda_c
     assert len(granger["granger"]) == 6
 
 
-def test_hourly_grid(cli_runner, db):
+def test_hourly_grid(cli_runner, db, tmp_path):
     returns = market(days=24 * 20, freq="h", start="2024-02-08")
     store_prices(db, prices_from_returns(returns), hourly=True)
     payload = data(cli_runner("correlate", "leadlag", "--hourly", "--tokens", "worldcoin-wld,fetch-ai", "--against", "none",
@@ -193,6 +193,10 @@ def test_hourly_grid(cli_runner, db):
     assert payload["summary"][0]["peak_lag"] == 2 and payload["settings"]["grid"] == "hourly"
     assert payload["cross_correlation"][6]["n"] == 11 * 24 - 0  # lag 0: every hour of 10..20 Feb
     assert payload["settings"]["end"].startswith("2024-02-20T23:00")
+    daily_csv = tmp_path / "daily.csv"
+    daily_csv.write_text("date,value\n2024-02-10,1\n2024-02-11,2\n2024-02-12,3\n")
+    sparse = cli_runner("correlate", "matrix", "--hourly", "--tokens", "fetch-ai", "--series-csv", str(daily_csv))
+    assert sparse.exit_code == 1 and "has one value every 24 periods" in sparse.output
 
 
 @pytest.mark.parametrize(

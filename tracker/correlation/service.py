@@ -273,6 +273,7 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
         ext_names.append(str(column.name))
     if ext_names:
         _check_grid(external, step)
+        _check_spacing(external, step, selection.max_span)
 
     series = tokens + ([INDEX_NAME] if selection.index else [])
     caps = None
@@ -303,6 +304,21 @@ def _check_grid(external: pd.DataFrame, step: pd.Timedelta) -> None:
     off = external.index[external.index != external.index.floor(step)]
     if len(off):
         raise InputError(f"outside series label {off[0]} is not on the {'hourly' if step < pd.Timedelta(days=1) else 'daily'} grid")
+
+
+def _check_spacing(external: pd.DataFrame, step: pd.Timedelta, max_span: int) -> None:
+    """Refuse an outside series too sparse for the grid (daily values on the hourly grid):
+    its returns would all span more than ``max_span`` periods and be dropped."""
+    for name in external.columns:
+        labels = external[name].dropna().index
+        if len(labels) < 2:
+            continue
+        typical = pd.Series(labels).diff().dropna().median() / step
+        if typical > max_span:
+            raise InputError(
+                f"outside series {name!r} has one value every {typical:g} periods, more than --max-span {max_span}; "
+                "use the daily grid (drop --hourly) or raise --max-span"
+            )
 
 
 # ---------------------------------------------------------------- analyses
