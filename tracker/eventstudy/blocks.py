@@ -7,8 +7,6 @@ estimation and event windows are column slices of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
-
 import numpy as np
 
 from .windows import Window
@@ -103,8 +101,3 @@ def same_period_share(day0: np.ndarray, column: np.ndarray) -> tuple[float, int,
     dates, per_date = np.unique(pairs[:, 0], return_counts=True)
     shared = per_date[np.searchsorted(dates, day0)] > 1
     return float(shared.mean()), int(len(dates)), int(per_date.max())
-
-
-def positions_of(labels: Sequence[str], known: Sequence[str]) -> np.ndarray:
-    lookup = {name: i for i, name in enumerate(known)}
-    return np.array([lookup[name] for name in labels], dtype=np.int64)

@@ -13,6 +13,7 @@ All security-events are stacked into arrays and fitted at once; see :mod:`.block
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 from ..errors import AnalysisError, InputError
 from . import models
 from .battery import BatteryInput, run_battery
-from .blocks import Layout, gather, other_event_mask, positions_of, same_period_share
+from .blocks import Layout, gather, other_event_mask, same_period_share
 from .calendar import GAP_POLICIES, RETURN_KINDS, align_benchmark, returns_from_prices
 from .results import EventStudyResults, StudyArrays
 from .windows import (
@@ -110,8 +111,8 @@ def _prepare_market(market, securities: Sequence[str], index: pd.DatetimeIndex, 
     return frame, column, names
 
 
-def _prepare_events(events, securities: Sequence[str]) -> pd.DataFrame:
-    """Expand events to one row per (event_id, security, timestamp)."""
+def _prepare_events(events, securities: Sequence[str]) -> "ExpandedEvents":
+    """Expand events to one entry per (event_id, security, timestamp)."""
     if isinstance(events, Mapping):
         events = pd.DataFrame({"event_id": list(events), "timestamp": list(events.values())})
     if not isinstance(events, pd.DataFrame):
@@ -148,21 +149,49 @@ def _prepare_events(events, securities: Sequence[str]) -> pd.DataFrame:
         raise InputError(f"event {times[times > 1].index[0]!r} has more than one timestamp")
     if "security" not in frame.columns:
         frame["security"] = "all"
-    security = frame["security"].astype(object).where(frame["security"].notna(), "all").astype(str).str.strip()
-    wildcard = security.str.lower().isin(ALL)
-    known = set(securities)
-    unknown = security[~wildcard & ~security.isin(known)]
-    if len(unknown):
-        row = frame.loc[unknown.index[0]]
-        raise InputError(f"event {row['event_id']!r} names security {unknown.iloc[0]!r}, which is not a column of the returns")
-    explicit = frame.loc[~wildcard, ["event_id", "timestamp"]].assign(security=security[~wildcard].to_numpy())
-    expanded = frame.loc[wildcard, ["event_id", "timestamp"]].merge(pd.DataFrame({"security": list(securities)}), how="cross")
-    out = pd.concat([explicit, expanded], ignore_index=True)
-    duplicated = out.duplicated(["event_id", "security"])
-    if duplicated.any():
-        row = out[duplicated].iloc[0]
-        raise InputError(f"event {row['event_id']!r} lists security {row['security']!r} twice")
-    return out.sort_values(["timestamp", "event_id", "security"], kind="stable").reset_index(drop=True)
+    security = frame["security"].astype(object).where(frame["security"].notna(), "all").astype(str).str.strip().to_numpy()
+    wildcard = pd.Series(security).str.lower().isin(ALL).to_numpy()
+    lookup = {name: i for i, name in enumerate(securities)}
+    unknown = [i for i in np.flatnonzero(~wildcard) if security[i] not in lookup]
+    if unknown:
+        row = frame.iloc[unknown[0]]
+        raise InputError(f"event {row['event_id']!r} names security {security[unknown[0]]!r}, which is not a column of the returns")
+    # Wildcard rows expand to every security; built with repeat/tile, no per-row Python.
+    n_securities = len(securities)
+    per_row = np.where(wildcard, n_securities, 1)
+    source_row = np.repeat(np.arange(len(frame)), per_row)
+    column = np.empty(len(source_row), dtype=np.int64)
+    is_wild = wildcard[source_row]
+    column[is_wild] = np.tile(np.arange(n_securities), int(wildcard.sum()))
+    column[~is_wild] = [lookup[security[i]] for i in np.flatnonzero(~wildcard)]
+    event_code, event_names = pd.factorize(frame["event_id"])
+    codes = event_code[source_row]
+    keys = codes.astype(np.int64) * n_securities + column
+    unique_keys, counts = np.unique(keys, return_counts=True)
+    if (counts > 1).any():
+        twice = unique_keys[counts > 1][0]
+        raise InputError(f"event {event_names[twice // n_securities]!r} lists security {securities[twice % n_securities]!r} twice")
+    stamps = frame["timestamp"].to_numpy()[source_row]
+    order = np.lexsort((column, codes, stamps))
+    return ExpandedEvents(
+        event_id=np.asarray(event_names, dtype=object)[codes[order]].astype(str),
+        column=column[order],
+        timestamp=pd.DatetimeIndex(stamps[order]),
+        security=np.asarray(securities, dtype=object)[column[order]].astype(str),
+    )
+
+
+@dataclass(frozen=True)
+class ExpandedEvents:
+    """One entry per security-event, ordered by event time, event id and returns column."""
+
+    event_id: np.ndarray
+    column: np.ndarray
+    timestamp: pd.DatetimeIndex
+    security: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.column)
 
 
 class EventStudy:
@@ -298,8 +327,8 @@ class EventStudy:
         events = _prepare_events(self.events_input, securities)
         layout = Layout(self.estimation_window, tuple(self.event_windows))
 
-        column = positions_of(events["security"].tolist(), securities)
-        day0 = locate_day0(index, period, self.day_boundary, pd.DatetimeIndex(events["timestamp"]))
+        column = events.column
+        day0 = locate_day0(index, period, self.day_boundary, events.timestamp)
         located = day0 >= 0
         relative = layout.relative
         r_values = returns.to_numpy()
@@ -363,9 +392,9 @@ class EventStudy:
         detail[gaps] = [f"{m} of {layout.event_span.length} periods missing" for m in missing_count[gaps]]
         excluded = pd.DataFrame(
             {
-                "event_id": events["event_id"].to_numpy()[excluded_any],
-                "security": events["security"].to_numpy()[excluded_any],
-                "event_time": events["timestamp"].to_numpy()[excluded_any],
+                "event_id": events.event_id[excluded_any],
+                "security": events.security[excluded_any],
+                "event_time": events.timestamp[excluded_any],
                 "reason": reason[excluded_any].astype(str),
                 "detail": detail[excluded_any].astype(str),
                 "n_obs": n_obs[excluded_any].astype("int64"),
@@ -413,7 +442,7 @@ class EventStudy:
             "threshold": self.cluster_threshold,
             "clustered": bool(share >= self.cluster_threshold and largest > 1),
         }
-        event_ids = list(dict.fromkeys(events["event_id"].tolist()))
+        event_ids = list(dict.fromkeys(events.event_id.tolist()))
         settings = {
             "model": self.model,
             "model_description": models.DESCRIPTIONS[self.model],
@@ -434,10 +463,10 @@ class EventStudy:
             "last_period": index[-1],
         }
         arrays = StudyArrays(
-            event_id=events["event_id"].to_numpy()[keep].astype(str),
-            security=events["security"].to_numpy()[keep].astype(str),
+            event_id=events.event_id[keep],
+            security=events.security[keep],
             benchmark=np.asarray(bench_names, dtype=object)[bench_column[column[keep]]].astype(str),
-            event_time=events["timestamp"].to_numpy()[keep],
+            event_time=events.timestamp.to_numpy()[keep],
             day0=kept_day0,
             index=index,
             days=battery_input.days,
