@@ -97,7 +97,9 @@ def same_period_share(day0: np.ndarray, column: np.ndarray) -> tuple[float, int,
     """
     if len(day0) == 0:
         return 0.0, 0, 0
-    pairs = np.unique(np.stack([day0, column], axis=1), axis=0)
-    dates, per_date = np.unique(pairs[:, 0], return_counts=True)
+    # Distinct (day 0, security) pairs as one integer key, then distinct securities per day 0.
+    width = int(column.max()) + 1
+    pairs = np.unique(day0.astype(np.int64) * width + column)
+    dates, per_date = np.unique(pairs // width, return_counts=True)
     shared = per_date[np.searchsorted(dates, day0)] > 1
     return float(shared.mean()), int(len(dates)), int(per_date.max())

@@ -46,10 +46,11 @@ def brown_warner_1980(x: np.ndarray, variance: np.ndarray) -> np.ndarray:
 
 def estimation_aar(residuals: np.ndarray) -> np.ndarray:
     """AAR on each estimation period that has at least 90% of its ARs (estudy2's rule)."""
-    coverage = np.isfinite(residuals).mean(axis=0)
-    keep = coverage >= AAR_COVERAGE
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(residuals[:, keep], axis=0) if keep.any() else np.array([])
+    valid = np.isfinite(residuals)
+    present = valid.sum(axis=0)
+    keep = present >= AAR_COVERAGE * residuals.shape[0]
+    total = np.where(valid, residuals, 0.0).sum(axis=0)
+    return total[keep] / present[keep]
 
 
 def brown_warner_1985(aar_estimation: np.ndarray, mean_effect: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, int]:
