@@ -209,8 +209,13 @@ class CoinGeckoClient:
         if self.stop_event.wait(seconds):
             raise CoinGeckoCancelled("stopped while waiting to call CoinGecko")
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET ``path`` (e.g. ``/coins/markets``) and return its JSON, with limits and retries."""
+    def get(self, path: str, params: dict[str, Any] | None = None, *, parse: Callable[[Any], Any] | None = None) -> Any:
+        """GET ``path`` (e.g. ``/coins/markets``) and return its JSON, with limits and retries.
+
+        ``parse``, when given, turns the JSON into the result inside the retry loop, so an
+        answer it rejects as incomplete (a retryable :class:`ResponseFormatError`) is asked for
+        again like any other transient failure.
+        """
         endpoint = _endpoint_template(path)
         attempt = 0
         while True:
@@ -218,7 +223,8 @@ class CoinGeckoClient:
                 raise CoinGeckoCancelled("stopped before calling CoinGecko", endpoint=path)
             self.limiter.acquire()
             try:
-                return self._attempt(path, endpoint, params, attempt)
+                payload = self._attempt(path, endpoint, params, attempt)
+                return parse(payload) if parse is not None else payload
             except CoinGeckoError as error:
                 delay = self.retry.delay_for(error, attempt, self._rng)
                 if delay is None:
@@ -400,8 +406,8 @@ class CoinGeckoClient:
         if not coin_id or "/" in coin_id or "?" in coin_id:
             raise ValueError(f"not a coin id: {coin_id!r}")
         path = f"/coins/{coin_id}/market_chart/range"
-        payload = self.get(path, {"vs_currency": vs_currency, "from": seconds(start), "to": seconds(end)})
-        return parse_chart(payload, endpoint=path)
+        return self.get(path, {"vs_currency": vs_currency, "from": seconds(start), "to": seconds(end)},
+                        parse=lambda payload: parse_chart(payload, endpoint=path))
 
     def market_chart_chunk(self, coin_id: str, vs_currency: str, chunk: ChartChunk) -> pd.DataFrame:
         """The raw points for one planned chunk (see :func:`tracker.coingecko.chunking.plan_history`)."""

@@ -149,10 +149,13 @@ def plan_history(
     start, clamped, note = target_start, False, None
     if lower is not None and start < lower:
         start, clamped = lower, True
-        note = (
-            f"history clamped to the past {history_days} days on the {plan_name} plan "
-            f"(CoinGecko refuses older ranges with error 10012); older history needs a Pro key or a CSV import"
-        )
+        # The plan allows one day more than is asked (a margin for clock skew); only say so
+        # when the caller wanted more than the plan allows.
+        if start - target_start > timedelta(days=1):
+            note = (
+                f"clamped to the past {history_days} days: the {plan_name} plan refuses older history "
+                f"(CoinGecko error 10012); older history needs a Pro key or a CSV import"
+            )
     boundary = now - HOURLY_SPAN
     backward: list[ChartChunk] = []
     forward: list[ChartChunk] = []

@@ -198,12 +198,15 @@ def parse_chart(payload: Any, endpoint: str = "/coins/{id}/market_chart/range") 
     """A market chart as one row per timestamp with :data:`CHART_COLUMNS`.
 
     The three arrays are joined on their timestamps, not zipped by position: CoinGecko does not
-    promise they line up. A missing ``market_caps`` or ``total_volumes`` array gives NaN; a
-    missing ``prices`` array is a :class:`ResponseFormatError`.
+    promise they line up. Points whose value is null keep the row with NaN. A missing array is
+    a retryable :class:`ResponseFormatError`: history can be asked for again, so an incomplete
+    answer is refetched rather than stored with holes.
     """
-    if not isinstance(payload, dict) or not isinstance(payload.get("prices"), list):
-        shape = type(payload).__name__ if not isinstance(payload, dict) else f"keys {sorted(payload)[:5]}"
-        raise ResponseFormatError(f"market chart has no prices array ({shape})", endpoint=endpoint)
+    if not isinstance(payload, dict):
+        raise ResponseFormatError(f"market chart should be a JSON object, got {type(payload).__name__}", endpoint=endpoint)
+    missing = [key for key in _CHART_ARRAYS if not isinstance(payload.get(key), list)]
+    if missing:
+        raise ResponseFormatError(f"market chart has no {', '.join(missing)} array", retryable=True, endpoint=endpoint)
     series, dropped = [], 0
     for key, column in _CHART_ARRAYS.items():
         stamps, values, bad = _pairs(payload.get(key))

@@ -334,6 +334,7 @@ class FakeGecko(ControlMethods):
     # -- HTTP -------------------------------------------------------------------------------
 
     def _dispatch(self, handler: _Handler, method: str) -> None:
+        handler.arrived = time.monotonic()  # when the request line was read: what the rate limit counts
         url = urlsplit(handler.path)
         params = dict(parse_qsl(url.query, keep_blank_values=True))
         try:
@@ -360,8 +361,9 @@ class FakeGecko(ControlMethods):
             return
         self._send_json(handler, 200, result)
 
-    def _note(self, *, path: str, template: str, query: str, status: int | None, fault: str | None,
+    def _note(self, handler: _Handler, *, path: str, template: str, query: str, status: int | None, fault: str | None,
               auth: str | None, rate_limited: bool = False) -> None:
+        arrived = getattr(handler, "arrived", time.monotonic())
         with self._stats_lock:
             self._calls += 1
             self._by_endpoint[template] += 1
@@ -372,7 +374,7 @@ class FakeGecko(ControlMethods):
             if rate_limited:
                 self._rate_limited += 1
             self._requests.append({
-                "t": round(time.monotonic() - self._started, 6),
+                "t": round(arrived - self._started, 6),
                 "at": real_utcnow().isoformat(timespec="milliseconds"),
                 "path": path, "endpoint": template, "query": query, "status": status,
                 "fault": fault, "auth": auth,
@@ -432,17 +434,17 @@ class FakeGecko(ControlMethods):
     def _serve_api(self, handler: _Handler, method: str, path: str, query: str, params: dict[str, str]) -> None:
         template = endpoint_template(path)
         if method != "GET":
-            self._note(path=path, template=template, query=query, status=405, fault=None, auth=None)
+            self._note(handler, path=path, template=template, query=query, status=405, fault=None, auth=None)
             self._send_json(handler, 405, {"error": "Method not allowed"})
             return
-        wait = self.limiter.admit(time.monotonic())
+        wait = self.limiter.admit(handler.arrived)
         if wait is not None:
-            self._note(path=path, template=template, query=query, status=429, fault=None, auth=None, rate_limited=True)
+            self._note(handler, path=path, template=template, query=query, status=429, fault=None, auth=None, rate_limited=True)
             self._send_json(handler, 429, status_body(429, RATE_LIMIT_MESSAGE), {"Retry-After": str(max(1, math.ceil(wait)))})
             return
         auth, refusal = self._authenticate(handler, params)
         if refusal is not None:
-            self._note(path=path, template=template, query=query, status=refusal.status, fault=None, auth=auth)
+            self._note(handler, path=path, template=template, query=query, status=refusal.status, fault=None, auth=auth)
             self._send_json(handler, refusal.status, refusal.body, refusal.headers)
             return
         fault = self.faultbook.pick(path, template, params)
@@ -452,22 +454,22 @@ class FakeGecko(ControlMethods):
         try:
             payload = self._route(path, template, params, auth, fault)
         except ApiError as error:
-            self._note(path=path, template=template, query=query, status=error.status, fault=kind, auth=auth)
+            self._note(handler, path=path, template=template, query=query, status=error.status, fault=kind, auth=auth)
             self._send_json(handler, error.status, error.body, error.headers)
             return
         if kind in DRIFT_KINDS:
             payload = apply_drift(kind, template, payload, fault.fields)
         body = _dumps(payload)
         if kind == "truncated":
-            self._note(path=path, template=template, query=query, status=200, fault=kind, auth=auth)
+            self._note(handler, path=path, template=template, query=query, status=200, fault=kind, auth=auth)
             self._send(handler, 200, body[: len(body) // 2], "application/json")
             return
         if kind == "truncated_transfer":
-            self._note(path=path, template=template, query=query, status=200, fault=kind, auth=auth)
+            self._note(handler, path=path, template=template, query=query, status=200, fault=kind, auth=auth)
             self._send(handler, 200, body[: len(body) // 2], "application/json", content_length=len(body))
             handler.close_connection = True
             return
-        self._note(path=path, template=template, query=query, status=200, fault=kind, auth=auth)
+        self._note(handler, path=path, template=template, query=query, status=200, fault=kind, auth=auth)
         self._send(handler, 200, body, "application/json")
 
     def _serve_fault(self, handler: _Handler, fault: FaultRule, path: str, template: str, query: str, auth: str | None) -> bool:
@@ -475,7 +477,7 @@ class FakeGecko(ControlMethods):
         kind = fault.kind
 
         def note(status: int | None) -> None:
-            self._note(path=path, template=template, query=query, status=status, fault=kind, auth=auth)
+            self._note(handler, path=path, template=template, query=query, status=status, fault=kind, auth=auth)
 
         if kind == "slow":
             self.stopping.wait(fault.delay if fault.delay is not None else 2.0)

@@ -60,7 +60,8 @@ class JobRun:
 
     def error(self, message: str) -> None:
         self.errors.append(one_line(message, 300))
-        log.warning("%s: %s", self.job, self.errors[-1])
+        # Recorded in the run row; the log gets it at INFO so the CLI's summary is not repeated.
+        log.info("%s: %s", self.job, self.errors[-1])
 
     def _stamp(self) -> RunRecord:
         self.record.calls = self.tally.count
