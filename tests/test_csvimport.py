@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import storage
-from tracker import csvimport
+from tracker import csvimport, csvread
 from tracker.csvimport import CsvImportError, ImportOptions, import_csv, parse_mapping, prepare_import, read_mapping_file
 from tracker.errors import InputError
 
@@ -237,7 +237,7 @@ def test_identical_repeats_are_dropped_and_range_filters_apply(tmp_path):
 
 def test_progress_is_reported_while_reading(tmp_path, monkeypatch):
     path = _write(tmp_path, "p.csv", "date,close\n" + "".join(f"2024-02-{d:02d},{d}\n" for d in range(1, 11)))
-    monkeypatch.setattr(csvimport, "_PROGRESS_EVERY", 3)
+    monkeypatch.setattr(csvread, "_PROGRESS_EVERY", 3)
     seen = []
     prepare_import(path, ImportOptions(coin_id="fetch-ai"), progress=seen.append)
     assert len(seen) == 4 and seen == sorted(seen) and seen[-1] == path.stat().st_size
@@ -431,7 +431,7 @@ def test_cli_shows_progress_for_big_files(db, cli_runner, daily_csv, monkeypatch
     from tracker.cli import import_commands
 
     monkeypatch.setattr(import_commands, "_PROGRESS_BYTES", 0)
-    monkeypatch.setattr(csvimport, "_PROGRESS_EVERY", 1)  # report after every row
+    monkeypatch.setattr(csvread, "_PROGRESS_EVERY", 1)  # report after every row
     result = cli_runner("import", "csv", str(daily_csv), "--map", "FET=fetch-ai", "--unmapped", "skip", "--format", "json")
     assert result.exit_code == 0
     assert "reading" in result.stderr

@@ -27,15 +27,16 @@ The whole file is read and checked before anything is written; every bad row is 
 its line number, and the rows, any new ``coins`` rows and the ``ingest_runs`` record are written
 in one transaction, so a file lands whole or not at all. Re-importing a file replaces its rows
 (same coin, currency, source and time) and adds none.
+
+Reading the text (cells with line numbers, times, symbol mappings) is ``tracker.csvread``'s job.
 """
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,20 @@ import pyarrow as pa
 import storage
 from storage import Database
 
+from .csvread import (
+    BadRow,
+    CsvImportError,
+    Table,
+    check_coin_id,
+    check_file,
+    find_column,
+    lookup_symbol,
+    normalised_name,
+    parse_mapping,
+    parse_times,
+    read_mapping_file,
+    read_table,
+)
 from .errors import InputError
 from .runs import RunRecord, record_run, utcnow
 
@@ -88,35 +103,10 @@ MARKET_CAP_COLUMNS = ("market_cap", "marketcap", "market_cap_usd")
 # (freqtrade, Bybit, Hyperliquid), which is not what `total_volume` means. Name it to use it.
 VOLUME_COLUMNS = ("total_volume", "volume_usd", "volume_usdt", "quote_volume", "quote_asset_volume")
 
-# Quote suffixes stripped from pair symbols (FETUSDT, FET-USDT, FET/USDT) when only the base is mapped.
-_QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _CURRENCY = re.compile(r"^[a-z]{2,10}$")
 _DATE_ONLY = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
-_EPOCH = re.compile(r"^\d+(\.\d+)?$")
 _EARLIEST = datetime(2009, 1, 3)  # the Bitcoin genesis block: no crypto price is older
 _MAX_PROBLEMS_SHOWN = 5
-
-
-class CsvImportError(InputError):
-    """A file that cannot be imported; ``problems`` lists every bad row found."""
-
-    def __init__(self, message: str, problems: Sequence["BadRow"] = ()):
-        super().__init__(message)
-        self.problems = list(problems)
-
-
-@dataclass(frozen=True)
-class BadRow:
-    """One problem in a file: its 1-based line number (the header is line 1), column and what is wrong."""
-
-    line: int
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f" ({self.column})" if self.column else "")
-        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -249,177 +239,12 @@ class ImportResult:
         return table
 
 
-# --- mappings ---------------------------------------------------------------------------------
+# --- layout, granularity and what a row's time means ------------------------------------------
 
 
-def _check_coin_id(coin_id: str, where: str) -> str:
-    coin_id = coin_id.strip()
-    if not _SLUG.match(coin_id):
-        raise InputError(f"{where}: {coin_id!r} is not a CoinGecko coin id (lower-case, e.g. fetch-ai)")
-    return coin_id
-
-
-def parse_mapping(texts: str | Iterable[str]) -> dict[str, str]:
-    """Parse ``"FET=fetch-ai,WLD=worldcoin-wld"`` (one string or several) into ``{"FET": "fetch-ai", ...}``."""
-    if isinstance(texts, str):
-        texts = [texts]
-    mapping: dict[str, str] = {}
-    for text in texts:
-        for item in (part.strip() for part in text.split(",")):
-            if not item:
-                continue
-            symbol, sep, coin_id = item.partition("=")
-            if not sep or not symbol.strip() or not coin_id.strip():
-                raise InputError(f"--map item {item!r} is not SYMBOL=coin-id (e.g. FET=fetch-ai)")
-            mapping[symbol.strip().upper()] = _check_coin_id(coin_id, f"--map {symbol.strip()}")
-    return mapping
-
-
-def read_mapping_file(path: str | Path) -> dict[str, str]:
-    """Read a CSV with columns ``symbol,coin_id`` into a mapping."""
-    path = _check_file(Path(path), "mapping file")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
-            if "symbol" not in fields or "coin_id" not in fields:
-                raise InputError(f"mapping file {path} needs the columns symbol,coin_id (it has {','.join(reader.fieldnames or [])})")
-            mapping: dict[str, str] = {}
-            for row in reader:
-                symbol = (row[fields["symbol"]] or "").strip().upper()
-                coin_id = (row[fields["coin_id"]] or "").strip()
-                if not symbol and not coin_id:
-                    continue
-                if not symbol or not coin_id:
-                    raise InputError(f"mapping file {path} line {reader.line_num}: needs both a symbol and a coin_id")
-                mapping[symbol] = _check_coin_id(coin_id, f"mapping file {path} line {reader.line_num}")
-    except UnicodeDecodeError:
-        raise InputError(f"mapping file {path} is not UTF-8 text") from None
-    return mapping
-
-
-def _lookup(symbol: str, mapping: Mapping[str, str]) -> tuple[str | None, str]:
-    """The coin id for a symbol and the symbol to record: exact, else the pair's base (FETUSDT -> FET)."""
-    key = symbol.strip().upper()
-    if key in mapping:
-        return mapping[key], key
-    for quote in _QUOTES:
-        for sep in ("", "-", "/", "_"):
-            suffix = sep + quote
-            if key.endswith(suffix) and len(key) > len(suffix) and key[: -len(suffix)] in mapping:
-                return mapping[key[: -len(suffix)]], key[: -len(suffix)]
-    return None, key
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-def _check_file(path: Path, what: str) -> Path:
-    path = path.expanduser()
-    if not path.exists():
-        raise InputError(f"{what} {path} does not exist")
-    if path.is_dir():
-        raise InputError(f"{what} {path} is a folder, not a file")
-    if not path.is_file():
-        raise InputError(f"{what} {path} is not a regular file")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as exc:
-        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
-    return path
-
-
-@dataclass
-class _Table:
-    header: list[str]
-    columns: dict[str, list[str]]  # by header name
-    lines: np.ndarray  # 1-based line number of each data row
-    problems: list[BadRow]
-
-
-_PROGRESS_EVERY = 50_000  # rows between progress reports
-
-
-class _CountingLines:
-    """Yields a text file's lines and counts the characters read (tell() is unusable while iterating)."""
-
-    def __init__(self, handle):
-        self.handle, self.chars = handle, 0
-
-    def __iter__(self):
-        for line in self.handle:
-            self.chars += len(line)
-            yield line
-
-
-def _read_table(path: Path, progress: Callable[[int], None] | None) -> _Table:
-    """All cells as text, with each row's line number; rows with the wrong field count are problems."""
-    problems: list[BadRow] = []
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            counted = _CountingLines(handle)
-            reader = csv.reader(counted)
-            header = next(reader, None)
-            while header is not None and not any(cell.strip() for cell in header):
-                header = next(reader, None)  # leading blank lines
-            if header is None:
-                raise CsvImportError(f"{path.name} is empty: no header line")
-            header = [cell.strip() for cell in header]
-            if any(not name for name in header):
-                raise CsvImportError(f"{path.name}: the header has an empty column name (column {header.index('') + 1})")
-            seen = set()
-            for name in header:
-                if name.lower() in seen:
-                    raise CsvImportError(f"{path.name}: the header names column {name!r} twice")
-                seen.add(name.lower())
-            width = len(header)
-            cells: list[list[str]] = [[] for _ in header]
-            lines: list[int] = []
-            for count, row in enumerate(reader, 1):
-                if len(row) != width:
-                    if not any(cell.strip() for cell in row):
-                        continue  # blank line
-                    problems.append(BadRow(reader.line_num, None, f"has {len(row)} fields; the header has {width}"))
-                    continue
-                lines.append(reader.line_num)
-                for column, value in zip(cells, row):
-                    column.append(value.strip())
-                if progress is not None and count % _PROGRESS_EVERY == 0:
-                    progress(counted.chars)  # characters: bytes for the ASCII of price files
-        if progress is not None:
-            progress(path.stat().st_size)
-    except UnicodeDecodeError:
-        raise CsvImportError(f"{path.name} is not UTF-8 text") from None
-    except csv.Error as exc:
-        raise CsvImportError(f"{path.name} is not a readable CSV file: {exc}") from None
-    return _Table(header, dict(zip(header, cells)), np.asarray(lines, dtype=np.int64), problems)
-
-
-def _normalised(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
-def _find(header: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str, path: Path) -> str | None:
-    """The header name for an option (must exist) or the first recognised candidate."""
-    by_name = {_normalised(h): h for h in header}
-    if wanted is not None:
-        if wanted.lower() == "none":
-            return None
-        if wanted in header:
-            return wanted
-        if _normalised(wanted) in by_name:
-            return by_name[_normalised(wanted)]
-        raise CsvImportError(f"{path.name} has no {what} column {wanted!r} (columns: {', '.join(header)})")
-    for candidate in candidates:
-        if candidate in by_name:
-            return by_name[candidate]
-    return None
-
-
-def _detect_layout(table: _Table, options: ImportOptions, path: Path) -> str:
+def _detect_layout(table: Table, options: ImportOptions, path: Path) -> str:
     header = table.header
-    names = {_normalised(h) for h in header}
+    names = {normalised_name(h) for h in header}
     if options.layout != "auto":
         return options.layout
     if {"snapped_at", "price"} <= names:
@@ -431,40 +256,6 @@ def _detect_layout(table: _Table, options: ImportOptions, path: Path) -> str:
     if len(header) >= 2:
         return "wide"
     raise CsvImportError(f"{path.name} has only the column {header[0]!r}; a price file needs a time and a price column")
-
-
-# --- times ------------------------------------------------------------------------------------
-
-
-def _parse_times(raw: pd.Series, time_format: str | None) -> pd.Series:
-    """Naive UTC datetimes (NaT where unreadable). Times without a zone are taken as UTC.
-
-    Each distinct text is parsed once: long and wide files repeat every time once per coin.
-    """
-    codes, texts = pd.factorize(raw, sort=False)
-    parsed = _parse_distinct_times(pd.Series(texts, dtype=object), time_format)
-    values = parsed.to_numpy()[codes]
-    return pd.Series(values, index=raw.index, dtype="datetime64[us]")
-
-
-def _parse_distinct_times(texts: pd.Series, time_format: str | None) -> pd.Series:
-    present = texts[texts != ""]
-    if time_format:
-        parsed = pd.to_datetime(texts, format=time_format, utc=True, errors="coerce")
-    elif len(present) and present.str.fullmatch(r"\d{8}").all():
-        parsed = pd.to_datetime(texts, format="%Y%m%d", utc=True, errors="coerce")
-    elif len(present) and present.str.match(_EPOCH).all():
-        numbers = pd.to_numeric(texts, errors="coerce")
-        unit = "ms" if numbers.max() >= 1e11 else "s"  # 1e11 seconds is the year 5138
-        parsed = pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
-    else:
-        parsed = pd.to_datetime(texts, format="ISO8601", utc=True, errors="coerce")
-        retry = parsed.isna() & (texts != "")
-        if retry.any():  # ' UTC' suffixes (CoinGecko) and Hyperliquid's 2024-02-08-00:15:00
-            text = texts[retry].str.replace(r"\s*(?:UTC|GMT|Z)$", "+00:00", regex=True, case=False)
-            text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})-(\d{2}:\d{2})", r"\1T\2", regex=True)
-            parsed[retry] = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-    return parsed.dt.tz_localize(None).astype("datetime64[us]")
 
 
 def _infer_granularity(frame: pd.DataFrame, path: Path) -> str:
@@ -491,7 +282,7 @@ def _resolve_label(options: ImportOptions, layout: str, time_column: str, raw_ti
         return options.label
     if layout == "coingecko":
         return "instant"  # CoinGecko snaps prices at instants; 00:00 is the previous day's close
-    name = _normalised(time_column)
+    name = normalised_name(time_column)
     if "open" in name or "start" in name:
         return "close-of-period"
     if any(word in name for word in ("close", "end", "snapped", "observed")):
@@ -590,7 +381,7 @@ def _check_options(options: ImportOptions, path: Path) -> tuple[str, str]:
     if source in RESERVED_SOURCES:
         raise InputError(f"source {source!r} is reserved for the CoinGecko API ingester; use e.g. coingecko-export")
     if options.coin_id is not None:
-        _check_coin_id(options.coin_id, "--coin")
+        check_coin_id(options.coin_id, "--coin")
     return vs_currency, source
 
 
@@ -607,8 +398,8 @@ class _Assembled:
     skipped: list[str] = field(default_factory=list)
 
 
-def _assemble(table: _Table, layout: str, options: ImportOptions, path: Path, problems: list[BadRow]) -> _Assembled:
-    time_column = _find(table.header, options.time_column, ("snapped_at",) if layout == "coingecko" else TIME_COLUMNS, "time", path)
+def _assemble(table: Table, layout: str, options: ImportOptions, path: Path, problems: list[BadRow]) -> _Assembled:
+    time_column = find_column(table.header, options.time_column, ("snapped_at",) if layout == "coingecko" else TIME_COLUMNS, "time", path)
     if time_column is None:
         raise CsvImportError(f"{path.name}: no time column found (columns: {', '.join(table.header)}); name it with --time-column")
     if layout == "wide":
@@ -616,7 +407,7 @@ def _assemble(table: _Table, layout: str, options: ImportOptions, path: Path, pr
     return _assemble_rows(table, layout, time_column, options, path, problems)
 
 
-def _assemble_wide(table: _Table, time_column: str, options: ImportOptions, path: Path) -> _Assembled:
+def _assemble_wide(table: Table, time_column: str, options: ImportOptions, path: Path) -> _Assembled:
     if options.coin_id:
         raise CsvImportError(f"{path.name} is a wide file (one column per symbol); map its columns with --map SYMBOL=coin-id")
     lines = pd.Series(table.lines)
@@ -626,7 +417,7 @@ def _assemble_wide(table: _Table, time_column: str, options: ImportOptions, path
     for name in table.header:
         if name == time_column:
             continue
-        coin_id, symbol = _lookup(name, options.mapping)
+        coin_id, symbol = lookup_symbol(name, options.mapping)
         if coin_id is None:
             skipped.append(name)
             continue
@@ -651,18 +442,18 @@ def _assemble_wide(table: _Table, time_column: str, options: ImportOptions, path
     return _Assembled(pd.concat(parts, ignore_index=True), {"time": time_column, "price": None}, empty, skipped)
 
 
-def _assemble_rows(table: _Table, layout: str, time_column: str, options: ImportOptions, path: Path, problems: list[BadRow]) -> _Assembled:
+def _assemble_rows(table: Table, layout: str, time_column: str, options: ImportOptions, path: Path, problems: list[BadRow]) -> _Assembled:
     """coingecko, series and long files: one price per line."""
     header = table.header
     recognised = {"coingecko": (("price",), ("market_cap",), ("total_volume",))}.get(layout, (PRICE_COLUMNS, MARKET_CAP_COLUMNS, VOLUME_COLUMNS))
-    price_column = _find(header, options.price_column, recognised[0], "price", path)
+    price_column = find_column(header, options.price_column, recognised[0], "price", path)
     if price_column is None:
         raise CsvImportError(f"{path.name}: no price column found (columns: {', '.join(header)}); name it with --price-column")
     columns = {
         "time": time_column,
         "price": price_column,
-        "market_cap": _find(header, options.market_cap_column, recognised[1], "market cap", path),
-        "volume": _find(header, options.volume_column, recognised[2], "volume", path),
+        "market_cap": find_column(header, options.market_cap_column, recognised[1], "market cap", path),
+        "volume": find_column(header, options.volume_column, recognised[2], "volume", path),
     }
     text = {"time_raw": time_column, "price_raw": price_column, "market_cap_raw": columns["market_cap"], "volume_raw": columns["volume"]}
     frame = pd.DataFrame({"line": table.lines})
@@ -677,7 +468,7 @@ def _assemble_rows(table: _Table, layout: str, time_column: str, options: Import
         frame["symbol"] = options.symbol.strip().upper() if options.symbol else None
         return _Assembled(frame, columns)
 
-    symbol_column = _find(header, options.symbol_column, SYMBOL_COLUMNS + COIN_ID_COLUMNS, "symbol", path)
+    symbol_column = find_column(header, options.symbol_column, SYMBOL_COLUMNS + COIN_ID_COLUMNS, "symbol", path)
     if symbol_column is None:
         raise CsvImportError(f"{path.name}: no symbol column found; name it with --symbol-column")
     columns["symbol"] = symbol_column
@@ -685,15 +476,15 @@ def _assemble_rows(table: _Table, layout: str, time_column: str, options: Import
     for line in frame.loc[(symbols == "").to_numpy(), "line"]:
         problems.append(BadRow(int(line), symbol_column, "no symbol"))
     distinct = sorted(set(symbols[symbols != ""]))
-    if _normalised(symbol_column) in COIN_ID_COLUMNS and not options.mapping:
-        resolved = {s: (_check_coin_id(s, f"{path.name} {symbol_column}"), None) for s in distinct}
+    if normalised_name(symbol_column) in COIN_ID_COLUMNS and not options.mapping:
+        resolved = {s: (check_coin_id(s, f"{path.name} {symbol_column}"), None) for s in distinct}
     else:
         mapping = dict(options.mapping)
         if options.coin_id:
             if len(distinct) != 1:
                 raise CsvImportError(f"{path.name} has {len(distinct)} symbols ({', '.join(distinct[:5])}); --coin fits one, use --map")
             mapping.setdefault(distinct[0].upper(), options.coin_id.strip())
-        resolved = {s: _lookup(s, mapping) for s in distinct}
+        resolved = {s: lookup_symbol(s, mapping) for s in distinct}
     skipped = [s for s, (coin_id, _) in resolved.items() if coin_id is None]
     if skipped and options.unmapped == "refuse":
         raise CsvImportError(
@@ -738,9 +529,9 @@ def prepare_import(path: str | Path, options: ImportOptions = ImportOptions(), *
     PreparedImport
         The ``price_history`` rows (``ts`` as naive UTC instants) and the coins they belong to.
     """
-    path = _check_file(Path(path), "CSV file")
+    path = check_file(Path(path), "CSV file")
     vs_currency, source = _check_options(options, path)
-    table = _read_table(path, progress)
+    table = read_table(path, progress)
     if not len(table.lines) and not table.problems:
         raise CsvImportError(f"{path.name}: no price rows to import (only a header)")
     layout = _detect_layout(table, options, path)
@@ -749,7 +540,7 @@ def prepare_import(path: str | Path, options: ImportOptions = ImportOptions(), *
     frame, columns = assembled.frame, assembled.columns
     rows_read = len(table.lines) + len(table.problems)
 
-    labels = _parse_times(frame["time_raw"], options.time_format)
+    labels = parse_times(frame["time_raw"], options.time_format)
     bad_time = labels.isna()
     for line, value in zip(frame.loc[bad_time, "line"], frame.loc[bad_time, "time_raw"]):
         message = "no time" if value == "" else f"time {value!r} not understood" + ("" if options.time_format else " (give --time-format)")
