@@ -121,6 +121,22 @@ def test_index_benchmark_is_cap_weighted_with_lagged_caps(study_db):
     assert equal.market[day] == pytest.approx(r.mean(), rel=1e-9)
 
 
+def test_any_price_series_as_benchmark_with_an_equity_calendar(study_db):
+    db, prices, _, _ = study_db
+    weekdays = pd.date_range("2023-06-01", "2024-03-29", freq="B")
+    spx = pd.Series(4500 * np.exp(np.cumsum(np.random.default_rng(9).normal(0, 0.01, len(weekdays)))), index=weekdays, name="SPX")
+    data = load_study_data(db, ["sora-demo"], tokens=["fetch-ai", "render-token"], benchmark=spx, **WINDOWS)
+    assert data.benchmark_name == "SPX"
+    assert np.isnan(data.market[pd.Timestamp("2024-02-10")])  # a Saturday: no equity return
+    monday, friday = pd.Timestamp("2024-02-12"), pd.Timestamp("2024-02-09")
+    assert data.market[monday] == pytest.approx(spx[monday] / spx[friday] - 1)  # spans the weekend
+    results = EventStudy(data.returns, data.market, data.events, benchmark_gaps="drop").fit()
+    assert (results.estimation["n_obs"] == 120).all() and results.arrays.index.day_of_week.max() == 4
+    long = results.abnormal_returns_long
+    row = long[(long["security"] == "fetch-ai") & (long["period"] == pd.Timestamp("2024-02-19"))].iloc[0]
+    assert row["return"] == pytest.approx(prices.loc["2024-02-19", "fetch-ai"] / prices.loc["2024-02-16", "fetch-ai"] - 1)
+
+
 def test_build_index_skips_constituents_without_data():
     index = pd.date_range("2024-01-01", periods=3, freq="D")
     prices = pd.DataFrame({"a": [1.0, 1.1, 1.21], "b": [2.0, np.nan, 2.2]}, index=index)

@@ -109,7 +109,7 @@ def load_study_data(
     *,
     tokens: Sequence[str] | None = None,
     category: str | None = None,
-    benchmark: str = "bitcoin",
+    benchmark: str | pd.Series = "bitcoin",
     index_weights: str = "cap",
     hourly: bool = False,
     estimation_window: Window,
@@ -126,7 +126,11 @@ def load_study_data(
         event's instant. Exactly one must be given.
     benchmark
         A coin id, or ``"index"`` for every coin with prices that is outside the sample and
-        outside ``category`` at the event dates, weighted by ``index_weights``.
+        outside ``category`` at the event dates, weighted by ``index_weights``, or any price
+        series (a pandas Series of levels indexed by UTC date or hour, e.g. an equity index
+        on trading days): its returns are taken over its own observations, so a Monday
+        return spans the weekend, and left missing where it has none (``EventStudy``'s
+        ``benchmark_gaps`` then aligns the calendars).
     hourly
         Hourly closes instead of daily ones; windows are then in hours.
     progress
@@ -165,7 +169,7 @@ def load_study_data(
                     f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
                     "(sync category members, or pass --tokens)"
                 )
-        if benchmark in members:
+        if isinstance(benchmark, str) and benchmark in members:
             members = [m for m in members if m != benchmark]
             notes.append(f"{benchmark} is the benchmark, so it is not in the sample of {event.event_id}")
         samples[event.event_id] = members
@@ -174,11 +178,23 @@ def load_study_data(
 
     span = Window(min(estimation_window.start, *(w.start for w in event_windows)), max(estimation_window.end, *(w.end for w in event_windows)))
     day0s = [pd.Timestamp(e.ts).floor(period) for e in events]
-    start = min(day0s) + (span.start - 1) * period
-    end = max(day0s) + span.end * period
+    # A benchmark on a trading calendar (a price series) makes relative periods trading days:
+    # load half as many calendar periods again, plus a week, so the windows still fit.
+    slack = 1.5 if isinstance(benchmark, pd.Series) else 1.0
+    extra = 7 if isinstance(benchmark, pd.Series) else 0
+    start = min(day0s) + (int(np.floor(span.start * slack)) - 1 - extra) * period
+    end = max(day0s) + (int(np.ceil(span.end * slack)) + extra) * period
     sample_coins = sorted({c for members in samples.values() for c in members})
 
-    if benchmark == INDEX_BENCHMARK:
+    if isinstance(benchmark, pd.Series):
+        coin_prices = _regular(_closes(db, sample_coins, start, end, period), start, end, period, sample_coins)
+        levels = benchmark.dropna().astype(float)
+        levels.index = pd.DatetimeIndex(pd.to_datetime(levels.index, utc=True)).tz_localize(None).as_unit("ns")
+        market = returns_from_prices(levels.sort_index(), return_kind).reindex(coin_prices.index)
+        if market.notna().sum() == 0:
+            raise InputError(f"the benchmark series has no returns between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
+        benchmark_name = str(benchmark.name) if benchmark.name is not None else "benchmark"
+    elif benchmark == INDEX_BENCHMARK:
         excluded = set(sample_coins)
         if category is not None:
             for event in events:
