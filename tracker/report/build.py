@@ -200,12 +200,12 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
         studies.append(record)
         per_study.append((outcome.id, frames))
         if outcome.ok:
-            what = outcome.label if outcome.id != POOLED else "all events pooled"
-            _chart(charts, f"caar-{outcome.id}", caar_chart(outcome.results, title=f"CAAR around {outcome.id}"),
-                   f"CAAR, {what}",
+            what = outcome.id if outcome.id != POOLED else "all events pooled"
+            _chart(charts, f"caar-{outcome.id}", caar_chart(outcome.results, title=f"CAAR, {what}"),
+                   f"CAAR, {outcome.label}",
                    f"Cumulative average abnormal return over the event span with its 95% band ({record['band']}).")
-            _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, title=f"CAR per token, {record['car_window']}, {outcome.id}"),
-                   f"CAR per token, {what}",
+            _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, title=f"CAR per token over {record['car_window']}, {what}"),
+                   f"CAR per token, {outcome.label}",
                    f"Each token's cumulative abnormal return over {record['car_window']}, with 95% intervals from its estimation variance.")
 
     say("measuring raw moves")

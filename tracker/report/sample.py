@@ -108,7 +108,7 @@ def sample_frame(
     frame["symbol"] = frame["coin_id"].map(names["symbol"]).fillna("").str.upper()
     frame["name"] = frame["coin_id"].map(names["name"]).fillna("")
     for column in ("reason", "detail", "why", "status"):
-        frame[column] = frame[column].fillna("")
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
     frame["estimation_obs"] = frame["estimation_obs"].astype("Int64")
     frame["event_window_returns"] = frame["event_window_returns"].astype("Int64")
     frame["event_window_periods"] = frame["event_window_periods"].astype("Int64")
