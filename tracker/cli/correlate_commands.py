@@ -186,7 +186,9 @@ def rolling_command(app: AppContext, window: int, method: str, min_periods: int 
         raise InputError(f"--min-periods {min_periods} is larger than --window {window}")
     panel = _panel(app, _selection(params))
     methods = ("pearson", "spearman") if method == "both" else (method,)
-    frame = service.rolling_table(panel, window, methods, min_periods)
+    progress = _Progress("series ranked (Spearman)")
+    frame = service.rolling_table(panel, window, methods, min_periods, progress=progress)
+    progress.done()
     _save_chart(charts.rolling_chart(frame, methods[0]), chart_path)
     _emit(fmt, frame.attrs, {"rolling": frame}, "rolling")
 

@@ -15,6 +15,7 @@ benchmark's, with an intercept.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,8 @@ def _moments(x: np.ndarray, b: np.ndarray, window: int):
     return np.rint(n).astype(np.int64), cov, var_x, var_b
 
 
-def _rolling_spearman(x: np.ndarray, b: np.ndarray, window: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def _rolling_spearman(x: np.ndarray, b: np.ndarray, window: int, block: int = 2048,
+                      progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Spearman rho of each column of x with b over trailing windows (NaN-aware, per window)."""
     rows, columns = x.shape
     rho = np.full((rows, columns), np.nan)
@@ -100,6 +102,8 @@ def _rolling_spearman(x: np.ndarray, b: np.ndarray, window: int, block: int = 20
                 r = (xr * br).sum(axis=1) / np.sqrt((xr * xr).sum(axis=1) * (br * br).sum(axis=1))
             rho[start:stop, column] = r
             count[start:stop, column] = n
+        if progress:
+            progress(1)
     return np.clip(rho, -1.0, 1.0), count
 
 
@@ -120,7 +124,7 @@ def _tidy(index: pd.Index, columns, benchmark: str, values: dict[str, np.ndarray
     return frame
 
 
-def _run(returns, benchmarks, window, min_periods, what: str, method: str = "pearson") -> pd.DataFrame:
+def _run(returns, benchmarks, window, min_periods, what: str, method: str = "pearson", progress=None) -> pd.DataFrame:
     benchmarks, min_periods = _prepare(returns, benchmarks, window, min_periods)
     x = returns.to_numpy(dtype=float, na_value=np.nan)
     pieces = []
@@ -129,7 +133,7 @@ def _run(returns, benchmarks, window, min_periods, what: str, method: str = "pea
         columns = [c for c in returns.columns if c != name]
         xs = x[:, [returns.columns.get_loc(c) for c in columns]]
         if what == "corr" and method == "spearman":
-            value, n = _rolling_spearman(xs, b, window)
+            value, n = _rolling_spearman(xs, b, window, progress=progress)
         else:
             n, cov, var_x, var_b = _moments(xs, b, window)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -154,6 +158,8 @@ def rolling_correlation(
     window: int = 30,
     method: str = "pearson",
     min_periods: int | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Trailing-window correlation of every series with every benchmark.
 
@@ -169,6 +175,8 @@ def rolling_correlation(
     method : {"pearson", "spearman"}
     min_periods : int, optional
         Least number of pairwise-valid rows for a figure; default 80% of the window.
+    progress : callable, optional
+        Called with 1 after each series is ranked (Spearman only: the slow part).
 
     Returns
     -------
@@ -178,7 +186,7 @@ def rolling_correlation(
     """
     if method not in ("pearson", "spearman"):
         raise AnalysisError(f"correlation method {method!r} is not one of pearson, spearman")
-    return _run(returns, benchmarks, window, min_periods, "corr", method)
+    return _run(returns, benchmarks, window, min_periods, "corr", method, progress)
 
 
 def rolling_beta(

@@ -324,7 +324,8 @@ def _check_spacing(external: pd.DataFrame, step: pd.Timedelta, max_span: int) ->
 # ---------------------------------------------------------------- analyses
 
 
-def rolling_table(panel: Panel, window: int = 30, methods: Sequence[str] = ("pearson",), min_periods: int | None = None) -> pd.DataFrame:
+def rolling_table(panel: Panel, window: int = 30, methods: Sequence[str] = ("pearson",), min_periods: int | None = None,
+                  *, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Rolling correlation(s) and beta of every series against every benchmark.
 
     Returns
@@ -340,7 +341,7 @@ def rolling_table(panel: Panel, window: int = 30, methods: Sequence[str] = ("pea
         series = returns[[c for c in panel.series if c != benchmark]]
         merged = rolling_beta(series, returns[benchmark], window, min_periods)
         for method in methods:
-            corr = rolling_correlation(series, returns[benchmark], window, method, min_periods)
+            corr = rolling_correlation(series, returns[benchmark], window, method, min_periods, progress=progress)
             merged.insert(merged.columns.get_loc("beta"), method, corr["corr"].to_numpy())
         pieces.append(merged)
     frame = pd.concat(pieces, ignore_index=True)
