@@ -24,6 +24,7 @@ from . import models
 from .battery import BatteryInput, run_battery
 from .blocks import Layout, gather, other_event_mask, same_period_share
 from .calendar import GAP_POLICIES, RETURN_KINDS, align_benchmark, returns_from_prices
+from .exclusions import Checks, excluded_frame, exclusion_reasons
 from .results import EventStudyResults, StudyArrays
 from .windows import (
     DAY,
@@ -42,7 +43,6 @@ ALL = {"all", "*", ""}
 # A security whose estimation returns are mostly exact zeros has stale prices, not a variance.
 DEFAULT_MAX_ZERO_SHARE = 0.5
 DEFAULT_CLUSTER_THRESHOLD = 0.1
-_SIGMA_FLOOR = 1e-10
 
 
 def _utc_naive(values) -> pd.DatetimeIndex:
@@ -349,73 +349,44 @@ class EventStudy:
         fit = models.fit(self.model, r_est, None if block_m is None else block_m[:, est], mask)
 
         # Why each security-event is left out, first reason wins.
-        n_obs = fit.n_obs
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zero_share = np.where(mask, r_est == 0, False).sum(axis=1) / np.maximum(n_obs, 1)
         r_evt = block_r[:, evt]
         m_evt = None if block_m is None else block_m[:, evt]
-        missing_event = ~np.isfinite(r_evt).all(axis=1)
+        missing_event = (~np.isfinite(r_evt)).sum(axis=1)
         if m_evt is not None:
-            missing_event |= ~np.isfinite(m_evt).all(axis=1)
-        constant_market = np.zeros(len(day0), dtype=bool)
-        if self.model == "market":
-            constant_market = ~(fit.s_mm > 0)
-        conditions = [
-            ~located,
-            n_obs < self.min_estimation_obs,
-            constant_market,
-            zero_share >= self.max_zero_share,
-            ~(np.sqrt(fit.sigma2) > _SIGMA_FLOOR),
-            missing_event,
-        ]
-        reasons = [
-            "no period of the returns contains the event time",
-            "too few estimation observations",
-            "benchmark returns constant over the estimation window",
-            "stale prices: too many zero returns in the estimation window",
-            "zero variance of estimation-window abnormal returns",
-            "missing returns in the event window",
-        ]
-        excluded_any = np.zeros(len(day0), dtype=bool)
-        reason = np.full(len(day0), "", dtype=object)
-        for condition, text in zip(conditions, reasons):
-            hit = condition & ~excluded_any
-            reason[hit] = text
-            excluded_any |= hit
-        detail = np.full(len(day0), "", dtype=object)
-        few = reason == reasons[1]
-        detail[few] = [f"{n} of {self.estimation_window.length} (minimum {self.min_estimation_obs})" for n in n_obs[few]]
-        stale = reason == reasons[3]
-        detail[stale] = [f"{share:.0%} zero" for share in zero_share[stale]]
-        gaps = reason == reasons[5]
-        missing_count = (~np.isfinite(r_evt)).sum(axis=1)
-        detail[gaps] = [f"{m} of {layout.event_span.length} periods missing" for m in missing_count[gaps]]
-        excluded = pd.DataFrame(
-            {
-                "event_id": events.event_id[excluded_any],
-                "security": events.security[excluded_any],
-                "event_time": events.timestamp[excluded_any],
-                "reason": reason[excluded_any].astype(str),
-                "detail": detail[excluded_any].astype(str),
-                "n_obs": n_obs[excluded_any].astype("int64"),
-            }
+            missing_event = np.maximum(missing_event, (~np.isfinite(m_evt)).sum(axis=1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zero_share = np.where(mask, r_est == 0, False).sum(axis=1) / np.maximum(fit.n_obs, 1)
+        excluded_any, reason, detail = exclusion_reasons(
+            Checks(
+                located=located,
+                n_obs=fit.n_obs,
+                min_obs=self.min_estimation_obs,
+                window_length=self.estimation_window.length,
+                constant_benchmark=~(fit.s_mm > 0) if self.model == "market" else np.zeros(len(day0), dtype=bool),
+                zero_share=zero_share,
+                max_zero_share=self.max_zero_share,
+                sigma2=fit.sigma2,
+                missing_event=missing_event,
+                span_length=layout.event_span.length,
+            )
         )
+        excluded = excluded_frame(events.event_id, events.security, events.timestamp, reason, detail, fit.n_obs, excluded_any)
         keep = ~excluded_any
         if not keep.any():
             summary = "; ".join(f"{c} x {r}" for r, c in excluded["reason"].value_counts().items())
             raise AnalysisError(f"no security-event is left to study ({summary})")
 
         # Event-span figures for the included security-events.
-        r_evt, fec_market = r_evt[keep], None if m_evt is None else m_evt[keep]
+        r_evt, m_evt = r_evt[keep], None if m_evt is None else m_evt[keep]
         sub = _subset(fit, keep)
         shape = r_evt.shape
-        expected = np.asarray(sub.expected(fec_market, shape), dtype=float)
+        expected = np.asarray(sub.expected(m_evt, shape), dtype=float)
         ar = r_evt - expected
-        ar_variance = sub.sigma2[:, None] * sub.forecast_factor(fec_market, shape)
+        ar_variance = sub.sigma2[:, None] * sub.forecast_factor(m_evt, shape)
         window_columns = [slice(w.start - layout.event_span.start, w.end - layout.event_span.start + 1) for w in self.event_windows]
         car = np.stack([ar[:, c].sum(axis=1) for c in window_columns], axis=1)
         car_variance = np.stack(
-            [sub.sigma2 * sub.car_factor(None if fec_market is None else fec_market[:, c], w.length) for c, w in zip(window_columns, self.event_windows)],
+            [sub.sigma2 * sub.car_factor(None if m_evt is None else m_evt[:, c], w.length) for c, w in zip(window_columns, self.event_windows)],
             axis=1,
         )
         battery_input = BatteryInput(
@@ -471,7 +442,7 @@ class EventStudy:
             index=index,
             days=battery_input.days,
             returns=r_evt,
-            market=np.full(shape, np.nan) if fec_market is None else fec_market,
+            market=np.full(shape, np.nan) if m_evt is None else m_evt,
             expected=expected,
             ar=ar,
             ar_variance=ar_variance,
