@@ -29,10 +29,6 @@ __all__ = [
     "load_external_csv",
 ]
 
-# At most this many membership look-ups before bisection (about 2 s of short connections).
-_MEMBERSHIP_SAMPLES = 120
-
-
 def _grid_step(hourly: bool) -> pd.Timedelta:
     return pd.Timedelta(hours=1) if hourly else pd.Timedelta(days=1)
 
@@ -67,46 +63,35 @@ def category_membership(
 ) -> pd.DataFrame:
     """Point-in-time membership of ``category`` on each label's day (True = a member then).
 
-    Membership is looked up at the start of each UTC day with ``panels.category_members_at``.
-    To stay fast over years, days are sampled (at most about 120 look-ups) and any stretch
-    whose two ends differ is bisected down to the day the membership changed; a coin that
-    joined and left again between two samples (a stay shorter than the sampling step, one day
-    for ranges up to four months) would be missed.
+    Membership is the answer of ``panels.category_members_at`` at the start of each UTC day.
+    It can only change on a day whose start passed a ``valid_from`` or ``valid_to`` instant,
+    so those instants are read once and the look-up is made on the first day and on each
+    such day: exact at day resolution, and a handful of queries rather than one per day.
     """
     if len(labels) == 0:
         return pd.DataFrame(index=labels, dtype=bool)
     days = pd.DatetimeIndex(sorted(set(pd.DatetimeIndex(labels).floor("D"))))
-    cache: dict[int, frozenset] = {}
-
-    def at(i: int) -> frozenset:
-        if i not in cache:
-            cache[i] = frozenset(panels.category_members_at(db, category, days[i].to_pydatetime()))
-            if progress:
-                progress(1)
-        return cache[i]
-
-    step = max(1, -(-len(days) // _MEMBERSHIP_SAMPLES))
-    samples = list(range(0, len(days), step))
-    if samples[-1] != len(days) - 1:
-        samples.append(len(days) - 1)
-    per_day: list[frozenset | None] = [None] * len(days)
-
-    def fill(i: int, j: int) -> None:
-        if at(i) == at(j) or j - i <= 1:
-            for k in range(i, j):
-                per_day[k] = at(i)
-            per_day[j] = at(j)
-            return
-        middle = (i + j) // 2
-        fill(i, middle)
-        fill(middle, j)
-
-    for i, j in zip(samples, samples[1:]):
-        fill(i, j)
-    if len(samples) == 1:
-        per_day[0] = at(0)
+    bounds = storage.query(
+        db,
+        "SELECT valid_from AS instant FROM category_members WHERE category_id = ? "
+        "UNION SELECT valid_to FROM category_members WHERE category_id = ? AND valid_to IS NOT NULL",
+        [category, category],
+    )["instant"]
+    # The first day start at or after each boundary is when the membership can differ.
+    changes = pd.DatetimeIndex(pd.to_datetime(bounds)).ceil("D") if len(bounds) else pd.DatetimeIndex([])
+    lookups = days[:1].union(days.intersection(changes)) if len(changes) else days[:1]
+    # A boundary falling on a day missing from `days` (labels with holes) shows on the next day present.
+    later = [days[days.searchsorted(c)] for c in changes if days[0] < c <= days[-1] and c not in days]
+    lookups = lookups.union(pd.DatetimeIndex(later)) if later else lookups
+    members: dict[pd.Timestamp, frozenset] = {}
+    for day in lookups:
+        members[day] = frozenset(panels.category_members_at(db, category, day.to_pydatetime()))
+        if progress:
+            progress(1)
+    position = lookups.searchsorted(days, side="right") - 1
+    per_day = [members[lookups[i]] for i in position]
     coins = sorted(set().union(*per_day))
-    by_day = pd.DataFrame([[coin in members for coin in coins] for members in per_day], index=days, columns=coins, dtype=bool)
+    by_day = pd.DataFrame([[coin in m for coin in coins] for m in per_day], index=days, columns=coins, dtype=bool)
     mask = by_day.reindex(pd.DatetimeIndex(labels).floor("D"))
     mask.index = labels
     return mask.astype(bool)
