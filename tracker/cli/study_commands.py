@@ -12,14 +12,15 @@ from ..eventstudy.data import load_study_data
 from ..eventstudy.export import check_output_dir, write_outputs
 from ..eventstudy.files import read_events_csv, read_returns_csv
 from ..eventstudy.models import MODELS
-from ..eventstudy.windows import HOUR, as_window, infer_period
+from ..eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
+from ..eventstudy.windows import HOUR, as_window, check_layout, infer_period
 from ..output import render_sections, to_table
 from ._context import AppContext, format_option, pass_app
 
 SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns")
-DEFAULTS = {
-    "daily": ("-130:-11", "0:0,-1:1,0:5"),
-    "hourly": ("-504:-25", "0:0,-1:1,0:23"),
+DEFAULTS = {  # (estimation window, event windows) per frequency, from the library
+    "daily": (DEFAULT_ESTIMATION, DEFAULT_WINDOWS),
+    "hourly": (HOURLY_ESTIMATION, HOURLY_WINDOWS),
 }
 
 
@@ -111,10 +112,9 @@ def study_command(
     token_list = _split((tokens,)) if tokens else None
     if output_dir:
         check_output_dir(output_dir)
-    if estimation_window is not None:
-        as_window(estimation_window, "--estimation-window")
-    if windows is not None:
-        parse_windows(windows, "--windows window")
+    # Check the windows before anything is loaded; the defaults depend on the frequency.
+    estimation = as_window(estimation_window, "--estimation-window") if estimation_window else None
+    event_windows = parse_windows(windows, "--windows window") if windows else None
 
     notes: list[str] = []
     if returns_csv:
@@ -135,6 +135,9 @@ def study_command(
         if token_list and category:
             raise InputError("choose the sample with --tokens or --category, not both")
         frequency = "hourly" if hourly else "daily"
+        estimation = estimation or as_window(DEFAULTS[frequency][0])
+        event_windows = event_windows or parse_windows(DEFAULTS[frequency][1])
+        check_layout(estimation, event_windows)  # before any data is loaded
         db = app.database()
         if not token_list and not category:
             if not app.config.tracking.categories:
@@ -147,16 +150,15 @@ def study_command(
             data = load_study_data(
                 db, unique_events, tokens=token_list, category=None if token_list else category,
                 benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
-                estimation_window=as_window(estimation_window or DEFAULTS[frequency][0], "--estimation-window"),
-                event_windows=parse_windows(windows or DEFAULTS[frequency][1], "--windows window"),
+                estimation_window=estimation, event_windows=event_windows,
                 return_kind=return_kind, progress=lambda items: _ticking(bar, items),
             )
         returns, market, events, benchmark_name, notes = data.returns, data.market, data.events, data.benchmark_name, data.notes
         day_boundary = "00:00"
 
-    est_text, windows_text = estimation_window or DEFAULTS[frequency][0], windows or DEFAULTS[frequency][1]
     study = EventStudy(
-        returns, market, events, model=model, estimation_window=est_text, event_windows=windows_text,
+        returns, market, events, model=model,
+        estimation_window=estimation or DEFAULTS[frequency][0], event_windows=event_windows or DEFAULTS[frequency][1],
         return_kind=return_kind, day_boundary=day_boundary, benchmark_gaps=benchmark_gaps,
         min_estimation_obs=min_estimation_obs, exclude_other_events=exclude_other_events,
         benchmark_name=benchmark_name,

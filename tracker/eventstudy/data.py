@@ -23,7 +23,7 @@ from .. import panels
 from ..errors import AnalysisError, InputError
 from ..events import Event, get_event
 from .calendar import returns_from_prices
-from .windows import DAY, HOUR, Window
+from .windows import DAY, HOUR, Window, utc_naive
 
 INDEX_BENCHMARK = "index"
 INDEX_WEIGHTS = ("cap", "equal")
@@ -189,7 +189,7 @@ def load_study_data(
     if isinstance(benchmark, pd.Series):
         coin_prices = _regular(_closes(db, sample_coins, start, end, period), start, end, period, sample_coins)
         levels = benchmark.dropna().astype(float)
-        levels.index = pd.DatetimeIndex(pd.to_datetime(levels.index, utc=True)).tz_localize(None).as_unit("ns")
+        levels.index = utc_naive(levels.index)
         market = returns_from_prices(levels.sort_index(), return_kind).reindex(coin_prices.index)
         if market.notna().sum() == 0:
             raise InputError(f"the benchmark series has no returns between {start:%Y-%m-%d} and {end:%Y-%m-%d}")

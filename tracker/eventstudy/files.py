@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import EventsError, InputError
 from ..events import parse_timestamp
+from .windows import utc_naive
 
 DATE_COLUMNS = ("date", "date_utc", "timestamp", "time", "datetime", "period", "day", "hour")
 
@@ -48,7 +49,7 @@ def read_returns_csv(path: str | Path) -> pd.DataFrame:
     if dates.isna().any():
         row = int(dates.isna().to_numpy().nonzero()[0][0])
         raise InputError(f"{path} line {row + 2}: {date_column} {raw_dates.iloc[row]!r} is not a date")
-    index = pd.DatetimeIndex(dates).tz_convert("UTC").tz_localize(None)
+    index = utc_naive(dates)
     if index.has_duplicates:
         raise InputError(f"{path}: date {index[index.duplicated()][0]} appears twice")
     values = {}

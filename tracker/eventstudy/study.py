@@ -35,19 +35,18 @@ from .windows import (
     parse_day_boundary,
     parse_windows,
     period_name,
+    utc_naive,
 )
 
 DEFAULT_ESTIMATION = (-130, -11)
 DEFAULT_WINDOWS = ((0, 0), (-1, 1), (0, 5))
+# Hourly studies: three weeks of estimation ending a day before, windows up to a day long.
+HOURLY_ESTIMATION = (-504, -25)
+HOURLY_WINDOWS = ((0, 0), (-1, 1), (0, 23))
 ALL = {"all", "*", ""}
 # A security whose estimation returns are mostly exact zeros has stale prices, not a variance.
 DEFAULT_MAX_ZERO_SHARE = 0.5
 DEFAULT_CLUSTER_THRESHOLD = 0.1
-
-
-def _utc_naive(values) -> pd.DatetimeIndex:
-    index = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
-    return index.tz_convert("UTC").tz_localize(None).as_unit("ns")
 
 
 def _prepare_returns(returns: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +55,7 @@ def _prepare_returns(returns: pd.DataFrame) -> pd.DataFrame:
     if returns.shape[1] == 0:
         raise InputError("returns has no security columns")
     try:
-        index = _utc_naive(returns.index)
+        index = utc_naive(returns.index)
     except (TypeError, ValueError):
         raise InputError("the returns index must be timestamps (one row per period)") from None
     if index.has_duplicates:
@@ -83,7 +82,7 @@ def _prepare_market(market, securities: Sequence[str], index: pd.DatetimeIndex, 
     else:
         raise InputError("market must be a Series, or a DataFrame with one column or one column per security")
     try:
-        frame.index = _utc_naive(frame.index)
+        frame.index = utc_naive(frame.index)
     except (TypeError, ValueError):
         raise InputError("the market index must be timestamps") from None
     if frame.index.has_duplicates:
@@ -137,7 +136,7 @@ def _prepare_events(events, securities: Sequence[str]) -> "ExpandedEvents":
     if frame.empty:
         raise InputError("no events given")
     try:
-        frame["timestamp"] = _utc_naive(frame["timestamp"])
+        frame["timestamp"] = utc_naive(frame["timestamp"])
     except (TypeError, ValueError) as exc:
         raise InputError(f"an event timestamp cannot be read as a date or time: {str(exc).splitlines()[0]}") from None
     if frame["timestamp"].isna().any():

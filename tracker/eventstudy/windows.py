@@ -118,6 +118,12 @@ def parse_day_boundary(value: object) -> pd.Timedelta:
     return offset
 
 
+def utc_naive(values) -> pd.DatetimeIndex:
+    """Timestamps as naive UTC (nanoseconds); naive input is taken to be UTC already."""
+    index = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+    return index.tz_convert("UTC").tz_localize(None).as_unit("ns")
+
+
 def infer_period(index: pd.DatetimeIndex) -> pd.Timedelta:
     """The period length of a returns panel: the most common spacing of its rows.
 
