@@ -125,3 +125,13 @@ def test_the_same_through_the_database_and_the_cli(realdata, db, cli_runner, tmp
     assert timing["worldcoin-wld"]["order"] == 1 and timing["fetch-ai"]["hours_after_first"] == 30
     assert payload["summary"][0]["peak_lag"] == 0 and payload["summary"][0]["n_peak"] == 192
     assert np.isclose(payload["summary"][0]["peak_corr"], 0.386, atol=0.005)
+
+
+def test_the_decoupling_shows_in_hourly_returns_too(realdata):
+    returns = to_returns(load_hourly(realdata, ["BTC", "FET", "WLD", "GRT"]))
+    change = correlation_change(returns, SORA, "14d", "14d", pairs=pairs_against(["FET", "WLD", "GRT"], ["BTC"]))
+    print("\n" + change.round(3).to_string())
+    rows = change.set_index("x")
+    assert (rows["n_pre"] == 336).all() and (rows["n_post"] == 336).all()
+    assert rows.loc["FET", "r_pre"] == pytest.approx(0.569, abs=0.005) and rows.loc["FET", "r_post"] == pytest.approx(0.290, abs=0.005)
+    assert (rows["p_value"] < 0.01).all() and (rows["delta"] < 0).all()
