@@ -82,7 +82,7 @@ class Market:
     def __init__(self, universe: Universe):
         self.universe = universe
         self._lock = threading.Lock()
-        self._snapshots: dict[int, dict[str, dict[str, float]]] = {}
+        self._snapshots: dict[tuple[int, int], dict[str, dict[str, float]]] = {}
 
     def series(self, coin: CoinSpec) -> CoinSeries:
         return series_for(coin, self.universe.seed)
@@ -104,12 +104,12 @@ class Market:
 
     def snapshot(self, now: datetime) -> dict[str, dict[str, float]]:
         """Price, cap and volume now and 24h ago for every listed coin, plus the global rank."""
-        key = int(seconds(now))
+        t = float(int(seconds(now)))
+        key = (self.universe.version, int(t))
         with self._lock:
             cached = self._snapshots.get(key)
         if cached is not None:
             return cached
-        t = float(key)
         rows: dict[str, dict[str, float]] = {}
         for coin in self.universe.active_coins(now):
             s = self.series(coin)

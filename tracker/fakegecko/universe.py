@@ -107,6 +107,7 @@ class Universe:
         for category in self.categories:
             self._members.setdefault(category, set())
         self._delisted: set[str] = set(delisted)
+        self.version = 0  # bumped on every change, so cached market snapshots are rebuilt
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -156,15 +157,18 @@ class Universe:
                 self.ensure_coin(coin_id)
                 current.add(coin_id)
             current.difference_update(remove)
+            self.version += 1
             return len(self.members(category))
 
     def delist(self, coin_ids: Iterable[str]) -> None:
         with self._lock:
             self._delisted.update(c for c in coin_ids if c in self.coins)
+            self.version += 1
 
     def relist(self, coin_ids: Iterable[str]) -> None:
         with self._lock:
             self._delisted.difference_update(coin_ids)
+            self.version += 1
 
     def ensure_coin(self, coin_id: str) -> CoinSpec:
         """The coin called ``coin_id``, made up deterministically from its id if new."""
@@ -173,6 +177,7 @@ class Universe:
                 rng = random.Random(stable_hash(f"{self.seed}:new:{coin_id}"))
                 name = " ".join(part.capitalize() for part in coin_id.split("-"))
                 self.coins[coin_id] = _made_up(rng, coin_id, coin_id.replace("-", "")[:5], name, len(self.coins) + 1)
+                self.version += 1
             return self.coins[coin_id]
 
 
