@@ -20,8 +20,9 @@ from storage import Database, latest_version, migrate
 from .conftest import subprocess_env, venv_bin
 
 VIEWS = [
-    "daily_prices", "hourly_prices", "daily_returns", "hourly_returns", "index_constituents", "ai_index",
-    "category_market_cap", "coin_latest", "event_windows", "coverage", "coverage_gaps",
+    "price_observations", "daily_prices", "hourly_prices", "daily_returns", "hourly_returns", "category_membership",
+    "member_daily_closes", "category_member_returns", "index_constituents", "ai_index", "category_market_cap",
+    "coin_latest", "event_windows", "coverage", "coverage_gaps",
 ]
 STARTS = ["fresh"] + list(range(0, latest_version()))
 T0 = datetime(2024, 6, 1)
@@ -73,6 +74,12 @@ def _load_cases(db: Database) -> None:
         {"category_id": "cat", "coin_id": "x", "valid_from": d(2024, 2, 1), "valid_to": None, "source": "test"},
         {"category_id": "cat", "coin_id": "y", "valid_from": d(2024, 2, 1), "valid_to": d(2024, 3, 4), "source": "test"},
         {"category_id": "cat", "coin_id": "z", "valid_from": d(2024, 3, 2, 12), "valid_to": None, "source": "test"},
+        # x listed twice for the same stretch: it must still count once
+        {"category_id": "cat", "coin_id": "x", "valid_from": d(2024, 2, 15), "valid_to": d(2024, 3, 3), "source": "other"},
+        # w: two touching stretches (one membership) and a later one
+        {"category_id": "cat2", "coin_id": "w", "valid_from": d(2024, 1, 1), "valid_to": d(2024, 1, 10), "source": "test"},
+        {"category_id": "cat2", "coin_id": "w", "valid_from": d(2024, 1, 10), "valid_to": d(2024, 1, 20), "source": "test"},
+        {"category_id": "cat2", "coin_id": "w", "valid_from": d(2024, 2, 1), "valid_to": None, "source": "test"},
     ])
     category = pd.DataFrame([
         {"category_id": "cat", "observed_at": d(2024, 3, 2, 10), "market_cap": 1000.0, "source": "coingecko"},
@@ -166,6 +173,17 @@ def test_hourly_returns_skip_partial_points_and_flag_gaps(loaded):
     assert got[2][3] is None and got[2][4] is None
     # daily-granularity points never make hourly closes
     assert rows(loaded, "SELECT count(*) FROM hourly_prices WHERE coin_id IN ('x', 'y', 'z')") == [(0,)]
+
+
+def test_membership_stretches_are_merged(loaded):
+    got = rows(loaded, "SELECT category_id, coin_id, valid_from, valid_to FROM category_membership ORDER BY ALL")
+    assert got == [
+        ("cat", "x", datetime(2024, 2, 1), None),
+        ("cat", "y", datetime(2024, 2, 1), datetime(2024, 3, 4)),
+        ("cat", "z", datetime(2024, 3, 2, 12), None),
+        ("cat2", "w", datetime(2024, 1, 1), datetime(2024, 1, 20)),
+        ("cat2", "w", datetime(2024, 2, 1), None),
+    ]
 
 
 def test_index_weights_follow_point_in_time_membership(loaded):
@@ -280,3 +298,37 @@ def test_views_read_the_same_in_the_duckdb_15_cli(loaded):
     got = dict(line.split(",") for line in done.stdout.strip().splitlines())
     assert {view: int(got[view]) for view in VIEWS} == expected
     assert float(got["cap_index_0303"]) == round(102.5 * (1 + 41 / 470) * 1e6)
+
+
+@pytest.fixture(scope="module")
+def cookbook_db(tmp_path_factory):
+    from .sqlfixture import build_fixture
+
+    return build_fixture(tmp_path_factory.mktemp("consistency") / "fixture.duckdb")
+
+
+def test_faster_views_agree_with_the_plain_ones(cookbook_db):
+    """member_daily_closes, category_member_returns and event_windows repeat the close rule on
+    fewer rows; on the cookbook fixture they must give exactly what daily_prices/daily_returns give."""
+    assert rows(cookbook_db, """
+        SELECT count(*) FROM member_daily_closes m
+        FULL JOIN (SELECT * FROM daily_prices WHERE coin_id IN (SELECT coin_id FROM category_members)) p
+          USING (coin_id, vs_currency, day)
+        WHERE m.close IS DISTINCT FROM p.close OR m.market_cap IS DISTINCT FROM p.market_cap""") == [(0,)]
+    assert rows(cookbook_db, """
+        SELECT count(*), count(*) FILTER (WHERE c.simple_return IS DISTINCT FROM
+                                          CASE WHEN r.gap_days = 1 THEN r.simple_return END)
+        FROM category_member_returns c JOIN daily_returns r USING (coin_id, vs_currency, day)""")[0][1] == 0
+    checked, different = rows(cookbook_db, """
+        SELECT count(*), count(*) FILTER (WHERE w.close IS DISTINCT FROM r.close
+                                             OR w.simple_return IS DISTINCT FROM r.simple_return
+                                             OR w.log_return IS DISTINCT FROM r.log_return
+                                             OR w.complete IS DISTINCT FROM r.complete
+                                             OR (w.gap_days IS NOT NULL AND w.gap_days <> r.gap_days))
+        FROM event_windows w JOIN daily_returns r USING (coin_id, vs_currency, day)""")[0]
+    assert checked > 1000 and different == 0
+    # and every daily close inside a window is there
+    assert rows(cookbook_db, """
+        SELECT count(*) FROM events e JOIN daily_prices p
+          ON p.day BETWEEN CAST(e.ts AS DATE) - 60 AND CAST(e.ts AS DATE) + 30
+        ANTI JOIN event_windows w ON w.event_id = e.event_id AND w.coin_id = p.coin_id AND w.day = p.day""") == [(0,)]

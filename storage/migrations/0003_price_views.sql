@@ -12,21 +12,20 @@
 -- * Every view is plain SQL that the stock duckdb 1.5.x CLI reads too (no 2.x-only syntax: e.g.
 --   1.5 raises on ln(0), so every logarithm is guarded).
 
--- One close per coin, currency and UTC day. History wins over snapshots; among history
--- sources CoinGecko wins, then the alphabetically first source; within the chosen source the
--- close is the day's last observation, and market_cap / total_volume are the ones observed with
--- it. `complete` is false when that observation is a partial "now" point or comes before
--- 22:55 UTC.
--- The choice is one aggregate keyed by a number (source rank, then lateness within the day)
+-- Every price observation, from history and from the tracker's market snapshots, labelled
+-- with the UTC day and hour it closes and its source's rank. History wins over snapshots;
+-- among history sources CoinGecko wins, then the alphabetically first source: source_rank 1
+-- is the most preferred. day_pick orders a day's observations: smaller is better (a better
+-- source first, then a later observation). The close views aggregate this with arg_min
 -- rather than a window over sources: about 3x faster on millions of rows, and a filter on
 -- coin_id still reaches the table scans.
-CREATE VIEW daily_prices AS
+CREATE VIEW price_observations AS
 WITH observations AS (
-    SELECT coin_id, vs_currency, ts, price, market_cap, total_volume, is_partial, source
+    SELECT coin_id, vs_currency, ts, price, market_cap, total_volume, granularity, is_partial, source
     FROM price_history
     WHERE price IS NOT NULL
     UNION ALL
-    SELECT coin_id, vs_currency, observed_at, price, market_cap, total_volume, false, 'snapshot:' || source
+    SELECT coin_id, vs_currency, observed_at, price, market_cap, total_volume, 'snapshot', false, 'snapshot:' || source
     FROM market_snapshots
     WHERE price IS NOT NULL
 ),
@@ -37,62 +36,48 @@ source_ranks AS (
           UNION
           SELECT DISTINCT 'snapshot:' || source FROM market_snapshots)
 ),
-keyed AS (
-    SELECT o.*,
-           date_trunc('day', o.ts - INTERVAL 5 MINUTE) AS bucket,
-           -- smaller is better: a better source first, then a later observation in the day
-           r.source_rank * 1000000000000
-             - (epoch_us(o.ts - INTERVAL 5 MINUTE) - epoch_us(date_trunc('day', o.ts - INTERVAL 5 MINUTE))) AS pick
+labelled AS (
+    SELECT o.*, r.source_rank,
+           CAST(date_trunc('day', o.ts - INTERVAL 5 MINUTE) AS DATE) AS day,
+           date_trunc('hour', o.ts - INTERVAL 5 MINUTE) AS hour
     FROM observations o
     JOIN source_ranks r USING (source)
-),
-closes AS (
-    SELECT coin_id, vs_currency, CAST(bucket AS DATE) AS day,
-           arg_min(price, pick) AS close,
-           arg_min_null(market_cap, pick) AS market_cap,
-           arg_min_null(total_volume, pick) AS total_volume,
-           arg_min(ts, pick) AS close_ts,
-           arg_min(source, pick) AS source,
-           arg_min(is_partial, pick) AS last_is_partial
-    FROM keyed
-    GROUP BY coin_id, vs_currency, bucket
 )
-SELECT coin_id, vs_currency, day, close, market_cap, total_volume, close_ts, source,
-       (NOT last_is_partial AND close_ts >= CAST(day AS TIMESTAMP) + INTERVAL '22 hours 55 minutes') AS complete
-FROM closes;
+SELECT coin_id, vs_currency, ts, price, market_cap, total_volume, granularity, is_partial, source, source_rank,
+       day, hour,
+       source_rank * 1000000000000 - (epoch_us(ts) - epoch_us(CAST(day AS TIMESTAMP))) AS day_pick
+FROM labelled;
+
+-- One close per coin, currency and UTC day: the day's best-ranked observation (see above);
+-- market_cap / total_volume are the ones observed with it. `complete` is false when that
+-- observation is a partial "now" point or comes before 22:55 UTC.
+-- member_daily_returns and event_windows repeat this aggregate on fewer rows (a test checks
+-- that they agree).
+CREATE VIEW daily_prices AS
+SELECT coin_id, vs_currency, day,
+       arg_min(price, day_pick) AS close,
+       arg_min_null(market_cap, day_pick) AS market_cap,
+       arg_min_null(total_volume, day_pick) AS total_volume,
+       arg_min(ts, day_pick) AS close_ts,
+       arg_min(source, day_pick) AS source,
+       (NOT arg_min(is_partial, day_pick)
+        AND arg_min(ts, day_pick) >= CAST(day AS TIMESTAMP) + INTERVAL '22 hours 55 minutes') AS complete
+FROM price_observations
+GROUP BY coin_id, vs_currency, day;
 
 -- One close per coin, currency and UTC hour (`hour` is the hour's start; the close is observed
--- at its end), from hourly or finer history, else from snapshots. Same source rule as above.
+-- at its end), from hourly or finer history, else from snapshots. Same source rule.
 CREATE VIEW hourly_prices AS
-WITH observations AS (
-    SELECT coin_id, vs_currency, ts, price, market_cap, source
-    FROM price_history
-    WHERE price IS NOT NULL AND granularity IN ('hourly', '5m') AND NOT is_partial
-    UNION ALL
-    SELECT coin_id, vs_currency, observed_at, price, market_cap, 'snapshot:' || source
-    FROM market_snapshots
-    WHERE price IS NOT NULL
-),
-source_ranks AS (
-    SELECT source,
-           row_number() OVER (ORDER BY starts_with(source, 'snapshot:'), source <> 'coingecko', source) AS source_rank
-    FROM (SELECT DISTINCT source FROM price_history WHERE granularity IN ('hourly', '5m')
-          UNION
-          SELECT DISTINCT 'snapshot:' || source FROM market_snapshots)
-),
-keyed AS (
-    SELECT o.*,
-           date_trunc('hour', o.ts - INTERVAL 5 MINUTE) AS hour,
-           r.source_rank * 1000000000000
-             - (epoch_us(o.ts - INTERVAL 5 MINUTE) - epoch_us(date_trunc('hour', o.ts - INTERVAL 5 MINUTE))) AS pick
-    FROM observations o
-    JOIN source_ranks r USING (source)
+WITH keyed AS (
+    SELECT *, source_rank * 1000000000000 - (epoch_us(ts) - epoch_us(hour)) AS hour_pick
+    FROM price_observations
+    WHERE granularity IN ('hourly', '5m', 'snapshot') AND NOT is_partial
 )
 SELECT coin_id, vs_currency, hour,
-       arg_min(price, pick) AS close,
-       arg_min_null(market_cap, pick) AS market_cap,
-       arg_min(ts, pick) AS close_ts,
-       arg_min(source, pick) AS source
+       arg_min(price, hour_pick) AS close,
+       arg_min_null(market_cap, hour_pick) AS market_cap,
+       arg_min(ts, hour_pick) AS close_ts,
+       arg_min(source, hour_pick) AS source
 FROM keyed
 GROUP BY coin_id, vs_currency, hour;
 
@@ -132,48 +117,105 @@ SELECT coin_id, vs_currency, hour, close, market_cap, source, prev_hour, prev_cl
        CASE WHEN datediff('hour', prev_hour, hour) = 1 AND prev_close > 0 AND close > 0 THEN ln(close / prev_close) END AS log_return
 FROM lagged;
 
--- A category's members on each day, with their index weights. The return of `day` runs from
--- the previous day's close to this day's close, so the constituents are the coins that were
--- members at the previous close (the instant `day` 00:00 UTC), weighted by their market cap at
--- that close (cap weighting) or equally. A member takes part only with a one-day return
--- (gap_days = 1); cap weighting also needs its previous-day market cap.
-CREATE VIEW index_constituents AS
-WITH members AS (
-    SELECT r.*, c.category_id
-    FROM daily_returns r
-    JOIN (SELECT DISTINCT category_id, coin_id FROM category_members) c USING (coin_id)
-    WHERE EXISTS (
-        SELECT 1 FROM category_members m
-        WHERE m.category_id = c.category_id AND m.coin_id = r.coin_id
-          AND m.valid_from <= CAST(r.day AS TIMESTAMP)
-          AND (m.valid_to IS NULL OR m.valid_to > CAST(r.day AS TIMESTAMP)))
+-- Category membership with overlapping or touching stretches of the same coin merged: one row
+-- per continuous membership, valid_to NULL while it lasts. The category views join on this
+-- rather than on category_members so a coin listed twice for the same instant counts once.
+CREATE VIEW category_membership AS
+WITH ordered AS (
+    SELECT category_id, coin_id, valid_from, coalesce(valid_to, TIMESTAMP '9999-12-31') AS valid_until,
+           max(coalesce(valid_to, TIMESTAMP '9999-12-31')) OVER (
+               PARTITION BY category_id, coin_id ORDER BY valid_from, valid_until
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+    FROM category_members
 ),
-eligible AS (
+islands AS (
+    SELECT *,
+           sum(CASE WHEN reach IS NULL OR valid_from > reach THEN 1 ELSE 0 END) OVER (
+               PARTITION BY category_id, coin_id ORDER BY valid_from, valid_until ROWS UNBOUNDED PRECEDING) AS island
+    FROM ordered
+)
+SELECT category_id, coin_id, min(valid_from) AS valid_from,
+       nullif(max(valid_until), TIMESTAMP '9999-12-31') AS valid_to
+FROM islands
+GROUP BY category_id, coin_id, island;
+
+-- Daily closes and market caps (the daily_prices rule) of the coins that are or were in any
+-- category, computed from those coins' observations only: DuckDB does not push a semi-join
+-- down into an aggregate, so filtering daily_prices by membership would aggregate the whole
+-- history table first. A test checks that it agrees with daily_prices.
+CREATE VIEW member_daily_closes AS
+SELECT coin_id, vs_currency, day,
+       arg_min(price, day_pick) AS close,
+       arg_min_null(market_cap, day_pick) AS market_cap
+FROM price_observations
+WHERE coin_id IN (SELECT coin_id FROM category_members)
+GROUP BY coin_id, vs_currency, day;
+
+-- Each category's members on each day with their one-day return. The return of `day` runs
+-- from the previous day's close to this day's close, so the members are the coins that were
+-- in the category at the previous close (the instant `day` 00:00 UTC). simple_return is NULL
+-- when the previous day has no close: never a return across a gap.
+CREATE VIEW category_member_returns AS
+WITH closes AS MATERIALIZED (
+    SELECT * FROM member_daily_closes
+),
+returns AS (
+    SELECT c.coin_id, c.vs_currency, c.day, c.close, p.close AS prev_close, c.market_cap,
+           p.market_cap AS prev_market_cap,
+           CASE WHEN p.close > 0 THEN c.close / p.close - 1 END AS simple_return
+    FROM closes c
+    LEFT JOIN closes p
+           ON p.coin_id = c.coin_id AND p.vs_currency = c.vs_currency AND p.day = c.day - 1
+)
+SELECT m.category_id, r.vs_currency, r.day, r.coin_id, r.close, r.prev_close, r.simple_return,
+       r.market_cap, r.prev_market_cap
+FROM returns r
+JOIN category_membership m
+  ON m.coin_id = r.coin_id
+ AND m.valid_from <= CAST(r.day AS TIMESTAMP)
+ AND (m.valid_to IS NULL OR m.valid_to > CAST(r.day AS TIMESTAMP));
+
+-- The index weights of each member on each day: by its market cap at the previous close (cap
+-- weighting) or equally. A member takes part only with a one-day return; cap weighting also
+-- needs its previous-day market cap. Weights come from per-day totals joined back (cheaper
+-- than a window on hundreds of thousands of rows).
+CREATE VIEW index_constituents AS
+WITH flagged AS (
     SELECT *,
            simple_return IS NOT NULL AS in_equal,
            simple_return IS NOT NULL AND prev_market_cap > 0 AS in_cap
-    FROM members
+    FROM category_member_returns
+),
+totals AS (
+    SELECT category_id, vs_currency, day,
+           sum(prev_market_cap) FILTER (WHERE in_cap) AS cap_total,
+           count(*) FILTER (WHERE in_equal) AS equal_count
+    FROM flagged
+    GROUP BY category_id, vs_currency, day
 )
-SELECT category_id, vs_currency, day, coin_id, close, prev_close, simple_return, market_cap, prev_market_cap,
-       CASE WHEN in_cap THEN prev_market_cap / sum(CASE WHEN in_cap THEN prev_market_cap END) OVER d END AS cap_weight,
-       CASE WHEN in_equal THEN 1.0 / count(CASE WHEN in_equal THEN 1 END) OVER d END AS equal_weight
-FROM eligible
-WINDOW d AS (PARTITION BY category_id, vs_currency, day);
+SELECT f.category_id, f.vs_currency, f.day, f.coin_id, f.close, f.prev_close, f.simple_return,
+       f.market_cap, f.prev_market_cap,
+       CASE WHEN f.in_cap THEN f.prev_market_cap / t.cap_total END AS cap_weight,
+       CASE WHEN f.in_equal THEN 1.0 / t.equal_count END AS equal_weight
+FROM flagged f
+JOIN totals t USING (category_id, vs_currency, day);
 
 -- Market-cap-weighted and equal-weighted index of a category: a chain-linked daily index with
 -- base 100 at the close of the first day any member has a price. Each later day's index
--- return is the weighted mean of the constituents' one-day returns (weights above). On a day
--- with no eligible constituent the return is NULL and the level carries over unchanged.
+-- return is the weighted mean of the constituents' one-day returns (weights as in
+-- index_constituents, summed here directly). On a day with no eligible constituent the return
+-- is NULL and the level carries over unchanged.
 CREATE VIEW ai_index AS
 WITH daily AS (
     SELECT category_id, vs_currency, day,
            count(*) AS members_priced,
-           count(equal_weight) AS constituents,
-           count(cap_weight) AS cap_constituents,
-           sum(cap_weight * simple_return) AS cap_return,
-           sum(equal_weight * simple_return) AS equal_return,
-           sum(market_cap) AS members_market_cap
-    FROM index_constituents
+           count(simple_return) AS constituents,
+           count(*) FILTER (WHERE simple_return IS NOT NULL AND prev_market_cap > 0) AS cap_constituents,
+           sum(market_cap) AS members_market_cap,
+           sum(simple_return * prev_market_cap) FILTER (WHERE simple_return IS NOT NULL AND prev_market_cap > 0)
+             / sum(prev_market_cap) FILTER (WHERE simple_return IS NOT NULL AND prev_market_cap > 0) AS cap_return,
+           avg(simple_return) AS equal_return
+    FROM category_member_returns
     GROUP BY category_id, vs_currency, day
 ),
 numbered AS (
@@ -203,7 +245,7 @@ CREATE VIEW category_market_cap AS
 WITH snapshot_days AS (
     SELECT category_id, CAST(date_trunc('day', observed_at - INTERVAL 5 MINUTE) AS DATE) AS day,
            arg_max(market_cap, observed_at) AS snapshot_market_cap,
-           arg_max(volume_24h, observed_at) AS snapshot_volume_24h,
+           arg_max_null(volume_24h, observed_at) AS snapshot_volume_24h,
            max(observed_at) AS snapshot_observed_at,
            count(*) AS snapshots
     FROM category_snapshots
@@ -211,19 +253,17 @@ WITH snapshot_days AS (
     GROUP BY ALL
 ),
 member_days AS (
-    SELECT c.category_id, p.day,
+    SELECT m.category_id, p.day,
            sum(p.market_cap) AS members_market_cap,
            count(*) AS members_priced,
            count(p.market_cap) AS members_with_cap
-    FROM daily_prices p
-    JOIN (SELECT DISTINCT category_id, coin_id FROM category_members) c USING (coin_id)
+    FROM member_daily_closes p
+    JOIN category_membership m
+      ON m.coin_id = p.coin_id
+     AND m.valid_from <= CAST(p.day AS TIMESTAMP) + INTERVAL 1 DAY
+     AND (m.valid_to IS NULL OR m.valid_to > CAST(p.day AS TIMESTAMP) + INTERVAL 1 DAY)
     WHERE p.vs_currency = 'usd'
-      AND EXISTS (
-        SELECT 1 FROM category_members m
-        WHERE m.category_id = c.category_id AND m.coin_id = p.coin_id
-          AND m.valid_from <= CAST(p.day AS TIMESTAMP) + INTERVAL 1 DAY
-          AND (m.valid_to IS NULL OR m.valid_to > CAST(p.day AS TIMESTAMP) + INTERVAL 1 DAY))
-    GROUP BY ALL
+    GROUP BY m.category_id, p.day
 )
 SELECT category_id, day,
        coalesce(s.snapshot_market_cap, m.members_market_cap) AS market_cap,
@@ -238,23 +278,14 @@ FULL OUTER JOIN member_days m USING (category_id, day);
 -- The newest price per coin and currency, from history or a snapshot (a snapshot wins a tie),
 -- with the coin's name and the ranking fields of its newest market snapshot.
 CREATE VIEW coin_latest AS
-WITH observations AS (
-    SELECT coin_id, vs_currency, ts AS observed_at, price, market_cap, total_volume, source, 0 AS snapshot
-    FROM price_history
-    WHERE price IS NOT NULL
-    UNION ALL
-    SELECT coin_id, vs_currency, observed_at, price, market_cap, total_volume, 'snapshot:' || source, 1
-    FROM market_snapshots
-    WHERE price IS NOT NULL
-),
-latest AS (
+WITH latest AS (
     SELECT coin_id, vs_currency,
-           arg_max(price, epoch_us(observed_at) * 2 + snapshot) AS price,
-           arg_max_null(market_cap, epoch_us(observed_at) * 2 + snapshot) AS market_cap,
-           arg_max_null(total_volume, epoch_us(observed_at) * 2 + snapshot) AS total_volume,
-           max(observed_at) AS observed_at,
-           arg_max(source, epoch_us(observed_at) * 2 + snapshot) AS source
-    FROM observations
+           arg_max(price, epoch_us(ts) * 2 + CAST(granularity = 'snapshot' AS INTEGER)) AS price,
+           arg_max_null(market_cap, epoch_us(ts) * 2 + CAST(granularity = 'snapshot' AS INTEGER)) AS market_cap,
+           arg_max_null(total_volume, epoch_us(ts) * 2 + CAST(granularity = 'snapshot' AS INTEGER)) AS total_volume,
+           max(ts) AS observed_at,
+           arg_max(source, epoch_us(ts) * 2 + CAST(granularity = 'snapshot' AS INTEGER)) AS source
+    FROM price_observations
     GROUP BY coin_id, vs_currency
 ),
 latest_snapshot AS (
@@ -274,25 +305,48 @@ FROM latest l
 LEFT JOIN latest_snapshot s USING (coin_id, vs_currency)
 LEFT JOIN coins c USING (coin_id);
 
--- Daily returns around each event, rel_day -30..+30. Day 0 is the UTC day containing the
+-- Daily returns around each event, rel_day -60..+30. Day 0 is the UTC day containing the
 -- event's timestamp; cum_return runs from the close of day -1 (the last close before day 0
--- began) to the close of rel_day.
+-- began) to the close of rel_day. Built from the observations of the window's days only
+-- (an equi-join on the day, so one event costs a few thousand rows, not the whole table);
+-- 31 more days are read before rel_day -60 to find each row's previous close, so gap_days is
+-- NULL only when that close is more than 31 days before rel_day -60.
 CREATE VIEW event_windows AS
 WITH windows AS (
     SELECT e.event_id, e.ts AS event_ts, CAST(rel.rel_day AS INTEGER) AS rel_day,
            CAST(e.ts AS DATE) + CAST(rel.rel_day AS INTEGER) AS day
     FROM events e
-    CROSS JOIN range(-30, 31) AS rel(rel_day)
+    CROSS JOIN range(-91, 31) AS rel(rel_day)
 ),
-joined AS (
-    SELECT w.event_id, w.event_ts, r.coin_id, r.vs_currency, w.rel_day, w.day,
-           r.close, r.gap_days, r.simple_return, r.log_return, r.complete
+closes AS (
+    SELECT w.event_id, w.event_ts, w.rel_day, o.coin_id, o.vs_currency, o.day,
+           arg_min(o.price, o.day_pick) AS close,
+           (NOT arg_min(o.is_partial, o.day_pick)
+            AND arg_min(o.ts, o.day_pick) >= CAST(o.day AS TIMESTAMP) + INTERVAL '22 hours 55 minutes') AS complete
     FROM windows w
-    JOIN daily_returns r ON r.day = w.day
+    JOIN price_observations o ON o.day = w.day
+    GROUP BY w.event_id, w.event_ts, w.rel_day, o.coin_id, o.vs_currency, o.day
+),
+lagged AS (
+    SELECT *,
+           lag(day) OVER w AS prev_day,
+           lag(close) OVER w AS prev_close,
+           lag(complete) OVER w AS prev_complete
+    FROM closes
+    WINDOW w AS (PARTITION BY event_id, coin_id, vs_currency ORDER BY day)
+),
+returns AS (
+    SELECT event_id, event_ts, coin_id, vs_currency, rel_day, day, close,
+           CAST(day - prev_day AS INTEGER) AS gap_days,
+           CASE WHEN day - prev_day = 1 AND prev_close > 0 THEN close / prev_close - 1 END AS simple_return,
+           CASE WHEN day - prev_day = 1 AND prev_close > 0 AND close > 0 THEN ln(close / prev_close) END AS log_return,
+           (complete AND coalesce(prev_complete, true)) AS complete
+    FROM lagged
+    WHERE rel_day >= -60
 )
 SELECT *,
        close / max(CASE WHEN rel_day = -1 THEN close END) OVER e - 1 AS cum_return
-FROM joined
+FROM returns
 WINDOW e AS (PARTITION BY event_id, coin_id, vs_currency);
 
 -- The periods (UTC days or hours) each coin has a close for, and the holes between them.
