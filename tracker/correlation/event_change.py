@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
-from .pairwise import METHODS
+from .pairwise import METHODS, check_pairs, pair_correlation
 from .returns import period_of
 from .results import settings_of
 
@@ -135,19 +135,6 @@ def all_pairs(series: Iterable) -> list[tuple]:
     return list(combinations(list(dict.fromkeys(series)), 2))
 
 
-def _pair_correlation(x: np.ndarray, y: np.ndarray, method: str) -> tuple[int, float]:
-    valid = np.isfinite(x) & np.isfinite(y)
-    n = int(valid.sum())
-    if n < 3:
-        return n, np.nan
-    a, b = x[valid], y[valid]
-    if method == "spearman":
-        a, b = stats.rankdata(a), stats.rankdata(b)
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return n, np.nan
-    return n, float(np.corrcoef(a, b)[0, 1])
-
-
 def correlation_change(
     returns: pd.DataFrame,
     event_ts,
@@ -200,14 +187,12 @@ def correlation_change(
             "load a longer range"
         )
     pairs = all_pairs(returns.columns) if pairs is None else list(pairs)
-    missing = sorted({str(s) for pair in pairs for s in pair if s not in returns.columns})
-    if missing:
-        raise AnalysisError(f"no returns for {', '.join(missing)}")
+    check_pairs(returns, pairs)
     rows = []
     for x, y in pairs:
         xs, ys = returns[x].to_numpy(dtype=float, na_value=np.nan), returns[y].to_numpy(dtype=float, na_value=np.nan)
-        n_pre, r_pre = _pair_correlation(xs[pre_rows], ys[pre_rows], method)
-        n_post, r_post = _pair_correlation(xs[post_rows], ys[post_rows], method)
+        n_pre, r_pre = pair_correlation(xs[pre_rows], ys[pre_rows], method)
+        n_post, r_post = pair_correlation(xs[post_rows], ys[post_rows], method)
         r_pre = r_pre if n_pre >= min_overlap else np.nan
         r_post = r_post if n_post >= min_overlap else np.nan
         rows.append((x, y, n_pre, r_pre, n_post, r_post))

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from .pairwise import check_pairs
 from .results import settings_of
 
 __all__ = ["CRITERIA", "lag_matrix", "select_lag_order", "granger_test", "granger_causality"]
@@ -136,9 +137,7 @@ def granger_causality(
     """
     if criterion not in CRITERIA:
         raise AnalysisError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
-    missing = sorted({str(s) for pair in pairs for s in pair if s not in returns.columns})
-    if missing:
-        raise AnalysisError(f"no returns for {', '.join(missing)}")
+    check_pairs(returns, pairs)
     rows = []
     for a, b in pairs:
         xa = returns[a].to_numpy(dtype=float, na_value=np.nan)

@@ -19,26 +19,12 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import AnalysisError
-from .pairwise import METHODS, correlation_p_value
+from .pairwise import METHODS, check_pairs, correlation_p_value, pair_correlation
 from .results import settings_of
 
-__all__ = ["cross_correlation", "lead_lag_summary", "move_timing"]
-
-
-def _corr(a: np.ndarray, b: np.ndarray, method: str) -> tuple[int, float]:
-    valid = np.isfinite(a) & np.isfinite(b)
-    n = int(valid.sum())
-    if n < 3:
-        return n, np.nan
-    a, b = a[valid], b[valid]
-    if method == "spearman":
-        a, b = stats.rankdata(a), stats.rankdata(b)
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return n, np.nan
-    return n, float(np.corrcoef(a, b)[0, 1])
+__all__ = ["cross_correlation", "lead_lag_summary", "move_timing", "rank_timing"]
 
 
 def cross_correlation(
@@ -74,9 +60,7 @@ def cross_correlation(
         raise AnalysisError("max_lag must be 0 or more")
     if max_lag >= len(returns):
         raise AnalysisError(f"max_lag {max_lag} needs more than {len(returns)} periods of returns")
-    missing = sorted({str(s) for pair in pairs for s in pair if s not in returns.columns})
-    if missing:
-        raise AnalysisError(f"no returns for {', '.join(missing)}")
+    check_pairs(returns, pairs)
     rows = []
     for x, y in pairs:
         xs = returns[x].to_numpy(dtype=float, na_value=np.nan)
@@ -87,7 +71,7 @@ def cross_correlation(
                 a, b = xs[: len(xs) - lag], ys[lag:]
             else:
                 a, b = xs[-lag:], ys[: len(ys) + lag]
-            n, r = _corr(a, b, method)
+            n, r = pair_correlation(a, b, method)
             rows.append((x, y, lag, n, r if n >= min_overlap else np.nan))
     frame = pd.DataFrame(rows, columns=["x", "y", "lag", "n", "corr"])
     frame.insert(3, "method", method)
@@ -168,12 +152,16 @@ def move_timing(returns: pd.DataFrame, *, fraction: float = 0.5) -> pd.DataFrame
         move, extreme_at = (top, path.idxmax()) if abs(top) >= abs(bottom) else (bottom, path.idxmin())
         reached = path[(path >= fraction * move) if move > 0 else (path <= fraction * move)]
         rows.append((name, n, float(move), extreme_at, reached.index[0] if len(reached) and move != 0 else pd.NaT))
-    frame = pd.DataFrame(rows, columns=["series", "n", "move", "extreme_at", "reached_at"])
-    first = frame["reached_at"].min()
-    frame["hours_after_first"] = (frame["reached_at"] - first) / pd.Timedelta(hours=1)
-    frame["order"] = frame["reached_at"].rank(method="min").astype("Int64")
-    frame = frame.sort_values(["order", "series"], na_position="last").reset_index(drop=True)
+    frame = rank_timing(pd.DataFrame(rows, columns=["series", "n", "move", "extreme_at", "reached_at"]))
     frame.attrs.update(settings_of(returns) | {"fraction": fraction,
                                                "window_start": returns.index.min() if len(returns) else None,
                                                "window_end": returns.index.max() if len(returns) else None})
     return frame
+
+
+def rank_timing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Order move timings: ``hours_after_first`` the earliest ``reached_at``, and ``order`` (1 = first)."""
+    frame = frame.copy()
+    frame["hours_after_first"] = (frame["reached_at"] - frame["reached_at"].min()) / pd.Timedelta(hours=1)
+    frame["order"] = frame["reached_at"].rank(method="min").astype("Int64")
+    return frame.sort_values(["order", "series"], na_position="last").reset_index(drop=True)

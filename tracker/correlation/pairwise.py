@@ -21,7 +21,7 @@ from scipy import stats
 
 from ..errors import AnalysisError
 
-__all__ = ["METHODS", "pairwise_correlation", "correlation_p_value"]
+__all__ = ["METHODS", "pairwise_correlation", "pair_correlation", "check_pairs", "correlation_p_value"]
 
 METHODS = ("pearson", "spearman")
 
@@ -140,3 +140,28 @@ def pairwise_correlation(
         pd.DataFrame(r, index=labels, columns=labels),
         pd.DataFrame(n.round().astype(np.int64), index=labels, columns=labels),
     )
+
+
+def pair_correlation(x: np.ndarray, y: np.ndarray, method: str = "pearson") -> tuple[int, float]:
+    """Correlation of two aligned arrays over the rows where both exist: ``(n, r)``.
+
+    ``r`` is NaN for fewer than 3 shared rows or a constant side; Spearman ranks the shared
+    rows only.
+    """
+    valid = np.isfinite(x) & np.isfinite(y)
+    n = int(valid.sum())
+    if n < 3:
+        return n, np.nan
+    a, b = x[valid], y[valid]
+    if method == "spearman":
+        a, b = stats.rankdata(a), stats.rankdata(b)
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return n, np.nan
+    return n, float(np.corrcoef(a, b)[0, 1])
+
+
+def check_pairs(returns: pd.DataFrame, pairs) -> None:
+    """Refuse pairs that name a series ``returns`` does not have, naming them all."""
+    missing = sorted({str(s) for pair in pairs for s in pair if s not in returns.columns})
+    if missing:
+        raise AnalysisError(f"no returns for {', '.join(missing)}")

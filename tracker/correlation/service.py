@@ -25,7 +25,7 @@ from . import sources
 from .event_change import all_pairs, bh_adjust, correlation_change, event_windows, pairs_against
 from .granger import granger_causality
 from .index import index_returns
-from .leadlag import cross_correlation, lead_lag_summary, move_timing
+from .leadlag import cross_correlation, lead_lag_summary, move_timing, rank_timing
 from .matrix import MatrixResult, matrix_from
 from .pairwise import pairwise_correlation
 from .returns import step_label, to_returns
@@ -414,11 +414,7 @@ def timing_table(panel: Panel, pairing: str = "all", fraction: float = 0.5) -> p
     internal = [c for c in names if not panel.is_external(c)]
     pieces = [move_timing(panel.returns(internal), fraction=fraction)] if internal else []
     pieces += [move_timing(panel.returns([c]), fraction=fraction) for c in names if panel.is_external(c)]
-    frame = pd.concat(pieces, ignore_index=True)
-    first = frame["reached_at"].min()
-    frame["hours_after_first"] = (frame["reached_at"] - first) / pd.Timedelta(hours=1)
-    frame["order"] = frame["reached_at"].rank(method="min").astype("Int64")
-    frame = frame.sort_values(["order", "series"], na_position="last").reset_index(drop=True)
+    frame = rank_timing(pd.concat(pieces, ignore_index=True))  # one order across calendars
     frame.attrs = panel._attrs(pieces[0].attrs)
     return frame
 
