@@ -182,6 +182,14 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     tokens, category = _sample_rule(options, config)
     events = [get_event(db, event_id) for event_id in options.events]
     period = pd.Timedelta(hours=1) if options.hourly else pd.Timedelta(days=1)
+    # The loader checks these too; checking them first keeps such errors ahead of any progress line.
+    if tokens is not None:
+        known = known_coins(db, tokens)
+        unknown = [t for t in tokens if t not in known]
+        if unknown:
+            raise InputError(f"unknown token {unknown[0]!r}: no such coin id in the database (coin ids look like fetch-ai)")
+    if options.benchmark != "index" and not known_coins(db, [options.benchmark]):
+        raise InputError(f"unknown benchmark {options.benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
 
     say(f"loading {options.frequency} prices for {len(events)} event(s)")
     data: StudyData = load_study_data(
