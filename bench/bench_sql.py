@@ -68,51 +68,59 @@ def coin_ids(n: int) -> list[str]:
     return (NAMED + [f"coin-{i:04d}" for i in range(len(NAMED), max(n, len(NAMED)))])[:n]
 
 
-def history_table(ids: list[str], days: int, rng: np.random.Generator) -> pa.Table:
-    first = LAST_DAY - np.timedelta64(days - 1, "D")
-    day_offsets = np.arange(days)
-    n_coins = len(ids)
+def daily_paths(n_coins: int, days: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each coin's close per day (a seeded random walk) and its circulating supply."""
     steps = rng.normal(0.0003, 0.04, (n_coins, days))
     prices = np.exp(np.cumsum(steps, axis=1)) * rng.uniform(0.05, 500.0, (n_coins, 1))
-    supply = rng.uniform(1e6, 1e9, (n_coins, 1))
-    keep = rng.random((n_coins, days)) > 0.005          # about 0.5% of days missing
+    return prices, rng.uniform(1e6, 1e9, (n_coins, 1))
+
+
+def _price_table(coin_ids: np.ndarray, stamps: np.ndarray, prices: np.ndarray, caps: np.ndarray, granularity: str) -> pa.Table:
+    n = len(coin_ids)
+    return pa.table({
+        "coin_id": pa.array(coin_ids, pa.string()),
+        "vs_currency": pa.array(np.full(n, "usd", dtype=object), pa.string()),
+        "ts": pa.array(stamps.astype("datetime64[us]")),
+        "price": prices,
+        "market_cap": caps,
+        "total_volume": caps * 0.05,
+        "granularity": pa.array(np.full(n, granularity, dtype=object), pa.string()),
+        "is_partial": np.zeros(n, dtype=bool),
+        "source": pa.array(np.full(n, "coingecko", dtype=object), pa.string()),
+        "ingested_at": pa.array(np.full(n, np.datetime64("2025-05-02T00:00:00", "us"))),
+    })
+
+
+def history_table(ids: list[str], prices: np.ndarray, supply: np.ndarray, rng: np.random.Generator) -> pa.Table:
+    """CoinGecko-style daily points (the close of day d stamped d+1 00:00), ~0.5% of days missing."""
+    days = prices.shape[1]
+    first = LAST_DAY - np.timedelta64(days - 1, "D")
+    keep = rng.random(prices.shape) > 0.005
     keep[:, :2] = True
     coin_index, day_index = np.nonzero(keep)
-    stamps = (first + day_offsets[day_index].astype("timedelta64[D]") + np.timedelta64(1, "D")).astype("datetime64[us]")
-    n = coin_index.size
-    return pa.table({
-        "coin_id": pa.array(np.array(ids, dtype=object)[coin_index], pa.string()),
-        "vs_currency": pa.array(np.full(n, "usd", dtype=object), pa.string()),
-        "ts": pa.array(stamps),
-        "price": prices[coin_index, day_index],
-        "market_cap": (prices * supply)[coin_index, day_index],
-        "total_volume": (prices * supply * 0.05)[coin_index, day_index],
-        "granularity": pa.array(np.full(n, "daily", dtype=object), pa.string()),
-        "is_partial": np.zeros(n, dtype=bool),
-        "source": pa.array(np.full(n, "coingecko", dtype=object), pa.string()),
-        "ingested_at": pa.array(np.full(n, np.datetime64("2025-05-01T00:00:00", "us"))),
-    })
+    stamps = first + (day_index + 1).astype("timedelta64[D]")
+    return _price_table(np.array(ids, dtype=object)[coin_index], stamps, prices[coin_index, day_index],
+                        (prices * supply)[coin_index, day_index], "daily")
 
 
-def hourly_table(ids: list[str], days: int, rng: np.random.Generator) -> pa.Table:
-    hours = days * 24
-    start = np.datetime64("2024-01-01T00:00:07", "us")
-    steps = rng.normal(0, 0.008, (len(ids), hours))
-    prices = np.exp(np.cumsum(steps, axis=1)) * rng.uniform(0.05, 500.0, (len(ids), 1))
-    n = len(ids) * hours
-    stamps = np.tile(start + np.arange(1, hours + 1).astype("timedelta64[h]"), len(ids))
-    return pa.table({
-        "coin_id": pa.array(np.repeat(np.array(ids, dtype=object), hours), pa.string()),
-        "vs_currency": pa.array(np.full(n, "usd", dtype=object), pa.string()),
-        "ts": pa.array(stamps),
-        "price": prices.ravel(),
-        "market_cap": prices.ravel() * 1e7,
-        "total_volume": prices.ravel() * 1e5,
-        "granularity": pa.array(np.full(n, "hourly", dtype=object), pa.string()),
-        "is_partial": np.zeros(n, dtype=bool),
-        "source": pa.array(np.full(n, "coingecko", dtype=object), pa.string()),
-        "ingested_at": pa.array(np.full(n, np.datetime64("2025-05-01T00:00:00", "us"))),
-    })
+def hourly_table(ids: list[str], prices: np.ndarray, supply: np.ndarray, hourly_days: int,
+                 rng: np.random.Generator) -> pa.Table:
+    """Hourly points from 2024-01-01 (stamped HH:00:07) that pass through the daily closes."""
+    days = prices.shape[1]
+    first = LAST_DAY - np.timedelta64(days - 1, "D")
+    start_index = int((np.datetime64("2024-01-01") - first).astype(int))
+    n_coins = len(ids)
+    previous = np.log(prices[:n_coins, start_index - 1:start_index - 1 + hourly_days])   # close of d-1
+    current = np.log(prices[:n_coins, start_index:start_index + hourly_days])            # close of d
+    weight = np.arange(1, 25) / 24
+    noise = np.cumsum(rng.normal(0, 0.004, (n_coins, hourly_days, 24)), axis=2)
+    bridge = noise - weight * noise[:, :, -1:]                                           # 0 at both ends
+    log_prices = previous[:, :, None] + weight * (current - previous)[:, :, None] + bridge
+    hourly = np.exp(log_prices).reshape(n_coins, -1)
+    offsets = np.arange(1, hourly_days * 24 + 1).astype("timedelta64[h]")
+    stamps = np.datetime64("2024-01-01T00:00:07") + offsets
+    return _price_table(np.repeat(np.array(ids, dtype=object), hourly.shape[1]), np.tile(stamps, n_coins),
+                        hourly.ravel(), (hourly * supply[:n_coins]).ravel(), "hourly")
 
 
 def membership(ids: list[str], members: int, days: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -137,18 +145,21 @@ def build_database(path: Path, coins: int, days: int, hourly_coins: int, hourly_
     ids = coin_ids(coins)
     db = storage.open_database(path, create=True)
     started = time.perf_counter()
-    daily = history_table(ids, days, rng)
-    hourly = hourly_table(ids[:hourly_coins], hourly_days, rng)
-    snapshot_times = pd.date_range("2025-04-30 00:10", periods=144, freq="10min")
+    prices, supply = daily_paths(len(ids), days, rng)
+    daily = history_table(ids, prices, supply, rng)
+    hourly = hourly_table(ids[:hourly_coins], prices, supply, hourly_days, rng)
+    # A day of 10-minute market snapshots after the history ends, near the last closes.
+    snapshot_times = pd.date_range("2025-05-01 00:10", periods=144, freq="10min")
+    snapshot_prices = np.repeat(prices[:, -1], len(snapshot_times)) * (1 + rng.normal(0, 0.002, len(ids) * 144))
     snaps = pd.DataFrame({
         "coin_id": np.repeat(ids, len(snapshot_times)),
         "vs_currency": "usd",
         "observed_at": np.tile(snapshot_times.values, len(ids)),
-        "price": rng.uniform(0.05, 500.0, len(ids) * len(snapshot_times)),
+        "price": snapshot_prices,
+        "market_cap": snapshot_prices * np.repeat(supply[:, 0], len(snapshot_times)),
+        "market_cap_rank": np.tile(np.arange(1, len(ids) + 1), len(snapshot_times)).astype("int32"),
         "source": "coingecko",
     })
-    snaps["market_cap"] = snaps["price"] * 1e7
-    snaps["market_cap_rank"] = np.tile(np.arange(1, len(ids) + 1), len(snapshot_times)).astype("int32")
     category_times = pd.date_range(pd.Timestamp(LAST_DAY) - pd.Timedelta(days=730), pd.Timestamp(LAST_DAY), freq="1h")
     category = pd.DataFrame({
         "category_id": AI, "observed_at": category_times,
@@ -429,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.coins < len(NAMED) or args.days < 500:
         parser.error(f"--coins must be at least {len(NAMED)} and --days at least 500 (the cookbook's events)")
+    if not 1 <= args.hourly_days <= 480 or args.hourly_coins > args.coins:
+        parser.error("--hourly-days must be 1..480 (hourly history starts 2024-01-01) and --hourly-coins <= --coins")
     with tempfile.TemporaryDirectory(prefix="bench-sql-") as tmp:
         path = Path(args.keep) if args.keep else Path(tmp) / "bench.duckdb"
         if path.exists():
