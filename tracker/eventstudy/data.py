@@ -153,7 +153,8 @@ def load_study_data(
         tokens = list(dict.fromkeys(t.strip() for t in tokens if t.strip()))
         if not tokens:
             raise InputError("--tokens is empty; give coin ids such as fetch-ai,render-token")
-        unknown = [t for t in tokens if t not in known_coins(db, tokens)]
+        known = known_coins(db, tokens)  # one query, not one per token
+        unknown = [t for t in tokens if t not in known]
         if unknown:
             raise InputError(f"unknown token {unknown[0]!r}: no such coin id in the database (coin ids look like fetch-ai)")
 
