@@ -23,7 +23,8 @@ are checked against the SQL ones, and the ratio (baseline / SQL wall time) is pr
 query's CPU time (all threads) is printed beside its wall time: on a shared machine the wall
 time grows with other people's load, the CPU time much less. A last line compares the
 ``daily_prices`` view with its first definition (a window over sources instead of one keyed
-aggregate) on a full scan.
+aggregate) on a full scan, and the last times `tracker export parquet` for price_history against
+pandas writing the same month partitions with pyarrow.
 """
 from __future__ import annotations
 
@@ -385,6 +386,7 @@ def run(db: storage.Database, repeat: int) -> list[dict]:
     results = []
     with duckdb.connect(str(db.path), read_only=True, config={"storage_compatibility_version": storage.STORAGE_COMPATIBILITY}) as con:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         for example in cookbook_queries():
             seconds, frame, cpu = timed(lambda: con.execute(example.code).df(), repeat)
             row = {"query": example.name, "rows": len(frame), "sql_ms": seconds * 1000, "cpu_ms": cpu * 1000,
@@ -405,7 +407,35 @@ def run(db: storage.Database, repeat: int) -> list[dict]:
                         "cpu_ms": new_cpu * 1000,
                         "baseline_ms": old_seconds * 1000, "ratio": old_seconds / new_seconds,
                         "checked": "same answer (baseline: first view definition)"})
+    results.append(time_export(db, repeat))
     return results
+
+
+def time_export(db: storage.Database, repeat: int) -> dict:
+    """`tracker export parquet` for price_history against pandas + pyarrow writing the same partitions."""
+    from tracker.export import export_parquet
+
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        runs = iter(range(1000))
+
+        def ours():
+            return export_parquet(db, Path(tmp) / f"ours-{next(runs)}", tables=["price_history"])
+
+        def naive():
+            with duckdb.connect(str(db.path), read_only=True) as con:
+                frame = con.execute("SELECT * FROM price_history").df()
+            frame["month"] = frame["ts"].dt.strftime("%Y-%m")
+            target = Path(tmp) / f"naive-{next(runs)}"
+            frame.to_parquet(target, partition_cols=["month"], index=False)
+            return len(frame)
+
+        seconds, result, cpu = timed(ours, max(1, repeat // 2))
+        base_seconds, naive_rows, _ = timed(naive, 1)
+    rows = result.tables[0].rows
+    assert rows == naive_rows
+    return {"query": "export parquet price_history", "rows": rows, "sql_ms": seconds * 1000, "cpu_ms": cpu * 1000,
+            "baseline_ms": base_seconds * 1000, "ratio": base_seconds / seconds,
+            "checked": "same rows (baseline: pandas to_parquet)"}
 
 
 def report(results: list[dict], args) -> str:
@@ -420,7 +450,7 @@ def report(results: list[dict], args) -> str:
         base = f"{r['baseline_ms']:12.1f}" if r["baseline_ms"] is not None else f"{'-':>12s}"
         ratio = f"{r['ratio']:6.1f}x" if r["ratio"] is not None else f"{'-':>7s}"
         lines.append(f"{r['query']:30s} {r['rows']:8d} {r['sql_ms']:9.1f} {r['cpu_ms']:8.1f} {base} {ratio}  {r['checked']}")
-    cookbook = [r for r in results if r["query"] != "daily_prices full scan"]
+    cookbook = [r for r in results if r["query"] not in {"daily_prices full scan", "export parquet price_history"}]
     lines.append("")
     lines.append(f"slowest cookbook query: {max(r['sql_ms'] for r in cookbook):.0f} ms wall; "
                  f"median {statistics.median(r['sql_ms'] for r in cookbook):.0f} ms; "

@@ -183,6 +183,7 @@ def export_parquet(
     exported: list[TableExport] = []
     try:
         with db.connect(read_only=True) as con:
+            con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would land in our stdout
             version = storage.current_version(con)
             for name, time_column in _sources(con, tables, include_views):
                 if on_table is not None:
