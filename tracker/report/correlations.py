@@ -24,6 +24,7 @@ from ..events import Event
 
 DEFAULT_BENCHMARKS = ("bitcoin", "ethereum")
 ALPHA = 0.05
+CHART_ROWS = 40
 
 
 @dataclass
@@ -96,5 +97,9 @@ def correlation_context(
     except TrackerError as exc:
         return CorrelationOutcome(event.event_id, settings=settings, error=str(exc))
     settings.update({k: pairs.attrs[k] for k in ("event_period", "pre_start", "pre_end", "post_start", "post_end") if k in pairs.attrs})
-    figure = change_chart(pairs, title=f"Correlation with {', '.join(benchmarks)}: {periods} {'hours' if hourly else 'days'} before vs after {event.event_id}")
+    # Past about 40 rows the chart stops being readable (and costs a second to draw): then it
+    # shows the pairs with the first benchmark only; the table keeps every pair.
+    shown = benchmarks if len(pairs) <= CHART_ROWS else benchmarks[:1]
+    figure = change_chart(pairs[pairs["y"].isin(shown)],
+                          title=f"Correlation with {', '.join(shown)}: {periods} {'hours' if hourly else 'days'} before vs after {event.event_id}")
     return CorrelationOutcome(event.event_id, pairs.reset_index(drop=True), summary, settings, figure)
