@@ -1,6 +1,7 @@
 """tracker ingest markets | categories | members | history | all."""
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 import click
@@ -42,7 +43,7 @@ def _progress_bar() -> tuple[Callable[[int, int, str], None], Callable[[], None]
 
     def update(done: int, total: int, coin: str) -> None:
         if "bar" not in state:
-            state["bar"] = click.progressbar(length=total, label="history", file=click.get_text_stream("stderr"),
+            state["bar"] = click.progressbar(length=total, label="history", file=sys.stderr,
                                              show_pos=True, show_eta=True, item_show_func=lambda c: c)
             state["bar"].__enter__()
         state["bar"].update(done - state.get("done", 0), coin)
