@@ -138,7 +138,7 @@ def test_a_failed_export_leaves_no_trace(source_db, tmp_path, monkeypatch):
 
 def test_unknown_table_is_refused_before_anything_lands(source_db, tmp_path):
     with pytest.raises(InputError, match="no table 'prices'"):
-        export_parquet(source_db, tmp_path / "export", tables=["prices"])
+        export_parquet(source_db, tmp_path / "new" / "export", tables=["prices"])
     assert list(tmp_path.iterdir()) == []
 
 

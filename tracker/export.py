@@ -175,8 +175,12 @@ def export_parquet(
         Rows and files per table, the schema version and the export time (UTC).
     """
     target = Path(target).expanduser()
-    check_export_target(target, overwrite=overwrite)
     tables = list(tables) if tables is not None else None
+    if tables:
+        unknown = sorted(set(tables) - set(storage.TABLES) - set(VIEWS))
+        if unknown:
+            raise InputError(f"no table {unknown[0]!r} to export; known: {', '.join(list(storage.TABLES) + list(VIEWS))}")
+    check_export_target(target, overwrite=overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:12]}"
     stage.mkdir()
