@@ -332,3 +332,50 @@ def test_faster_views_agree_with_the_plain_ones(cookbook_db):
         SELECT count(*) FROM events e JOIN daily_prices p
           ON p.day BETWEEN CAST(e.ts AS DATE) - 60 AND CAST(e.ts AS DATE) + 30
         ANTI JOIN event_windows w ON w.event_id = e.event_id AND w.coin_id = p.coin_id AND w.day = p.day""") == [(0,)]
+
+
+def test_ai_index_matches_an_independent_pandas_computation(cookbook_db):
+    """The cookbook fixture's AI index rebuilt from raw rows in pandas: closes with the source
+    rule, point-in-time membership from the fixture's own list, previous-day cap weights."""
+    import numpy as np
+
+    from .sqlfixture import AI, MEMBERSHIP
+
+    with cookbook_db.connect(read_only=True) as con:
+        raw = con.execute(
+            "SELECT coin_id, ts, price, market_cap, source FROM price_history WHERE vs_currency = 'usd' "
+            "UNION ALL SELECT coin_id, observed_at, price, market_cap, 'snapshot:' || source FROM market_snapshots"
+        ).df()
+        sql = con.execute(
+            "SELECT day, constituents, cap_constituents, cap_index, equal_index FROM ai_index "
+            "WHERE category_id = ? AND vs_currency = 'usd' ORDER BY day", [AI]).df()
+    raw["day"] = (raw["ts"] - pd.Timedelta(minutes=5)).dt.floor("D")
+    raw["rank"] = np.where(raw["source"] == "coingecko", 0, np.where(raw["source"].str.startswith("snapshot:"), 2, 1))
+    # the whole best row per coin and day (groupby.first() would fill a NULL cap from another row)
+    closes = (raw.sort_values(["rank", "ts"], ascending=[True, False]).groupby(["coin_id", "day"]).head(1)
+              .set_index(["coin_id", "day"]))
+    price = closes["price"].unstack(0)
+    cap = closes["market_cap"].unstack(0)
+    calendar = pd.date_range(price.index.min(), price.index.max(), freq="D")
+    price, cap = price.reindex(calendar), cap.reindex(calendar)
+    member = pd.DataFrame(False, index=calendar, columns=price.columns)
+    for category, coin, start, end in MEMBERSHIP:
+        if category == AI:
+            member.loc[(calendar >= start) & ((calendar < end) if end else True), coin] = True
+    returns = (price / price.shift(1) - 1).where(member)
+    prev_cap = cap.shift(1).where(member & returns.notna() & cap.shift(1).gt(0))
+    cap_return = (returns * prev_cap).sum(axis=1) / prev_cap.sum(axis=1)
+    equal_return = returns.mean(axis=1)
+    first = price.where(member).dropna(how="all").index.min()
+    days = calendar[calendar > first]
+    cap_index = 100 * (1 + cap_return.reindex(days).fillna(0)).cumprod()
+    equal_index = 100 * (1 + equal_return.reindex(days).fillna(0)).cumprod()
+
+    sql["day"] = pd.to_datetime(sql["day"])
+    sql = sql.set_index("day")
+    assert sql.index[0] == first and sql.loc[first, "cap_index"] == pytest.approx(100)
+    later = sql.index[1:]
+    np.testing.assert_allclose(sql.loc[later, "cap_index"], cap_index.reindex(later), rtol=1e-10)
+    np.testing.assert_allclose(sql.loc[later, "equal_index"], equal_index.reindex(later), rtol=1e-10)
+    assert (sql.loc[later, "constituents"] == returns.notna().sum(axis=1).reindex(later)).all()
+    assert (sql.loc[later, "cap_constituents"] == prev_cap.notna().sum(axis=1).reindex(later)).all()
