@@ -193,7 +193,8 @@ def _closes(frame: pd.DataFrame) -> pd.DataFrame:
     """Daily closes per coin from raw points (last observation of the UTC day, 5-minute jitter)."""
     frame = frame.assign(day=(frame["ts"] - pd.Timedelta(minutes=5)).dt.floor("D"))
     frame = frame.sort_values(["coin_id", "day", "ts"])
-    return frame.groupby(["coin_id", "day"], sort=False).last().reset_index()
+    # the whole last row (groupby.last() would fill a missing cap from an earlier row)
+    return frame.groupby(["coin_id", "day"], sort=False).tail(1).reset_index(drop=True)
 
 
 def _members(con, at: pd.Timestamp | None = None) -> pd.DataFrame:
