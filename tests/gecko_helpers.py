@@ -76,3 +76,23 @@ def all_text(db: storage.Database) -> str:
             for row in con.execute(f'SELECT * FROM "{table}"').fetchall():
                 parts.append(" ".join(str(v) for v in row))
     return "\n".join(parts)
+
+
+def python_blocks(markdown: str) -> list[str]:
+    """The ```python blocks of a Markdown file, in order."""
+    import re
+
+    return re.findall(r"```python\n(.*?)```", markdown, re.S)
+
+
+def run_python_blocks(path) -> int:
+    """Execute every ```python block of a doc (each in a fresh namespace); returns how many ran."""
+    from pathlib import Path
+
+    blocks = python_blocks(Path(path).read_text())
+    for number, code in enumerate(blocks, 1):
+        try:
+            exec(compile(code, f"{Path(path).name}:python-block-{number}", "exec"), {"__name__": "__doc_example__"})
+        except Exception as exc:  # name the block, keep the cause
+            raise AssertionError(f"{Path(path).name}: python block {number} failed: {type(exc).__name__}: {exc}") from exc
+    return len(blocks)
