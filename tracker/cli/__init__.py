@@ -21,7 +21,7 @@ from .export_commands import export_group
 from .gpu_commands import gpu_group
 from .import_commands import import_group
 from .ingest_commands import ingest_group
-from .report_commands import report_group
+from .report_commands import demo_command, report_group
 from .study_commands import study_command
 
 
@@ -81,6 +81,7 @@ cli.add_command(import_group)
 cli.add_command(ingest_group)
 cli.add_command(study_command)
 cli.add_command(report_group)
+cli.add_command(demo_command)
 
 
 def main() -> None:

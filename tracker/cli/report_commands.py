@@ -123,3 +123,42 @@ def event_study_report(
         say(f"writing {folder}")
     files = write_report(report, folder, overwrite=overwrite)
     click.echo(render_sections(summary_sections(report.doc, folder, files), fmt))
+
+
+@click.command("demo")
+@click.option("--output", "output_dir", default="tracker-demo", show_default=True, type=click.Path(), metavar="DIR",
+              help="Folder for the demo's config, database and report (created; must be empty unless --overwrite).")
+@click.option("--overwrite", is_flag=True, help="Reuse a folder that is not empty (the demo's database starts afresh).")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@format_option
+def demo_command(output_dir: str, overwrite: bool, quiet: bool, fmt: str) -> None:
+    """A one-minute offline tour on SIMULATED DATA: fake server, ingestion, SQL, a report.
+
+    \b
+    Starts the fake CoinGecko server in this process, runs the ingestion jobs once (categories,
+    markets, members, history) into a fresh database in DIR, runs a few cookbook queries, and
+    writes an event-study report of the Sora demo and Nvidia's results to DIR/report. Nothing
+    touches the network or your own database; everything is labelled SIMULATED DATA.
+    """
+    from ..demo import NOTICE, run_demo  # the fake server and the ingestion stack load only here
+
+    check_report_dir(output_dir, overwrite=overwrite)
+    say = None if quiet else (lambda text: click.echo(f"demo: {text} ...", err=True))
+    if fmt == "table":
+        click.echo(NOTICE + "\n")
+    result = run_demo(output_dir, overwrite=overwrite, progress=say)
+    sections: dict = {"ingestion runs (simulated)": result.runs.drop(columns=["run_id"], errors="ignore")}
+    for title, sql, frame in result.queries:
+        sections[f"cookbook: {title}"] = frame
+    sections["report (simulated)"] = summary_sections(result.report.doc, result.report_dir, result.files)["key figures"]
+    where = pd.DataFrame([
+        {"what": "report", "path": str(result.report_dir / "index.html"), "how": "open it in a browser (report.md, report.json and tables/ beside it)"},
+        {"what": "database", "path": str(result.database), "how": f"tracker --config {result.config_path} sql \"select * from coin_latest\""},
+        {"what": "config", "path": str(result.config_path), "how": "the fake server it names has stopped; the data stays"},
+    ])
+    sections["where to look"] = where
+    if fmt == "json":
+        sections = {"simulated": True, "notice": NOTICE, **sections, "seconds": round(result.seconds, 1)}
+    click.echo(render_sections(sections, fmt))
+    if fmt == "table":
+        click.echo(f"\n{NOTICE}\nDone in {result.seconds:.0f} s. Start with {result.report_dir / 'index.html'}")

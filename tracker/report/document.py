@@ -95,11 +95,18 @@ class Figure:
 
 
 @dataclass
+class FigureRow:
+    """Figures side by side (the findings' at-a-glance charts)."""
+
+    figures: list[Figure]
+
+
+@dataclass
 class Subheading:
     text: str
 
 
-Block = Union[Paragraph, Callout, BulletList, Table, Figure, Subheading]
+Block = Union[Paragraph, Callout, BulletList, Table, Figure, FigureRow, Subheading]
 
 
 @dataclass

@@ -11,7 +11,7 @@ import json
 from html import escape
 
 from .build import ReportData
-from .document import BulletList, Callout, Cell, Figure, Inline, Link, Paragraph, Section, Subheading, Table
+from .document import BulletList, Callout, Cell, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
 from .sections import all_sections
 
 CSS = """
@@ -43,6 +43,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 tbody tr:nth-child(even) td { background: #fafbfc; }
 .csv-note { color: var(--muted); font-size: 12px; margin-top: 2px; }
 figure.chart { margin: 14px 0 22px; padding: 10px; border: 1px solid var(--rule); border-radius: 4px; }
+.figure-row { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 14px; }
+.figure-row figure.chart { margin: 6px 0 12px; }
 figure.chart svg { display: block; width: 100%; max-width: 860px; height: auto; margin: 0 auto; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 6px; }
 figcaption strong { color: var(--ink); }
@@ -104,6 +106,8 @@ def _block(block) -> str:
         # block.svg is matplotlib's own output, namespaced by tracker.report.svg: markup, not text.
         return (f'<figure class="chart" id="chart-{escape(block.name, quote=True)}" data-chart="{escape(block.name, quote=True)}">'
                 f'{block.svg}<figcaption><strong>{escape(block.title)}.</strong> {escape(block.caption)}</figcaption></figure>')
+    if isinstance(block, FigureRow):
+        return '<div class="figure-row">' + "".join(_block(f) for f in block.figures) + "</div>"
     raise TypeError(f"unknown block {type(block).__name__}")
 
 

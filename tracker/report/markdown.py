@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .build import ReportData
-from .document import BulletList, Callout, Cell, Figure, Inline, Link, Paragraph, Section, Subheading, Table
+from .document import BulletList, Callout, Cell, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
 from .sections import all_sections
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|])")
@@ -56,6 +56,9 @@ def _block(block) -> str:
         return _table(block)
     if isinstance(block, Figure):
         return f"![{escape_md(block.title)}](charts/{block.name}.svg)\n\n*{escape_md(block.title)}.* {escape_md(block.caption)}"
+    if isinstance(block, FigureRow):
+        # Markdown links the chart files; the at-a-glance copies are the same files.
+        return "\n\n".join(f"![{escape_md(f.title)}](charts/{f.name.removeprefix('glance-')}.svg)" for f in block.figures)
     raise TypeError(f"unknown block {type(block).__name__}")
 
 

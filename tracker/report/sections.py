@@ -10,7 +10,8 @@ from typing import Iterable
 
 from ..eventstudy import TESTS
 from .build import ReportData
-from .document import BulletList, Callout, Doc, Figure, Inline, Link, Paragraph, Section, Subheading, Table
+from .document import BulletList, Callout, Doc, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
+from .svg import inline_svg
 from .formatting import significance
 
 _UNIT = {"daily": "day", "hourly": "hour"}
@@ -19,6 +20,17 @@ _UNIT = {"daily": "day", "hourly": "hour"}
 def _figure(report: ReportData, name: str) -> list[Figure]:
     chart = report.charts.get(name)
     return [Figure(chart.name, chart.title, chart.caption, chart.inline)] if chart else []
+
+
+def _glance(report: ReportData, doc: Doc) -> list[FigureRow]:
+    """The first study's CAAR and the first event's raw moves, side by side at the top.
+
+    They are second copies of charts shown further down, so their SVG ids get their own prefix.
+    """
+    names = [f"caar-{s['id']}" for _, s in _ok_studies(doc)][:1] + [f"moves-{e['event_id']}" for e in doc.data["events"]][:1]
+    figures = [Figure(f"glance-{c.name}", c.title, c.caption, inline_svg(c.svg, f"g{i}", c.title))
+               for i, c in enumerate(report.charts[n] for n in names if n in report.charts)]
+    return [FigureRow(figures)] if figures else []
 
 
 def _ok_studies(doc: Doc) -> Iterable[tuple[int, dict]]:
@@ -49,7 +61,8 @@ def findings(report: ReportData, doc: Doc) -> Section:
             " (median ", doc.cell("studies", i, "caar", j, "median_car", kind="pct"), ", ",
             doc.cell("studies", i, "caar", j, "share_positive", kind="share"), " of tokens positive); ",
             f"{_title(lead)}: statistic ", doc.cell("studies", i, "tests", k, "statistic", kind="num2"),
-            ", p = ", doc.cell("studies", i, "tests", k, "p_value", kind="p"), f", {significance(p)}.",
+            ", p " if p is not None and p < 0.001 else ", p = ", doc.cell("studies", i, "tests", k, "p_value", kind="p"),
+            f", {significance(p)}.",
         ]))
     rows = []
     for i, study in _ok_studies(doc):
@@ -74,6 +87,7 @@ def findings(report: ReportData, doc: Doc) -> Section:
     for study in doc.data["studies"]:
         if study["status"] != "ok":
             blocks.append(Callout("warning", f"{study['id']} not studied", [study["error"] or ""]))
+    blocks += _glance(report, doc)
     return Section("findings", "Findings", blocks)
 
 
@@ -108,14 +122,15 @@ def setup(report: ReportData, doc: Doc) -> Section:
          else "Other events inside an estimation window are not left out (--exclude-other-events would)."],
     ]))
     blocks.append(Subheading("Sample, data coverage and exclusions"))
+    several = len(doc.data["events"]) > 1
     rows = []
     for i, r in enumerate(doc.data["sample"]):
         reason = r["reason"] + (f" ({r['detail']})" if r["detail"] else "")
-        rows.append([r["event_id"], r["coin_id"], r["symbol"], r["why"], r["status"],
+        rows.append(([r["event_id"]] if several else []) + [r["coin_id"], r["symbol"], r["why"], r["status"],
                      doc.cell("sample", i, "estimation_obs", kind="int"),
                      doc.cell("sample", i, "event_window_returns", kind="int"),
                      doc.cell("sample", i, "event_window_periods", kind="int"), reason])
-    blocks.append(Table(["event", "token", "symbol", "why in the sample", "status", "estimation returns",
+    blocks.append(Table((["event"] if several else []) + ["token", "symbol", "why in the sample", "status", "estimation returns",
                          "event-window returns", f"of {unit}s", "reason left out"], rows,
                         "Every token considered: why it is in the sample, and whether the study used it.", "sample"))
     return Section("setup", "Question and set-up", blocks)
