@@ -55,7 +55,10 @@ def summary_sections(doc: dict, folder: Path, files: list[Path]) -> dict:
 
 @click.group("report")
 def report_group() -> None:
-    """Shareable reports: one folder with HTML, Markdown, CSV tables and a JSON of every number."""
+    """Shareable reports: one folder of HTML, Markdown, CSV and JSON.
+
+    Every number on the page is in report.json; see docs/reports.md.
+    """
 
 
 @report_group.command("event-study")
