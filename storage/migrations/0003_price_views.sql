@@ -71,7 +71,7 @@ CREATE VIEW hourly_prices AS
 WITH keyed AS (
     SELECT *, source_rank * 1000000000000 - (epoch_us(ts) - epoch_us(hour)) AS hour_pick
     FROM price_observations
-    WHERE granularity IN ('hourly', '5m', 'snapshot') AND NOT is_partial
+    WHERE granularity <> 'daily' AND NOT is_partial  -- hourly, 15m, 5m and snapshots
 )
 SELECT coin_id, vs_currency, hour,
        arg_min(price, hour_pick) AS close,
