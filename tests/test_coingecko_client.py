@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest

@@ -13,7 +13,22 @@ from tracker.ingest import Batch, MarketsCache, fetch_categories, fetch_history,
 from tracker.ingest.batch import UPSERT_TABLES
 from tracker.runs import RunRecord
 
-from .gecko_helpers import NOW, TRACKING, assert_no_duplicates, client, count, fake, frame  # noqa: F401
+from tracker.fakegecko import FakeGecko
+
+from .gecko_helpers import NOW, TRACKING, assert_no_duplicates, count, frame, make_client
+
+
+@pytest.fixture
+def fake():
+    """Three coins in the category: enough for every kind of batch, few writes."""
+    with FakeGecko(ai_coins=3, other_coins=3, now=NOW) as server:
+        yield server
+
+
+@pytest.fixture
+def client(fake):
+    with make_client(fake) as c:
+        yield c
 
 SNAPSHOT_SQL = {
     "coins": "SELECT * FROM coins ORDER BY coin_id",
