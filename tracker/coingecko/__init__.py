@@ -5,7 +5,7 @@ client rate-limits itself, retries what is worth retrying, parses CoinGecko's fo
 into :mod:`tracker.coingecko.errors`, sends the key only in a header, and counts its calls. It
 returns DataFrames and knows nothing of the database. See docs/coingecko.md.
 """
-from ._client import CallTally, CoinGeckoClient, MarketsPage
+from ._client import CallTally, CoinGeckoClient
 from .chunking import ChartChunk, HistoryPlan, chunk_watermark, infer_granularity, label_points, plan_history
 from .errors import (
     AccessDeniedError,
@@ -25,6 +25,7 @@ from .errors import (
     WrongKeyTypeError,
     parse_error_body,
 )
+from .endpoints import MarketsPage
 from .factory import client_from_config, retry_policy_from_config
 from .plans import Plan, get_plan
 from .ratelimit import RateLimiter
