@@ -97,3 +97,22 @@ def test_help_names_the_contents(cli_runner):
     for word in ("--event", "--tokens", "--category", "--benchmark", "--model", "--estimation-window", "--windows", "--hourly",
                  "--output", "--overwrite", "--format"):
         assert word in result.output
+
+
+def test_hourly_and_index_benchmark_reports(cli_runner, db_file, tmp_path):
+    # The fixture's hourly history covers 2024-02-14..17 for bitcoin, fetch-ai and worldcoin-wld.
+    result = cli_runner("--db", db_file, "report", "event-study", "--event", "sora-demo", "--tokens", "fetch-ai,worldcoin-wld",
+                        "--hourly", "--estimation-window", "-40:-6", "--windows", "0:0,0:5", "--correlation-window", "12",
+                        "--output", "hourly", "--quiet", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "hourly" / "report.json").read_text())
+    study = doc["studies"][0]
+    assert study["settings"]["frequency"] == "hourly" and study["n"] == 2
+    assert study["aar"][0]["period"] == "2024-02-15T18:00:00"  # hour 0 is the hour of the 18:00 announcement
+    assert doc["correlation"][0]["settings"]["frequency"] == "hourly"
+    assert "hour 0" in (tmp_path / "hourly" / "index.html").read_text()
+    result = cli_runner("--db", db_file, "report", "event-study", "--event", "sora-demo", "--category", "artificial-intelligence",
+                        "--benchmark", "index", "--index-weights", "equal", "--output", "index", "--quiet")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "index" / "report.json").read_text())
+    assert doc["settings"]["benchmark"].startswith("equal-weighted index of") and doc["settings"]["index_weights"] == "equal"
