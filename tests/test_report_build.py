@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import storage
 from tracker import panels
 from tracker.config import load_config
 from tracker.errors import AnalysisError, EventsError, InputError
