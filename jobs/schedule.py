@@ -23,7 +23,6 @@ class JobPlan:
     job: str
     trigger: Any
     misfire_grace_time: int
-    run_at_start: bool
 
     def options(self) -> dict[str, Any]:
         return {
@@ -46,7 +45,7 @@ def plan_for(schedule: ScheduleConfig) -> JobPlan:
         trigger = CronTrigger.from_crontab(schedule.cron, timezone="UTC")
         trigger.jitter = jitter
         grace = CRON_MISFIRE_GRACE_SECONDS
-    return JobPlan(schedule.job, trigger, grace, schedule.run_at_start)
+    return JobPlan(schedule.job, trigger, grace)
 
 
 def plans(schedules: dict[str, ScheduleConfig]) -> list[JobPlan]:

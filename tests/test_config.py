@@ -53,6 +53,14 @@ def test_user_file_only_needs_changed_keys(tmp_path):
     assert config.schedules["categories"].every_seconds == 3600
 
 
+def test_user_schedule_kind_replaces_the_default_kind(tmp_path):
+    path = _write(tmp_path, '[schedules.members]\nevery = "20m"\n[schedules.markets]\ncron = "*/5 * * * *"\n')
+    config = load_config(path, env={})
+    assert (config.schedules["members"].every_seconds, config.schedules["members"].cron) == (1200, None)
+    assert (config.schedules["markets"].every_seconds, config.schedules["markets"].cron) == (None, "*/5 * * * *")
+    assert config.schedules["members"].jitter_seconds == 300  # the rest of the default table stays
+
+
 def test_tracker_toml_in_working_directory_is_read(tmp_path):
     (tmp_path / "tracker.toml").write_text('[tracking]\nvs_currency = "EUR"\n')
     assert load_config(env={}).tracking.vs_currency == "eur"
@@ -77,7 +85,9 @@ INVALID = [
     ('[tracking]\nvs_currency = "us dollars"\n', {}, r"tracking.vs_currency = 'us dollars' must be a currency code"),
     ('[schedules.markets]\nevery = "ten minutes"\n', {}, r"schedules.markets.every = 'ten minutes' is not a duration"),
     ('[schedules.markets]\nevery = "0s"\n', {}, r"schedules.markets.every must be longer than 0s"),
-    ('[schedules.markets]\ncron = "* * *"\n', {}, r"schedules.markets needs exactly one of `every`"),
+    ('[schedules.markets]\nevery = "1m"\ncron = "* * * * *"\n', {}, r"schedules.markets needs exactly one of `every`"),
+    ('[schedules.markets]\ncron = "* * *"\n', {}, r"schedules.markets.cron = '\* \* \*' is not a valid cron"),
+    ('[schedules.markets]\nevery = "10s"\njitter = "30s"\n', {}, r"schedules.markets.jitter \(30s\) must be at most half of schedules.markets.every"),
     ('[schedules.members]\ncron = "61 * * * *"\n', {}, r"schedules.members.cron = '61 \* \* \* \*' is not a valid cron"),
     ('[schedules.weekly]\nevery = "7d"\n', {}, r"schedules.weekly is not a job"),
     ("[nonsense]\nx = 1\n", {}, r"\[nonsense\] is not a known config section"),

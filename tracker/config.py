@@ -275,11 +275,16 @@ def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
                 CronTrigger.from_crontab(cron, timezone="UTC")
             except ValueError as exc:
                 raise ConfigError(f"{s.key('cron')} = {cron!r} is not a valid cron expression: {exc}") from None
+        jitter = parse_duration(s.data.get("jitter", 0), s.key("jitter"))
+        if every is not None and jitter > every / 2:
+            raise ConfigError(
+                f"{s.key('jitter')} ({jitter:g}s) must be at most half of {s.key('every')} ({every:g}s); set a smaller jitter"
+            )
         schedules[job] = ScheduleConfig(
             job=job,
             every_seconds=every,
             cron=cron,
-            jitter_seconds=parse_duration(s.data.get("jitter", 0), s.key("jitter")),
+            jitter_seconds=jitter,
             enabled=s.boolean("enabled", True),
             run_at_start=s.boolean("run_at_start", False),
         )
@@ -298,7 +303,13 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     sources = [str(defaults_path)]
     user_path = path or env.get("TRACKER_CONFIG") or ("tracker.toml" if Path("tracker.toml").is_file() else None)
     if user_path:
-        data = _merge(data, _read_toml(Path(user_path).expanduser()))
+        user = _read_toml(Path(user_path).expanduser())
+        # A job given `every` in the user's file replaces the default `cron`, and vice versa.
+        for job, table in (user.get("schedules") or {}).items():
+            default = data.get("schedules", {}).get(job)
+            if isinstance(table, Mapping) and isinstance(default, dict) and ({"every", "cron"} & set(table)):
+                data["schedules"][job] = {k: v for k, v in default.items() if k not in ("every", "cron")}
+        data = _merge(data, user)
         sources.append(str(user_path))
     sources += [name for name in ("TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL") if env.get(name)]
     unknown = sorted(set(data) - {"database", "coingecko", "tracking", "schedules"})

@@ -5,6 +5,7 @@ stderr and a non-zero exit (set TRACKER_DEBUG=1 to see the traceback instead).
 """
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -14,19 +15,38 @@ from storage import StorageError
 
 from ..errors import TrackerError
 from ._context import AppContext
-from .correlate_commands import correlate_group
-from .db_commands import init_command, sql_command, status_command
-from .events_commands import events_group
-from .export_commands import export_group
-from .gpu_commands import gpu_group
-from .import_commands import import_group
-from .ingest_commands import ingest_group
-from .report_commands import demo_command, report_group
-from .study_commands import study_command
+
+# Commands are imported only when used, so `tracker sql` does not pay for statsmodels,
+# scipy and matplotlib. name -> "module:attribute" inside tracker.cli.
+COMMANDS = {
+    "init": "db_commands:init_command",
+    "status": "db_commands:status_command",
+    "sql": "db_commands:sql_command",
+    "events": "events_commands:events_group",
+    "ingest": "ingest_commands:ingest_group",
+    "import": "import_commands:import_group",
+    "daemon": "daemon_commands:daemon_command",
+    "study": "study_commands:study_command",
+    "correlate": "correlate_commands:correlate_group",
+    "gpu": "gpu_commands:gpu_group",
+    "report": "report_commands:report_group",
+    "demo": "report_commands:demo_command",
+    "export": "export_commands:export_group",
+}
 
 
 class TrackerGroup(click.Group):
-    """Turns every error into one line on stderr and an exit code."""
+    """Loads commands lazily and turns every error into one line on stderr and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and name not in self.commands:
+            module_name, attribute = COMMANDS[name].split(":")
+            module = importlib.import_module(f"{__name__}.{module_name}")
+            self.add_command(getattr(module, attribute), name)
+        return super().get_command(ctx, name)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         # Errors are always handled here, whatever the caller asked of click.
@@ -68,20 +88,6 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> Non
     """Track AI-token prices and market caps from CoinGecko in DuckDB, and study how they
     react to AI announcements. All times are UTC."""
     ctx.obj = AppContext(config_path=config_path, db_path=db_path)
-
-
-cli.add_command(init_command)
-cli.add_command(status_command)
-cli.add_command(sql_command)
-cli.add_command(events_group)
-cli.add_command(correlate_group)
-cli.add_command(export_group)
-cli.add_command(gpu_group)
-cli.add_command(import_group)
-cli.add_command(ingest_group)
-cli.add_command(study_command)
-cli.add_command(report_group)
-cli.add_command(demo_command)
 
 
 def main() -> None:

@@ -30,8 +30,14 @@ def init_command(app: AppContext, fmt: str) -> None:
 @format_option
 @pass_app
 def status_command(app: AppContext, fmt: str) -> None:
-    """Row counts and freshness per table, each job's last run, and recent errors."""
-    click.echo(render_sections(collect_status(app.database()), fmt))
+    """Row counts and freshness per table, each job's last and next run, the daemon's heartbeat,
+    lock-held times, spooled batches, and recent errors."""
+    from jobs.status import daemon_sections
+
+    db = app.database()
+    sections = collect_status(db)
+    sections.update(daemon_sections(db.path, sections["jobs"]))
+    click.echo(render_sections(sections, fmt))
 
 
 @click.command("sql")

@@ -16,9 +16,10 @@ line on stderr with a non-zero exit; commands that print data take `--format tab
 
 
 def walk(group: click.Group, path: tuple[str, ...] = ("tracker",)):
+    ctx = click.Context(group, info_name=path[-1])
     yield path, group
-    for name in sorted(group.commands):
-        command = group.commands[name]
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             yield from walk(command, path + (name,))
         else:

@@ -1,0 +1,36 @@
+"""The daemon's part of `tracker status`: alive or not, next runs, lock-held times, spool."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .heartbeat import heartbeat_path, read_heartbeat
+
+
+def daemon_sections(db_path: Path, last_runs: pd.DataFrame) -> dict[str, Any]:
+    """Sections to add to `tracker status`: ``daemon`` and ``schedule`` (next run per job)."""
+    beat = read_heartbeat(heartbeat_path(db_path))
+    if beat is None:
+        return {"daemon": pd.DataFrame([{"alive": False, "note": "no daemon has run against this database"}])}
+    daemon = pd.DataFrame([{
+        "alive": bool(beat["alive"]),
+        "pid": beat.get("pid"),
+        "started_at": beat.get("started_at"),
+        "heartbeat_age_s": beat.get("age_seconds"),
+        "plan": beat.get("plan"),
+        "spool_waiting": beat.get("spool_waiting", 0),
+    }])
+    rows = []
+    for job, entry in (beat.get("jobs") or {}).items():
+        held = (beat.get("lock_held_ms") or {}).get(job, {})
+        rows.append({
+            "job": job,
+            "next_run": entry.get("next_run") if beat["alive"] else None,
+            "last_status": entry.get("status"),
+            "last_finished": entry.get("finished_at"),
+            "lock_ms_median": held.get("median_ms"),
+            "lock_ms_max": held.get("max_ms"),
+        })
+    return {"daemon": daemon, "schedule": pd.DataFrame(rows, columns=["job", "next_run", "last_status", "last_finished", "lock_ms_median", "lock_ms_max"])}

@@ -1,0 +1,51 @@
+"""tracker daemon."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import click
+
+from ._context import AppContext, pass_app
+
+
+def configure_logging(level: str) -> None:
+    """Log lines on stderr with UTC timestamps."""
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter("%(asctime)sZ %(levelname)-7s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # APScheduler logs every run at INFO; its warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+
+
+@click.command("daemon")
+@click.option("--once", is_flag=True, help="Run every enabled job once, in order, then exit (1 if a job failed).")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="How much to log on stderr.",
+)
+@pass_app
+def daemon_command(app: AppContext, once: bool, log_level: str) -> None:
+    """Run the ingestion jobs on their schedules in the foreground until SIGTERM or Ctrl-C.
+
+    Jobs (config [schedules]): markets snapshot, categories snapshot, membership sync and
+    history top-up (also once at start). Each job fetches from CoinGecko without holding the
+    database, then writes short transactions; when another process holds the file, fetched
+    batches wait in the spool folder and are written on a later run. A read-only copy of the
+    database is published to the snapshot folder after each job: open that one for long
+    interactive sessions. Logs go to stderr; the API key is never shown.
+    """
+    from jobs import run_daemon
+
+    configure_logging(log_level)
+    code = run_daemon(app.config, once=once)
+    if code:
+        raise click.exceptions.Exit(code)
