@@ -4,7 +4,7 @@
 BlockingScheduler, each fetching without the database lock and writing short transactions,
 spooling batches when a reader holds the file, and publishing a read-only snapshot.
 """
-from .daemon import Daemon, banner, run_daemon
+from .daemon import Daemon, banner, run_daemon, run_jobs_once
 from .executor import IngestExecutor
 from .heartbeat import heartbeat_path, read_heartbeat
 from .schedule import JobPlan, plan_for, plans
@@ -23,5 +23,6 @@ __all__ = [
     "publish_snapshot",
     "read_heartbeat",
     "run_daemon",
+    "run_jobs_once",
     "snapshot_path",
 ]

@@ -210,7 +210,23 @@ def run_daemon(config: Config, *, once: bool = False,
     for line in banner(config):
         log.info(line)
     if once:
-        outcomes = daemon.run_once()
+        try:
+            outcomes = daemon.run_once()
+        finally:
+            close = getattr(executor, "close", None)
+            if close is not None:
+                close()
         failed = [job for job, outcome in outcomes.items() if outcome.get("status") == "failed"]
         return 1 if failed else 0
     return daemon.run_forever()
+
+
+def run_jobs_once(config: Config, *, clock: Callable[[], datetime] | None = None) -> dict[str, dict]:
+    """Every enabled job once, exactly as the daemon runs them (`tracker daemon --once`, the demo)."""
+    from .executor import IngestExecutor
+
+    executor = IngestExecutor(config, clock=clock)
+    try:
+        return Daemon(config, executor).run_once()
+    finally:
+        executor.close()

@@ -12,6 +12,7 @@ import logging
 import statistics
 import threading
 import time
+from datetime import datetime
 from typing import Any, Callable, Iterator
 
 import storage
@@ -45,8 +46,9 @@ class IngestExecutor:
     """
 
     def __init__(self, config: Config, *, client_factory: Callable[..., Any] = client_from_config,
-                 publish_snapshots: bool = True):
+                 publish_snapshots: bool = True, clock: Callable[[], datetime] | None = None):
         self.config = config
+        self.clock = clock  # None: real time; the demo freezes it to match its fake server
         self.stop_event = threading.Event()
         self.client = client_factory(config, stop_event=self.stop_event)
         self.db = storage.open_database(config.database.path, create=True, lock_timeout=config.database.lock_timeout_seconds)
@@ -67,6 +69,9 @@ class IngestExecutor:
         except DatabaseLockedError as exc:
             log.warning("database busy at start (%s); carrying on, batches will spool until it is free", exc)
 
+    def close(self) -> None:
+        self.client.close()
+
     def jobs_never_done(self) -> set[str]:
         """Jobs with no successful run stored yet: the daemon runs them at start, so a fresh
         database fills at once instead of waiting for a daily cron time."""
@@ -79,15 +84,16 @@ class IngestExecutor:
     # -- the job ---------------------------------------------------------------------------
     def _batches(self, job: str) -> Iterator[Batch]:
         tracking = self.config.tracking
+        now = self.clock() if self.clock is not None else None
         if job == "markets":
-            return fetch_markets(self.client, tracking)
+            return fetch_markets(self.client, tracking, now=now)
         if job == "categories":
-            return fetch_categories(self.client, tracking)
+            return fetch_categories(self.client, tracking, now=now)
         if job == "members":
-            return fetch_members(self.client, tracking)
+            return fetch_members(self.client, tracking, now=now)
         if job == "history":
             state = read_history_state(self.db, tracking)  # one short read-only look at the watermarks
-            return fetch_history(self.client, tracking, state)
+            return fetch_history(self.client, tracking, state, now=now)
         raise ValueError(f"unknown job {job!r}")
 
     def execute(self, job: str) -> dict[str, Any]:

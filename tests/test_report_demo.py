@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import storage
+from jobs import run_jobs_once
 from tracker.demo import DEMO_EVENTS, run_demo
 
 from .report_helpers import check_page
@@ -16,7 +17,7 @@ from .report_helpers import check_page
 
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
-    return run_demo(tmp_path_factory.mktemp("demo") / "tour")
+    return run_demo(tmp_path_factory.mktemp("demo") / "tour", run_jobs=lambda config, clock: run_jobs_once(config, clock=clock))
 
 
 @pytest.mark.slow
@@ -29,7 +30,7 @@ def test_the_cli_tour_runs_and_says_where_to_look(cli_runner, tmp_path):
         assert heading in out
     assert str(tmp_path / "tour" / "report" / "index.html") in out
     assert "demo: started the fake CoinGecko server at http://127.0.0.1:" in result.stderr
-    assert "demo: running the ingestion jobs once (categories, markets, members, history)" in result.stderr
+    assert "demo: running the daemon's jobs once (categories, markets, members, history)" in result.stderr
     # Run again: refused without --overwrite, and with it the database starts afresh.
     again = cli_runner("demo", "--output", "tour")
     assert again.exit_code == 1 and "not empty" in again.stderr and again.stderr.count("\n") == 1

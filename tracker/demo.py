@@ -4,8 +4,8 @@
    clock frozen at 2024-04-30 12:00 UTC (two and a half months after the Sora demo);
 2. write a config for the demo folder that points the client at it, create a fresh database
    and seed the events calendar;
-3. run the ingestion jobs once, in the daemon's order (categories, markets, members,
-   history), through :func:`tracker.ingest.ingest_all`, each run recorded in ``ingest_runs``;
+3. run the daemon's jobs once, in its order (categories, markets, members, history), through
+   ``run_jobs`` (the CLI passes :func:`jobs.run_jobs_once`), each run recorded in ``ingest_runs``;
 4. run a few cookbook queries (docs/sql.md) on the result;
 5. write an event-study report of the Sora demo and Nvidia's results six days later.
 
@@ -26,12 +26,11 @@ import pandas as pd
 import storage
 
 from . import panels
-from .coingecko import client_from_config
 from .config import Config, load_config
 from .errors import TrackerError
 from .events import seed_events
 from .fakegecko import FakeGecko
-from .ingest import JOB_ORDER, ingest_all, summaries_frame
+from .ingest import JOB_ORDER
 from .report import ReportData, ReportOptions, build_report, check_report_dir, write_report
 
 DEMO_NOW = datetime(2024, 4, 30, 12, 0)
@@ -105,15 +104,22 @@ def _fresh(folder: Path) -> None:
         (folder / "data" / name).unlink(missing_ok=True)
 
 
+RunJobs = Callable[[Config, Callable[[], datetime]], object]
+
+
 def run_demo(
     folder: str | Path,
     *,
+    run_jobs: RunJobs,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
     ai_coins: int = 20,
     other_coins: int = 8,
 ) -> DemoResult:
     """Run the tour into ``folder`` (created; must be empty unless ``overwrite``).
+
+    ``run_jobs(config, clock)`` runs the ingestion jobs once against the configured server with
+    the data clock frozen by ``clock`` (the daemon's runner; this layer cannot import it).
 
     Raises
     ------
@@ -133,17 +139,17 @@ def run_demo(
         config: Config = load_config(config_path, env={})
         db = storage.open_database(config.database.path, create=True)
         seed_events(db)
-        say(f"running the ingestion jobs once ({', '.join(JOB_ORDER)}) into {config.database.path}")
-        client = client_from_config(config)
-        try:
-            summaries = ingest_all(db, client, config.tracking, now=DEMO_NOW)
-        finally:
-            client.close()
+        say(f"running the daemon's jobs once ({', '.join(JOB_ORDER)}) into {config.database.path}")
+        run_jobs(config, lambda: DEMO_NOW)
         server_url = fake.base_url
-    runs = summaries_frame(summaries)
-    failed = [s for s in summaries if s.status == "failed"]
-    if failed:
-        raise TrackerError(f"demo: the {failed[0].job} job failed against the fake server: {failed[0].error}")
+    runs = storage.query(
+        db,
+        "SELECT job, status, calls, rows, round(epoch(finished_at - started_at), 3) AS seconds, error, run_id "
+        "FROM ingest_runs ORDER BY started_at",
+    )
+    failed = runs[runs["status"] == "failed"]
+    if not failed.empty:
+        raise TrackerError(f"demo: the {failed['job'].iloc[0]} job failed against the fake server: {failed['error'].iloc[0]}")
 
     say("running cookbook queries")
     queries = [(title, sql, storage.run_user_sql(db, sql)) for title, sql in QUERIES]

@@ -138,18 +138,21 @@ def demo_command(output_dir: str, overwrite: bool, quiet: bool, fmt: str) -> Non
     """A one-minute offline tour on SIMULATED DATA: fake server, ingestion, SQL, a report.
 
     \b
-    Starts the fake CoinGecko server in this process, runs the ingestion jobs once (categories,
+    Starts the fake CoinGecko server in this process, runs the daemon's jobs once (categories,
     markets, members, history) into a fresh database in DIR, runs a few cookbook queries, and
     writes an event-study report of the Sora demo and Nvidia's results to DIR/report. Nothing
     touches the network or your own database; everything is labelled SIMULATED DATA.
     """
+    from jobs import run_jobs_once
+
     from ..demo import NOTICE, run_demo  # the fake server and the ingestion stack load only here
 
     check_report_dir(output_dir, overwrite=overwrite)
     say = None if quiet else (lambda text: click.echo(f"demo: {text} ...", err=True))
     if fmt == "table":
         click.echo(NOTICE + "\n")
-    result = run_demo(output_dir, overwrite=overwrite, progress=say)
+    result = run_demo(output_dir, run_jobs=lambda config, clock: run_jobs_once(config, clock=clock),
+                      overwrite=overwrite, progress=say)
     sections: dict = {"ingestion runs (simulated)": result.runs.drop(columns=["run_id"], errors="ignore")}
     for title, sql, frame in result.queries:
         sections[f"cookbook: {title}"] = frame
