@@ -76,7 +76,7 @@ def ingest_group() -> None:
     """
 
 
-@ingest_group.command("markets")
+@ingest_group.command("markets", short_help="Snapshot prices and market caps of the tracked coins.")
 @format_option
 @pass_app
 def markets_command(app: AppContext, fmt: str) -> None:
@@ -88,7 +88,7 @@ def markets_command(app: AppContext, fmt: str) -> None:
     _report(_run(app, lambda db, client, tracking: ingest_markets(db, client, tracking)), fmt)
 
 
-@ingest_group.command("categories")
+@ingest_group.command("categories", short_help="Snapshot every category's market data (one call).")
 @format_option
 @pass_app
 def categories_command(app: AppContext, fmt: str) -> None:
@@ -96,7 +96,7 @@ def categories_command(app: AppContext, fmt: str) -> None:
     _report(_run(app, lambda db, client, tracking: ingest_categories(db, client, tracking)), fmt)
 
 
-@ingest_group.command("members")
+@ingest_group.command("members", short_help="Sync category membership (dated joins and leaves).")
 @format_option
 @pass_app
 def members_command(app: AppContext, fmt: str) -> None:
@@ -108,7 +108,7 @@ _days_option = click.option("--days", type=click.IntRange(min=1), default=None, 
                             help="Reach N days back (default: tracking.history_days; keyless/demo see at most 364).")
 
 
-@ingest_group.command("history")
+@ingest_group.command("history", short_help="Backfill and top up price history, coin by coin.")
 @click.option("--coin", "coins", multiple=True, metavar="ID", help="Only this coin id (repeatable); default: members and benchmarks.")
 @_days_option
 @format_option
@@ -132,7 +132,7 @@ def history_command(app: AppContext, coins: tuple[str, ...], days: int | None, f
     _report(summaries, fmt)
 
 
-@ingest_group.command("all")
+@ingest_group.command("all", short_help="Run every job once: categories, markets, members, history.")
 @_days_option
 @format_option
 @pass_app
