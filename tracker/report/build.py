@@ -154,7 +154,7 @@ def _question(events: Sequence[Event], options: ReportOptions, category: str | N
     if len(events) == 1:
         event = events[0]
         when = f"{event.ts:%Y-%m-%d %H:%M} UTC" if event.time_known else f"{event.ts:%Y-%m-%d} (time of day unknown)"
-        return (f"Did {event.name} ({when}) move {sample} beyond what {versus} would predict, "
+        return (f"Did the event \u201c{event.name}\u201d ({when}) move {sample} beyond what {versus} would predict, "
                 "by how much, and is the move statistically significant?")
     return (f"Did these {len(events)} announcements move {sample} beyond what {versus} would predict, "
             "by how much, and are the moves statistically significant, event by event and together?")
