@@ -90,8 +90,10 @@ class CoinGeckoClient(Endpoints):
         A ``requests.Session`` (or anything with its ``request`` method); one is made if omitted.
     timeout:
         Seconds allowed for one HTTP attempt, from sending to the last byte.
+    calls_per_minute:
+        The budget for the default limiter (default: the plan's conservative figure).
     limiter:
-        The rate limiter; by default one at the plan's conservative budget.
+        A limiter to use instead (e.g. one shared by several clients).
     retry:
         The retry policy.
     stop_event:
@@ -114,6 +116,7 @@ class CoinGeckoClient(Endpoints):
         api_key: str | None = None,
         session: requests.Session | None = None,
         timeout: float = 20.0,
+        calls_per_minute: float | None = None,
         limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         stop_event: threading.Event | None = None,
@@ -127,7 +130,7 @@ class CoinGeckoClient(Endpoints):
         self.session = session if session is not None else requests.Session()
         self.timeout = float(timeout)
         self.stop_event = stop_event
-        self.limiter = limiter if limiter is not None else RateLimiter(self.plan.calls_per_minute, sleep=self._sleep)
+        self.limiter = limiter if limiter is not None else RateLimiter(calls_per_minute or self.plan.calls_per_minute, sleep=self._sleep)
         self.retry = retry or RetryPolicy()
         self._rng = rng or random.Random()
         self._lock = threading.Lock()

@@ -7,7 +7,6 @@ import requests
 
 from ..config import CoinGeckoConfig, Config
 from .plans import get_plan
-from .ratelimit import RateLimiter
 from .retry import RetryPolicy
 from ._client import CoinGeckoClient
 
@@ -39,17 +38,16 @@ def client_from_config(
     """
     gecko = cfg.coingecko if isinstance(cfg, Config) else cfg
     plan = get_plan(gecko.plan)
-    client = CoinGeckoClient(
+    return CoinGeckoClient(
         gecko.base_url,
         plan=plan,
         api_key=gecko.api_key,
         session=session,
         timeout=gecko.timeout_seconds,
+        calls_per_minute=gecko.calls_per_minute,
         retry=retry_policy_from_config(gecko),
         stop_event=stop_event,
     )
-    client.limiter = RateLimiter(gecko.calls_per_minute, sleep=client._sleep)
-    return client
 
 
 __all__ = ["client_from_config", "retry_policy_from_config"]
