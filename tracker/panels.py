@@ -91,3 +91,22 @@ def category_members_at(db: Database, category_id: str, at: datetime | date | st
         [category_id, pd.Timestamp(at).to_pydatetime(), pd.Timestamp(at).to_pydatetime()],
     )
     return frame["coin_id"].tolist()
+
+
+def category_members_first_known(db: Database, category_id: str) -> tuple[list[str], datetime | None]:
+    """The category's earliest recorded membership and when it was observed.
+
+    CoinGecko has no history of category membership, so for events before the first sync the
+    only sample on record is this one. It suffers survivorship bias (coins that left or died
+    before the first sync are missing): callers must say so when they use it.
+    """
+    frame = storage.query(
+        db,
+        "SELECT min(valid_from) AS first FROM category_members WHERE category_id = ?",
+        [category_id],
+    )
+    first = frame["first"].iloc[0] if not frame.empty else None
+    if first is None or pd.isna(first):
+        return [], None
+    first = pd.Timestamp(first).to_pydatetime()
+    return category_members_at(db, category_id, first), first

@@ -65,6 +65,7 @@ def report_group() -> None:
 @click.option("--event", "event_ids", multiple=True, required=True, metavar="ID[,ID...]", help="Event id(s) from the calendar (repeatable); several events get a section each and a pooled study.")
 @click.option("--tokens", metavar="ID,ID", help="Explicit sample of coin ids.")
 @click.option("--category", metavar="ID", help="Sample = members of this category at each event [default: the first tracked category].")
+@click.option("--membership", type=click.Choice(["event", "first-known"]), default="event", show_default=True, help="With --category: members at each event, or (first-known) the earliest recorded members for events before the first sync, with a survivorship-bias note.")
 @click.option("--benchmark", default="bitcoin", show_default=True, metavar="COIN|index", help="Benchmark coin id, or 'index' for the coins outside the sample and category.")
 @click.option("--index-weights", type=click.Choice(["cap", "equal"]), default="cap", show_default=True, help="Weights of the 'index' benchmark.")
 @click.option("--model", type=click.Choice(["market", "mean", "market-adjusted"]), default="market", show_default=True, help="Normal-return model.")
@@ -83,7 +84,7 @@ def report_group() -> None:
 @format_option
 @pass_app
 def event_study_report(
-    app: AppContext, event_ids, tokens, category, benchmark, index_weights, model, estimation_window, windows, hourly,
+    app: AppContext, event_ids, tokens, category, membership, benchmark, index_weights, model, estimation_window, windows, hourly,
     return_kind, exclude_other_events, move_window, correlation_window, gpu_sets, title, output_dir, overwrite, quiet, fmt,
 ) -> None:
     """Write an event-study report: index.html (self-contained), report.md, report.json, tables/*.csv, charts/*.svg.
@@ -106,6 +107,7 @@ def event_study_report(
         events=split_ids(event_ids),
         tokens=split_ids(tokens) if tokens is not None else None,
         category=category,
+        membership=membership,
         benchmark=benchmark,
         index_weights=index_weights,
         model=model,

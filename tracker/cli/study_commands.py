@@ -70,6 +70,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
 @click.option("--event", "event_ids", multiple=True, metavar="ID[,ID...]", help="Event id(s) from the calendar (repeatable).")
 @click.option("--tokens", metavar="ID,ID", help="Explicit sample of coin ids (file mode: column names).")
 @click.option("--category", metavar="ID", help="Sample = members of this category at each event (default: the first tracked category).")
+@click.option("--membership", type=click.Choice(["event", "first-known"]), default="event", show_default=True, help="With --category: members at each event, or (first-known) the earliest recorded members for events before the first sync, with a survivorship-bias note.")
 @click.option("--benchmark", metavar="COIN|index", help="Benchmark coin id (default bitcoin), or 'index' for the coins outside the sample and category.")
 @click.option("--index-weights", type=click.Choice(["cap", "equal"]), default="cap", show_default=True, help="Weights of the 'index' benchmark (previous period's market caps, or equal).")
 @click.option("--model", type=click.Choice(MODELS), default="market", show_default=True, help="Normal-return model.")
@@ -90,7 +91,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
 @pass_app
 def study_command(
     app: AppContext,
-    event_ids, tokens, category, benchmark, index_weights, model, estimation_window, windows, hourly,
+    event_ids, tokens, category, membership, benchmark, index_weights, model, estimation_window, windows, hourly,
     return_kind, day_boundary, benchmark_gaps, min_estimation_obs, exclude_other_events,
     returns_csv, market_column, events_csv, show, output_dir, fmt,
 ) -> None:
@@ -151,7 +152,7 @@ def study_command(
                 db, unique_events, tokens=token_list, category=None if token_list else category,
                 benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
                 estimation_window=estimation, event_windows=event_windows,
-                return_kind=return_kind, progress=lambda items: _ticking(bar, items),
+                return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items),
             )
         returns, market, events, benchmark_name, notes = data.returns, data.market, data.events, data.benchmark_name, data.notes
         day_boundary = "00:00"

@@ -115,6 +115,7 @@ def load_study_data(
     estimation_window: Window,
     event_windows: Sequence[Window],
     return_kind: str = "simple",
+    membership: str = "event",
     progress: Callable[[Iterable], Iterable] | None = None,
 ) -> StudyData:
     """Load everything a study of ``event_ids`` needs from the database.
@@ -133,6 +134,10 @@ def load_study_data(
         ``benchmark_gaps`` then aligns the calendars).
     hourly
         Hourly closes instead of daily ones; windows are then in hours.
+    membership
+        ``"event"`` (default): a category's members at each event's instant, and an error when
+        none are on record then. ``"first-known"``: for an event before the first membership
+        sync, the earliest recorded membership instead, with a survivorship-bias note.
     progress
         Wraps the per-event loop (e.g. a click progress bar).
 
@@ -143,6 +148,8 @@ def load_study_data(
     """
     if (tokens is None) == (category is None):
         raise InputError("choose the sample with either tokens or a category")
+    if membership not in ("event", "first-known"):
+        raise InputError(f"membership {membership!r} must be 'event' or 'first-known'")
     if not event_ids:
         raise InputError("no event given; name one with --event (see 'tracker events list')")
     events: list[Event] = [get_event(db, event_id) for event_id in dict.fromkeys(event_ids)]
@@ -165,10 +172,18 @@ def load_study_data(
             members = list(tokens)
         else:
             members = panels.category_members_at(db, category, event.ts)
+            if not members and membership == "first-known":
+                members, first = panels.category_members_first_known(db, category)
+                if members:
+                    notes.append(
+                        f"{category} membership at {event.event_id} ({event.ts:%Y-%m-%d}) is not on record; used the "
+                        f"{len(members)} members first recorded on {first:%Y-%m-%d %H:%M} UTC instead (survivorship "
+                        "bias: coins that left the category or died before then are missing)"
+                    )
             if not members:
                 raise InputError(
                     f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
-                    "(sync category members, or pass --tokens)"
+                    "(sync category members, pass --tokens, or --membership first-known to use the earliest recorded members)"
                 )
         if isinstance(benchmark, str) and benchmark in members:
             members = [m for m in members if m != benchmark]

@@ -195,7 +195,7 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     data: StudyData = load_study_data(
         db, [e.event_id for e in events], tokens=tokens, category=category, benchmark=options.benchmark,
         index_weights=options.index_weights, hourly=options.hourly, estimation_window=options.estimation,
-        event_windows=options.event_windows, return_kind=options.return_kind,
+        event_windows=options.event_windows, return_kind=options.return_kind, membership=options.membership,
     )
     outcomes = fit_studies(data, events, options, progress=say)
     sample = sample_frame(db, events, data, outcomes, options, category)

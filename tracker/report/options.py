@@ -55,6 +55,7 @@ class ReportOptions:
     events: tuple[str, ...]
     tokens: tuple[str, ...] | None = None
     category: str | None = None
+    membership: str = "event"  # or "first-known": see tracker.eventstudy.data.load_study_data
     benchmark: str = "bitcoin"
     index_weights: str = "cap"
     model: str = "market"
