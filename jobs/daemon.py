@@ -59,11 +59,23 @@ class Daemon:
         self._state_lock = threading.Lock()
         self._stopper: threading.Thread | None = None
         self._job_locks: dict[str, threading.Lock] = {}
+        self._in_flight = 0  # jobs running now; the main thread waits for them at shutdown
+        self._idle = threading.Condition()
 
     # -- one job ---------------------------------------------------------------------------
     def _run_job(self, job: str) -> dict:
-        if self.executor.stop_event.is_set():
-            return {"status": "skipped", "reason": "stopping"}
+        with self._idle:
+            if self.executor.stop_event.is_set():
+                return {"status": "skipped", "reason": "stopping"}
+            self._in_flight += 1
+        try:
+            return self._run_guarded(job)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _run_guarded(self, job: str) -> dict:
         guard = self._job_locks.setdefault(job, threading.Lock())
         if not guard.acquire(blocking=False):  # the start-up run of this job is still going
             log.info("%s: still running; this run is skipped", job)
@@ -82,11 +94,20 @@ class Daemon:
         self._beat()
         return outcome
 
+    def _next_run_time(self, job: str) -> datetime | None:
+        """When the scheduler will run ``job`` next; None before it starts and once stopping."""
+        if self.scheduler is None or self.executor.stop_event.is_set() or not self.scheduler.running:
+            return None
+        try:
+            scheduled = self.scheduler.get_job(job)
+        except Exception:  # the scheduler is shutting down under us: there is no next run
+            return None
+        return getattr(scheduled, "next_run_time", None) if scheduled else None  # absent until it starts
+
     def _next_run(self, job: str) -> str:
-        if self.scheduler is None:
+        if self.scheduler is None or self.executor.stop_event.is_set():
             return "the next start"
-        scheduled = self.scheduler.get_job(job)
-        when = getattr(scheduled, "next_run_time", None) if scheduled else None
+        when = self._next_run_time(job)
         return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if when else "the next scheduled time"
 
     # -- heartbeat -------------------------------------------------------------------------
@@ -95,11 +116,9 @@ class Daemon:
             jobs = {}
             for job in JOB_ORDER:
                 entry = dict(self.last.get(job, {}))
-                if self.scheduler is not None and not stopped:
-                    scheduled = self.scheduler.get_job(job)
-                    when = getattr(scheduled, "next_run_time", None)  # absent until the scheduler starts
-                    if when is not None:
-                        entry["next_run"] = when.astimezone(timezone.utc).isoformat(timespec="seconds")
+                when = None if stopped else self._next_run_time(job)
+                if when is not None:
+                    entry["next_run"] = when.astimezone(timezone.utc).isoformat(timespec="seconds")
                 jobs[job] = entry
             locks = getattr(self.executor, "lock_summary", dict)()
             spool = getattr(self.executor, "spool", None)
@@ -168,21 +187,35 @@ class Daemon:
         log.info("daemon started (pid heartbeat %s); Ctrl-C or SIGTERM stops it", self.heartbeat_file)
         scheduler.start()  # blocks until shutdown
         if self._stopper is not None:
-            self._stopper.join()  # the job in flight has finished or been abandoned
+            self._stopper.join()
+        self.wait_idle()  # the jobs in flight have finished or abandoned their calls
         self._beat(stopped=True)
         log.info("daemon stopped")
         return 0
 
+    def wait_idle(self) -> None:
+        """Block until no job is running (after :meth:`stop`, each ends within its HTTP timeout)."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0)
+
     def stop(self) -> None:
-        """Ask running jobs to abandon further calls, wait for them, and stop the scheduler."""
-        self.executor.stop_event.set()
+        """Ask running jobs to abandon further calls and stop the scheduler; returns at once.
+
+        ``shutdown(wait=True)`` would hold APScheduler's job-store lock while waiting for the
+        jobs, and a job asking the scheduler for its next run time needs that same lock: a
+        deadlock. So the scheduler stops without waiting, and :meth:`run_forever` waits for the
+        jobs itself (:meth:`wait_idle`).
+        """
+        with self._idle:
+            self.executor.stop_event.set()
         if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)
 
     def _on_signal(self, signum, _frame) -> None:
         log.info("received %s: finishing the call in flight, writing nothing partial, then exiting",
                  signal.Signals(signum).name)
-        # shutdown() from inside the handler would block the main loop; a thread does the waiting.
+        # shutdown() takes the scheduler's locks, which the interrupted main loop may hold: a
+        # thread does it once the handler has returned.
         if self._stopper is None:
             self._stopper = threading.Thread(target=self.stop, name="daemon-stop", daemon=True)
             self._stopper.start()

@@ -1,0 +1,74 @@
+"""`tracker daemon` as a real process: SIGTERM and SIGINT stop it cleanly, even with a call hanging."""
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from tracker.fakegecko import FakeGeckoProcess
+
+from .daemon_harness import (
+    DaemonProcess,
+    duplicate_counts,
+    fake_args,
+    frozen_now,
+    history_problems,
+    query,
+    scalar,
+    table_exists,
+    wait_for,
+    write_config,
+)
+
+CALL_TIMEOUT = 4.0  # coingecko.timeout_seconds in these tests
+CHART = "/coins/*/market_chart/range"
+SLOW = {"kind": "slow", "endpoint": CHART, "delay": 0.2, "times": None}
+
+
+def _coins_done(db_path) -> int:
+    if not table_exists(db_path):
+        return 0
+    return int(scalar(db_path, "SELECT count(*) FROM ingest_state WHERE job = 'history' AND scope <> '*'"))
+
+
+def _timeouts_fired(fake) -> int:
+    return fake.control.stats()["faults_fired"].get("timeout", 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_mid_backfill_abandons_the_hanging_call_and_exits_0(tmp_path, signum):
+    """A signal while a history call hangs: the call is abandoned at its timeout, the run is
+    recorded (never left 'running'), nothing partial is written, the heartbeat says stopped,
+    and the exit code is 0, all within the call timeout plus a margin."""
+    with FakeGeckoProcess(fake_args(now=frozen_now())) as fake:
+        fake.control.add_faults([SLOW])
+        write_config(tmp_path, fake.base_url, timeout=CALL_TIMEOUT)
+        with DaemonProcess(tmp_path) as daemon:
+            wait_for(lambda: _coins_done(daemon.db_path) >= 2, 60, what="two coins backfilled")
+            # The next chart call hangs for a minute (the fake holds the connection open).
+            # (Rules apply first match first: the hang goes before the slowness.)
+            fake.control.add_faults([{"kind": "timeout", "endpoint": CHART, "delay": 60, "times": 1}, SLOW], replace=True)
+            wait_for(lambda: _timeouts_fired(fake), 30, what="a call hanging")
+            calls_at_signal = fake.control.stats()["calls"]
+            sent = time.monotonic()
+            daemon.process.send_signal(signum)
+            code = daemon.wait(CALL_TIMEOUT + 15)
+            took = time.monotonic() - sent
+            log = daemon.log()
+            beat = daemon.heartbeat()
+        calls_after = fake.control.stats()["calls"]
+
+    assert code == 0, log[-3000:]
+    assert took < CALL_TIMEOUT + 10, f"took {took:.1f}s to stop"
+    assert f"received {signum.name}" in log and "daemon stopped" in log
+    assert "Traceback" not in log
+    assert beat["stopped"] is True
+    assert all("next_run" not in entry for entry in beat["jobs"].values())
+    runs = query(daemon.db_path, "SELECT job, status FROM ingest_runs")
+    assert "running" not in set(runs["status"]), runs
+    assert not history_problems(daemon.db_path)
+    assert set(duplicate_counts(daemon.db_path).values()) == {0}
+    # No new call after the signal (at most one the other worker had already sent).
+    assert calls_after - calls_at_signal <= 1
