@@ -12,14 +12,23 @@ import threading
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_STARTED,
+)
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from storage import check_database_path
 from tracker.config import Config
 from tracker.ingest import JOB_ORDER  # --once and the start-up runs go in this order
 
 from .heartbeat import HEARTBEAT_EVERY, heartbeat_path, write_heartbeat
-from .quiet_log import RepeatedFailureLog
+from .instance import InstanceLock
+from .quiet_log import RepeatedFailureLog, quiet_library_logs
 from .schedule import plans
 
 log = logging.getLogger("tracker.daemon")
@@ -44,6 +53,16 @@ def banner(config: Config) -> list[str]:
     for job in JOB_ORDER:
         lines.append(f"job {job}: {config.schedules[job].describe()}")
     return lines
+
+
+def describe_outcome(outcome: dict) -> str:
+    """``2 calls, 84 rows in 0.1s; lock held max 40.4 ms`` (+ spooled batches)."""
+    text = f"{outcome.get('calls', 0)} calls, {outcome.get('rows', 0)} rows in {outcome.get('seconds', 0):.1f}s"
+    if outcome.get("lock_ms_max") is not None:
+        text += f"; lock held max {outcome['lock_ms_max']:.0f} ms"
+    if outcome.get("spooled"):
+        text += f"; {outcome['spooled']} batch(es) spooled, {outcome.get('spool_waiting', 0)} waiting"
+    return text
 
 
 class Daemon:
@@ -85,14 +104,23 @@ class Daemon:
         finally:
             guard.release()
         with self._state_lock:
-            self.last[job] = dict(outcome, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        status = outcome.get("status")
-        if status in ("failed", "partial") and outcome.get("error"):
-            self.failures.failure(job, outcome["error"], self._next_run(job))
-        else:
-            self.failures.success(job)
+            kept = {k: v for k, v in outcome.items() if k != "lock_ms"}  # the samples go to lock_held_ms
+            self.last[job] = dict(kept, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        self._log_outcome(job, outcome)
         self._beat()
         return outcome
+
+    def _log_outcome(self, job: str, outcome: dict) -> None:
+        """One line per run at most: a summary when it went well, the failure the first time
+        (with the next try), nothing while the same failure repeats."""
+        status = outcome.get("status")
+        summary = describe_outcome(outcome)
+        if outcome.get("stopping") and status != "ok":
+            log.info("%s: stopped for shutdown (%s); the next start resumes from the watermarks", job, summary)
+        elif status in ("failed", "partial") and outcome.get("error"):
+            self.failures.failure(job, outcome["error"], self._next_run(job), status=status, detail=summary)
+        else:
+            log.info("%s: %s, %s%s", job, status, summary, self.failures.success(job))
 
     def _next_run_time(self, job: str) -> datetime | None:
         """When the scheduler will run ``job`` next; None before it starts and once stopping."""
@@ -180,6 +208,9 @@ class Daemon:
         scheduler.add_job(self._beat, "interval", seconds=self.heartbeat_every, id="heartbeat", name="heartbeat",
                           max_instances=1, coalesce=True, misfire_grace_time=int(self.heartbeat_every))
         scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED)
+        # A stop asked for before the scheduler ran (a signal during start-up) takes effect as
+        # soon as it starts, or start() would block for good.
+        scheduler.add_listener(self._stop_if_asked, EVENT_SCHEDULER_STARTED)
         if install_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, self._on_signal)
@@ -208,10 +239,20 @@ class Daemon:
         """
         with self._idle:
             self.executor.stop_event.set()
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self._shutdown_scheduler()
 
-    def _on_signal(self, signum, _frame) -> None:
+    def _shutdown_scheduler(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            try:
+                self.scheduler.shutdown(wait=False)
+            except SchedulerNotRunningError:  # stopped meanwhile by the other path
+                pass
+
+    def _stop_if_asked(self, _event) -> None:
+        if self.executor.stop_event.is_set():
+            self._shutdown_scheduler()
+
+    def _on_signal(self, signum, _frame=None) -> None:
         log.info("received %s: finishing the call in flight, writing nothing partial, then exiting",
                  signal.Signals(signum).name)
         # shutdown() takes the scheduler's locks, which the interrupted main loop may hold: a
@@ -233,25 +274,69 @@ class Daemon:
             self.failures.failure(event.job_id, f"{type(event.exception).__name__}: {first}", self._next_run(event.job_id))
 
 
+class _Signals:
+    """SIGTERM and SIGINT handlers for the whole life of `tracker daemon`, start-up included:
+    until a daemon is ready to take them, a signal is only noted."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.target: Callable[[int], None] | None = None
+        self._previous: dict[int, object] = {}
+
+    def install(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _handle(self, signum, _frame) -> None:
+        self.received = signum
+        if self.target is not None:
+            self.target(signum)
+
+
 def run_daemon(config: Config, *, once: bool = False,
-               executor_factory: Callable[[Config], JobExecutor] | None = None) -> int:
-    """Run the daemon in the foreground; returns the exit code."""
+               executor_factory: Callable[[Config], JobExecutor] | None = None,
+               install_signals: bool = True) -> int:
+    """Run the daemon in the foreground (or every job once); returns the exit code.
+
+    One daemon per database (:class:`~jobs.instance.InstanceLock`); SIGTERM or SIGINT, even
+    during start-up or ``--once``, lets the call in flight finish or time out, writes what
+    was fetched, and exits 0. The libraries' repeated log lines are kept down
+    (:func:`~jobs.quiet_log.quiet_library_logs`).
+    """
     if executor_factory is None:
         from .executor import IngestExecutor as executor_factory
-    executor = executor_factory(config)
-    daemon = Daemon(config, executor)
-    for line in banner(config):
-        log.info(line)
-    if once:
-        try:
-            outcomes = daemon.run_once()
-        finally:
-            close = getattr(executor, "close", None)
-            if close is not None:
-                close()
-        failed = [job for job, outcome in outcomes.items() if outcome.get("status") == "failed"]
-        return 1 if failed else 0
-    return daemon.run_forever()
+    check_database_path(config.database.path, create=True)  # before the lock file lands beside it
+    signals = _Signals()
+    if install_signals:
+        signals.install()
+    try:
+        with InstanceLock(config.database.path), quiet_library_logs():
+            for line in banner(config):
+                log.info(line)
+            executor = executor_factory(config)
+            try:
+                daemon = Daemon(config, executor)
+                signals.target = lambda signum: daemon._on_signal(signum)
+                if signals.received is not None:
+                    daemon._on_signal(signals.received)
+                    daemon._beat(stopped=True)
+                    return 0
+                if once:
+                    outcomes = daemon.run_once()
+                    failed = [job for job, outcome in outcomes.items() if outcome.get("status") == "failed"]
+                    return 1 if failed and signals.received is None else 0
+                return daemon.run_forever(install_signals=False)
+            finally:
+                close = getattr(executor, "close", None)
+                if close is not None:
+                    close()
+    finally:
+        signals.restore()
 
 
 def run_jobs_once(config: Config, *, clock: Callable[[], datetime] | None = None) -> dict[str, dict]:

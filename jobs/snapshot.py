@@ -18,6 +18,17 @@ def snapshot_path(snapshot_dir: Path) -> Path:
     return snapshot_dir / SNAPSHOT_NAME
 
 
+def discard_unfinished_snapshots(snapshot_dir: Path) -> int:
+    """Remove copies a killed process left half-written beside the snapshot
+    (``.tracker.duckdb.<pid>.tmp`` and its WAL). Call only when no other daemon runs."""
+    if not Path(snapshot_dir).is_dir():
+        return 0
+    stale = list(Path(snapshot_dir).glob(f".{SNAPSHOT_NAME}.*.tmp*"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 def publish_snapshot(db: Database, snapshot_dir: Path) -> tuple[Path, float]:
     """Copy the database to ``snapshot_dir/tracker.duckdb``. Returns (path, milliseconds)."""
     started = time.perf_counter()

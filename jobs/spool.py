@@ -43,6 +43,16 @@ class Spool:
             return []
         return sorted(p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "rejected")
 
+    def discard_unfinished(self) -> int:
+        """Remove half-written batches (a process killed while spooling leaves its staging
+        folder behind; it never became a batch). Call only when no other daemon runs."""
+        if not self.folder.is_dir():
+            return 0
+        stale = [p for p in self.folder.iterdir() if p.is_dir() and p.name.startswith(".") and p.name.endswith(".tmp")]
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+        return len(stale)
+
     def put(self, batch: Batch) -> Path:
         name = f"{utcnow():%Y%m%dT%H%M%S%f}-{next(_sequence):06d}-{batch.job}"
         return batch.save(self.folder / name)

@@ -74,13 +74,20 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     storage.upsert(con, "ingest_runs", run.to_frame())
 
 
-def mark_abandoned(con: duckdb.DuckDBPyConnection, job: str | None = None) -> int:
-    """Runs still 'running' belong to a process that died: mark them 'abandoned'."""
+def mark_abandoned(con: duckdb.DuckDBPyConnection, job: str | None = None, *, started_before: datetime | None = None) -> int:
+    """Runs still 'running' belong to a process that died: mark them 'abandoned'.
+
+    ``started_before`` limits it to runs started before that instant, so a process that
+    tidies up after it has begun its own runs leaves those alone.
+    """
     sql = "UPDATE ingest_runs SET status = 'abandoned', finished_at = ?, error = coalesce(error, 'process ended before the run finished') WHERE status = 'running'"
     params: list[Any] = [utcnow()]
     if job is not None:
         sql += " AND job = ?"
         params.append(job)
+    if started_before is not None:
+        sql += " AND started_at < ?"
+        params.append(started_before)
     return con.execute(sql, params).fetchone()[0]
 
 
