@@ -46,7 +46,7 @@ def test_json_and_csv_summaries(cli_runner, db_file, tmp_path):
 def test_the_output_path_is_checked_before_any_work(cli_runner, db_file, tmp_path):
     (tmp_path / "a-file").write_text("x")
     result = cli_runner("--db", db_file, "report", "event-study", "--event", "sora-demo", "--output", "a-file")
-    assert result.exit_code == 1 and result.stderr.strip() == "error: output path a-file is a file; give a folder for the report"
+    assert result.exit_code == 1 and result.stderr.strip() == "error: output path a-file is not a folder; give a folder for the report"
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "notes.txt").write_text("keep me")
     result = cli_runner("--db", db_file, "report", "event-study", "--event", "sora-demo", "--output", "full")

@@ -31,6 +31,7 @@ import storage
 from storage import Database, quote_identifier
 
 from .errors import InputError
+from .paths import check_output_dir
 
 __all__ = ["PARTITIONED", "VIEWS", "ExportResult", "TableExport", "check_export_target", "export_parquet"]
 
@@ -73,25 +74,7 @@ class ExportResult:
 
 def check_export_target(target: Path, *, overwrite: bool) -> None:
     """Refuse a target that is a file, or a non-empty folder unless ``overwrite``; nothing is written."""
-    if target.exists() or target.is_symlink():
-        if not target.is_dir():
-            raise InputError(f"{target} exists and is not a folder; give a folder for the Parquet export")
-        entries = list(target.iterdir())
-        if entries and not overwrite:
-            raise InputError(
-                f"{target} is not empty ({len(entries)} entries); choose an empty folder or pass --overwrite "
-                "to replace the table folders this export writes"
-            )
-        if not os.access(target, os.W_OK):
-            raise InputError(f"cannot write to {target}: permission denied")
-        return
-    parent = target.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(f"{parent} is a file; cannot create the export folder {target} under it")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot create {target}: {parent} is not writable")
+    check_output_dir(target, what="Parquet export", empty_unless_overwrite=True, overwrite=overwrite)
 
 
 def _sources(con, tables: Sequence[str] | None, include_views: bool) -> list[tuple[str, str | None]]:

@@ -1,31 +1,18 @@
 """Writing a fitted study to a folder: every frame as CSV, all numbers as JSON, the charts as SVG."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from .. import charts as base_charts
-from ..errors import InputError
 from ..output import to_csv
+from ..paths import check_output_dir as check_paths
 from . import charts
 from .results import EventStudyResults
 
 
 def check_output_dir(path: str | Path) -> Path:
     """Refuse a path that cannot become a writable folder, before any work is done."""
-    path = Path(path).expanduser()
-    if path.exists():
-        if not path.is_dir():
-            raise InputError(f"output path {path} exists and is not a folder")
-        if not os.access(path, os.W_OK):
-            raise InputError(f"output folder {path} is not writable")
-        return path
-    parent = path.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise InputError(f"cannot create output folder {path}: {parent} is not a writable folder")
-    return path
+    return check_paths(path, what="study output")
 
 
 def write_outputs(results: EventStudyResults, path: str | Path) -> list[Path]:

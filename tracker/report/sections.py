@@ -143,7 +143,6 @@ def study_section(report: ReportData, doc: Doc, i: int) -> Section:
     title = study["label"] if study["id"] == "pooled" else f"{_event_name(doc, study['id'])} ({study['id']})"
     if study["status"] != "ok":
         return Section(anchor, title, [Callout("warning", "not studied", [study["error"] or ""])])
-    c = study["clustering"]
     unit = _UNIT[study["settings"]["frequency"]]
     blocks: list = [Paragraph([
         f"{study['n']} token-events used, {study['excluded_count']} left out. ",

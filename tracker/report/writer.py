@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import InputError
 from ..output import to_csv
+from ..paths import check_output_dir
 from .build import ReportData
 from .html import render_html
 from .markdown import render_markdown
@@ -21,23 +21,7 @@ REPORT_FILES = ("index.html", "report.md", "report.json")
 
 def check_report_dir(path: str | Path, *, overwrite: bool = False) -> Path:
     """The folder a report may be written to, or a one-line InputError saying why not."""
-    path = Path(path).expanduser()
-    if path.exists():
-        if not path.is_dir():
-            raise InputError(f"output path {path} is a file; give a folder for the report")
-        if any(path.iterdir()) and not overwrite:
-            raise InputError(f"output folder {path} is not empty; choose a new folder or pass --overwrite")
-        if not os.access(path, os.W_OK):
-            raise InputError(f"output folder {path} is not writable")
-        return path
-    parent = path.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(f"cannot create output folder {path}: {parent} is a file")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot create output folder {path}: {parent} is not writable")
-    return path
+    return check_output_dir(path, what="report", empty_unless_overwrite=True, overwrite=overwrite)
 
 
 def _write(target: Path, text: str) -> Path:
