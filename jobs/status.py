@@ -30,7 +30,10 @@ def daemon_sections(db_path: Path, last_runs: pd.DataFrame) -> dict[str, Any]:
             "next_run": entry.get("next_run") if beat["alive"] else None,
             "last_status": entry.get("status"),
             "last_finished": entry.get("finished_at"),
+            "writes": held.get("writes"),
             "lock_ms_median": held.get("median_ms"),
+            "lock_ms_p95": held.get("p95_ms"),
             "lock_ms_max": held.get("max_ms"),
         })
-    return {"daemon": daemon, "schedule": pd.DataFrame(rows, columns=["job", "next_run", "last_status", "last_finished", "lock_ms_median", "lock_ms_max"])}
+    columns = ["job", "next_run", "last_status", "last_finished", "writes", "lock_ms_median", "lock_ms_p95", "lock_ms_max"]
+    return {"daemon": daemon, "schedule": pd.DataFrame(rows, columns=columns)}
