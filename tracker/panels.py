@@ -36,6 +36,18 @@ def _wide(frame: pd.DataFrame, index: str, value: str) -> pd.DataFrame:
     return wide.astype(float)
 
 
+def _closes(db: Database, view: str, period: str, value: str, coin_ids, start, end, vs_currency: str,
+            extra: str = "") -> pd.DataFrame:
+    """Wide frame of ``value`` from a price view (names from the fixed calls below, never input)."""
+    where, params = _range_filter(period, start, end)
+    sql = f"SELECT coin_id, {period}, {value} FROM {view} WHERE vs_currency = ?{where}{extra}"
+    params = [vs_currency, *params]
+    if coin_ids is not None:
+        sql += " AND list_contains(?, coin_id)"
+        params.append(list(coin_ids))
+    return _wide(storage.query(db, sql, params), period, value)
+
+
 def daily_closes(
     db: Database,
     coin_ids: Sequence[str] | None = None,
@@ -53,15 +65,8 @@ def daily_closes(
     """
     if value not in {"close", "market_cap"}:
         raise ValueError("value must be 'close' or 'market_cap'")
-    where, params = _range_filter("day", start, end)
-    sql = f"SELECT coin_id, day, {value} FROM daily_prices WHERE vs_currency = ?{where}"
-    params = [vs_currency, *params]
-    if coin_ids is not None:
-        sql += " AND list_contains(?, coin_id)"
-        params.append(list(coin_ids))
-    if complete_only:
-        sql += " AND complete"
-    return _wide(storage.query(db, sql, params), "day", value)
+    return _closes(db, "daily_prices", "day", value, coin_ids, start, end, vs_currency,
+                   " AND complete" if complete_only else "")
 
 
 def hourly_closes(
@@ -73,13 +78,7 @@ def hourly_closes(
     vs_currency: str = "usd",
 ) -> pd.DataFrame:
     """Wide frame of hourly prices: index = the UTC hour the price closes, one column per coin."""
-    where, params = _range_filter("hour", start, end)
-    sql = f"SELECT coin_id, hour, close FROM hourly_prices WHERE vs_currency = ?{where}"
-    params = [vs_currency, *params]
-    if coin_ids is not None:
-        sql += " AND list_contains(?, coin_id)"
-        params.append(list(coin_ids))
-    return _wide(storage.query(db, sql, params), "hour", "close")
+    return _closes(db, "hourly_prices", "hour", "close", coin_ids, start, end, vs_currency)
 
 
 def category_members_at(db: Database, category_id: str, at: datetime | date | str) -> list[str]:
