@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
@@ -28,7 +29,7 @@ from tracker.ingest import JOB_ORDER  # --once and the start-up runs go in this 
 
 from .heartbeat import HEARTBEAT_EVERY, heartbeat_path, write_heartbeat
 from .instance import InstanceLock
-from .quiet_log import RepeatedFailureLog, quiet_library_logs
+from .quiet_log import REMIND_EVERY, RepeatedFailureLog, quiet_library_logs
 from .schedule import plans
 
 log = logging.getLogger("tracker.daemon")
@@ -79,6 +80,7 @@ class Daemon:
         self._stopper: threading.Thread | None = None
         self._job_locks: dict[str, threading.Lock] = {}
         self._in_flight = 0  # jobs running now; the main thread waits for them at shutdown
+        self._skip_notes: dict[tuple[str, str], float] = {}
         self._idle = threading.Condition()
 
     # -- one job ---------------------------------------------------------------------------
@@ -261,13 +263,22 @@ class Daemon:
             self._stopper = threading.Thread(target=self.stop, name="daemon-stop", daemon=True)
             self._stopper.start()
 
+    def _skip_note(self, job: str, kind: str, message: str) -> None:
+        """A skipped run is worth one line per job and kind every half hour, not one per tick."""
+        now = time.monotonic()
+        last = self._skip_notes.get((job, kind))
+        if last is None or now - last >= REMIND_EVERY:
+            self._skip_notes[(job, kind)] = now
+            log.warning(message, job)
+
     def _on_event(self, event) -> None:
         if event.job_id == "heartbeat":
             return
         if event.code == EVENT_JOB_MISSED:
-            log.warning("%s: a run was missed (machine busy or asleep); the next one catches up from the watermarks", event.job_id)
+            self._skip_note(event.job_id, "missed", "%s: a run was missed (both workers busy, or the machine asleep); "
+                            "the next one catches up from the watermarks")
         elif event.code == EVENT_JOB_MAX_INSTANCES:
-            log.warning("%s: still running from the last time; this run is skipped", event.job_id)
+            self._skip_note(event.job_id, "overrun", "%s: still running from the last time; this run is skipped")
         elif event.code == EVENT_JOB_ERROR:
             # The executor records its own failures; this is a bug in the job itself.
             first = str(event.exception).strip().splitlines()[0] if str(event.exception).strip() else ""

@@ -1,0 +1,86 @@
+"""A reader holding the database (like an open `duckdb -readonly` shell) longer than the
+daemon's lock timeout: the daemon spools what it fetched, `tracker status` says so, and once
+the reader goes the spool is written in order, with nothing lost against a clean run."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tracker.fakegecko import FakeGeckoProcess
+
+from .daemon_harness import (
+    DaemonProcess,
+    LockHolder,
+    comparable_since,
+    duplicate_counts,
+    fake_args,
+    frozen_now,
+    history_frame,
+    history_problems,
+    once,
+    query,
+    run_tracker,
+    spool_batches,
+    status_json,
+    utcnow,
+    wait_for,
+    watermarks,
+    write_config,
+)
+
+HOLD_SECONDS = 8.0
+
+
+def _all_coins_covered(db_path, expected: int) -> bool:
+    if spool_batches(db_path.parents[1]):
+        return False
+    return len(watermarks(db_path)) >= expected
+
+
+@pytest.mark.slow
+def test_a_held_lock_spools_batches_then_catches_up_with_nothing_lost(tmp_path):
+    live, clean = tmp_path / "live", tmp_path / "clean"
+    every = {"markets": "1s", "categories": "2s", "members": "2s", "history": "3s"}
+    with FakeGeckoProcess(fake_args(now=frozen_now())) as fake:
+        write_config(live, fake.base_url, every=every, lock_timeout=0.5)
+        assert run_tracker(live, "init").returncode == 0
+        db_path = live / "data" / "tracker.duckdb"
+        with DaemonProcess(live) as daemon:
+            with LockHolder(db_path, HOLD_SECONDS) as holder:
+                wait_for(lambda: len(spool_batches(live)) >= 4, 30, what="batches in the spool")
+                during = status_json(live)  # reads alongside the holder: readers share the file
+                runs_while_held = len(query(db_path, "SELECT * FROM ingest_runs"))
+                spooled_jobs = {json.loads((p / "manifest.json").read_text())["job"] for p in spool_batches(live)}
+                holder.wait(HOLD_SECONDS + 10)
+            released = utcnow()
+            wait_for(lambda: not spool_batches(live), 60, what="the spool to drain")
+            clean_started = utcnow()
+            write_config(clean, fake.base_url, every=every)
+            reference = once(clean)
+            assert reference.returncode == 0, reference.stderr[-2000:]
+            expected = len(watermarks(clean / "data" / "tracker.duckdb"))
+            wait_for(lambda: _all_coins_covered(db_path, expected), 60, what="the backfill to catch up")
+            assert daemon.terminate() == 0
+            log = daemon.log()
+
+    assert runs_while_held == 0  # nothing was written while the reader held the file
+    assert during["daemon"][0]["spool_waiting"] > 0 and during["daemon"][0]["alive"] is True
+    assert {"categories", "markets", "members", "history"} <= spooled_jobs
+    assert "database not writable" in log and "spool drained" in log and "Traceback" not in log
+
+    # Nothing lost: every markets run (spooled ones included) stored its snapshot.
+    markets = query(db_path, "SELECT run_id, status, rows, started_at FROM ingest_runs WHERE job = 'markets'")
+    assert set(markets["status"]) == {"ok"} and (markets["rows"] > 0).all()
+    held_runs = markets[markets["started_at"] < released]
+    assert len(held_runs) >= 2
+    observed = query(db_path, "SELECT count(DISTINCT observed_at) AS n FROM market_snapshots")["n"][0]
+    assert observed == len(markets)
+    # The history equals a clean single run's, watermarks included.
+    clean_db = clean / "data" / "tracker.duckdb"
+    since = comparable_since(clean_started)
+    assert history_frame(db_path, since).equals(history_frame(clean_db, since))
+    assert watermarks(db_path) == watermarks(clean_db)
+    assert not history_problems(db_path)
+    assert set(duplicate_counts(db_path).values()) == {0}
+    assert "running" not in set(query(db_path, "SELECT status FROM ingest_runs")["status"])
