@@ -224,6 +224,10 @@ class CoinGeckoClient(Endpoints):
                         )
                     elif error.retryable:
                         log.warning("GET %s failed after %d attempt(s): %s", path, attempt + 1, error)
+                        if getattr(error, "retry_after", None) is not None:
+                            # Out of retries, but the server's pause still holds for the next
+                            # call, whichever caller makes it.
+                            self.limiter.defer(error.retry_after)
                     raise error from None
                 log.info("GET %s: %s; retry %d/%d in %.2fs", path, error, attempt + 1, self.retry.max_retries, delay)
                 if getattr(error, "retry_after", None) is not None:
