@@ -99,7 +99,7 @@ class Daemon:
     def _run_guarded(self, job: str) -> dict:
         guard = self._job_locks.setdefault(job, threading.Lock())
         if not guard.acquire(blocking=False):  # the start-up run of this job is still going
-            log.info("%s: still running; this run is skipped", job)
+            self._skip_note(job, "overrun", "%s: still running from the last time; this run is skipped")
             return {"status": "skipped", "reason": "already running"}
         try:
             outcome = self.executor.execute(job)
