@@ -4,6 +4,7 @@ the reader goes the spool is written in order, with nothing lost against a clean
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -84,3 +85,55 @@ def test_a_held_lock_spools_batches_then_catches_up_with_nothing_lost(tmp_path):
     assert not history_problems(db_path)
     assert set(duplicate_counts(db_path).values()) == {0}
     assert "running" not in set(query(db_path, "SELECT status FROM ingest_runs")["status"])
+
+
+@pytest.mark.slow
+def test_killed_while_batches_wait_in_the_spool_then_restarted(tmp_path):
+    """kill -9 while a reader holds the file and a history run's batches wait in the spool:
+    the next start writes them (in order) and only then marks the killed run abandoned, so no
+    run is left 'running'; the history ends equal to a clean run's."""
+    live, clean = tmp_path / "live", tmp_path / "clean"
+    with FakeGeckoProcess(fake_args(now=frozen_now())) as fake:
+        write_config(live, fake.base_url, history_days=20)
+        assert once(live).returncode == 0  # 20 days stored; the daemon below reaches back 30
+        write_config(live, fake.base_url, lock_timeout=0.5)
+        fake.control.add_fault("slow", endpoint="/coins/*/market_chart/range", delay=0.3, times=None)
+        db_path = live / "data" / "tracker.duckdb"
+        daemon = DaemonProcess(live)
+        try:
+            with LockHolder(db_path, 120):
+                daemon.start()
+                wait_for(lambda: sum(json.loads((p / "manifest.json").read_text())["job"] == "history"
+                                     for p in spool_batches(live)) >= 3, 60, what="history batches in the spool")
+                daemon.kill9()
+                waiting = len(spool_batches(live))
+            daemon.start()
+            wait_for(lambda: not spool_batches(live), 60, what="the spool to drain")
+            fake.control.clear_faults()
+            write_config(clean, fake.base_url)
+            clean_ok = once(clean).returncode == 0
+            expected = watermarks(clean / "data" / "tracker.duckdb")
+            wait_for(lambda: _history_ran(daemon), 60, what="a history run in the new life")
+            assert daemon.terminate() == 0
+        finally:
+            daemon.cleanup()
+
+    assert clean_ok and waiting >= 3
+    runs = query(db_path, "SELECT job, status, rows FROM ingest_runs WHERE job = 'history' ORDER BY started_at")
+    assert "running" not in set(query(db_path, "SELECT status FROM ingest_runs")["status"])
+    # The killed run: its spooled batches were written (rows), then it was marked abandoned.
+    killed = runs[runs["status"] == "abandoned"]
+    assert len(killed) == 1 and killed["rows"].iloc[0] > 0, runs
+    since = comparable_since(utcnow())
+    clean_db = clean / "data" / "tracker.duckdb"
+    assert history_frame(db_path, since).equals(history_frame(clean_db, since))
+    assert watermarks(db_path) == expected
+    assert not history_problems(db_path) and set(duplicate_counts(db_path).values()) == {0}
+    starts = query(db_path, "SELECT scope, detail FROM ingest_state WHERE job = 'history' AND scope <> '*'")
+    reach = [json.loads(d)["start"] for d in starts["detail"]]
+    assert max(reach) < (utcnow() - timedelta(days=29)).isoformat()  # every coin reaches back 30 days
+
+
+def _history_ran(daemon: DaemonProcess) -> bool:
+    beat = daemon.heartbeat() or {}
+    return beat.get("pid") == daemon.pid and beat.get("jobs", {}).get("history", {}).get("status") in ("ok", "partial")
