@@ -24,6 +24,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from storage import check_database_path
+from tracker.coingecko.plans import get_plan
 from tracker.config import Config
 from tracker.ingest import JOB_ORDER  # --once and the start-up runs go in this order
 
@@ -285,6 +286,18 @@ class Daemon:
             self.failures.failure(event.job_id, f"{type(event.exception).__name__}: {first}", self._next_run(event.job_id))
 
 
+def check_startable(config: Config) -> None:
+    """What the config alone can tell is wrong, before anything is made: a plan that needs a
+    key without one (the schedules were checked when the config was read).
+
+    Raises
+    ------
+    ConfigError
+        One line naming the problem.
+    """
+    get_plan(config.coingecko.plan).headers(config.coingecko.api_key)
+
+
 class _Signals:
     """SIGTERM and SIGINT handlers for the whole life of `tracker daemon`, start-up included:
     until a daemon is ready to take them, a signal is only noted."""
@@ -321,6 +334,7 @@ def run_daemon(config: Config, *, once: bool = False,
     """
     if executor_factory is None:
         from .executor import IngestExecutor as executor_factory
+    check_startable(config)
     check_database_path(config.database.path, create=True)  # before the lock file lands beside it
     signals = _Signals()
     if install_signals:

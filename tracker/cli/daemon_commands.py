@@ -24,6 +24,11 @@ def configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(max(logging.ERROR, root.level))
 
 
+# sysexits.h EX_CONFIG: a service manager should not restart a daemon whose config is wrong
+# (docs/tracker-daemon.service has RestartPreventExitStatus=78).
+EXIT_CONFIG = 78
+
+
 @click.command("daemon")
 @click.option("--once", is_flag=True, help="Run every enabled job once, in order, then exit (1 if a job failed).")
 @click.option(
@@ -43,10 +48,24 @@ def daemon_command(app: AppContext, once: bool, log_level: str) -> None:
     batches wait in the spool folder and are written on a later run. A read-only copy of the
     database is published to the snapshot folder after each job: open that one for long
     interactive sessions. Logs go to stderr; the API key is never shown.
-    """
-    from jobs import run_daemon
 
-    configure_logging(log_level)
-    code = run_daemon(app.config, once=once)
+    SIGTERM or Ctrl-C lets the call in flight finish (or time out), writes what was fetched
+    and exits 0. One daemon per database. A config error exits 78 (not worth restarting).
+    See docs/daemon.md.
+    """
+    from ..errors import ConfigError
+
+    try:
+        config = app.config  # schedules, plan and key are checked here, before anything starts
+        from jobs import check_startable, run_daemon
+
+        check_startable(config)
+        configure_logging(log_level)
+        code = run_daemon(config, once=once)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = EXIT_CONFIG
+    # sys.exit, not click's Exit: the group runs click with standalone_mode=False, where an
+    # Exit's code is returned rather than used, and the process would end 0.
     if code:
-        raise click.exceptions.Exit(code)
+        sys.exit(code)
