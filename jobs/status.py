@@ -22,14 +22,22 @@ def daemon_sections(db_path: Path, last_runs: pd.DataFrame) -> dict[str, Any]:
         "plan": beat.get("plan"),
         "spool_waiting": beat.get("spool_waiting", 0),
     }])
+    # A restarted daemon's heartbeat knows only the runs of its own life; the database knows
+    # every job's last run (a spooled run is in the heartbeat before it is in the database).
+    stored = {}
+    if last_runs is not None and not last_runs.empty:
+        for row in last_runs.itertuples(index=False):
+            finished = row.finished_at if pd.notna(row.finished_at) else None
+            stored[row.job] = (row.status, pd.Timestamp(finished).floor("s").tz_localize("UTC").isoformat() if finished else None)
     rows = []
     for job, entry in (beat.get("jobs") or {}).items():
         held = (beat.get("lock_held_ms") or {}).get(job, {})
+        status, finished = stored.get(job, (None, None))
         rows.append({
             "job": job,
             "next_run": entry.get("next_run") if beat["alive"] else None,
-            "last_status": entry.get("status"),
-            "last_finished": entry.get("finished_at"),
+            "last_status": entry.get("status") or status,
+            "last_finished": entry.get("finished_at") or finished,
             "writes": held.get("writes"),
             "lock_ms_median": held.get("median_ms"),
             "lock_ms_p95": held.get("p95_ms"),
