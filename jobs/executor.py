@@ -35,7 +35,7 @@ from .spool import Spool
 log = logging.getLogger("tracker.daemon")
 
 LOCKED_BACKOFF_TIMEOUTS = 6  # after a lock timeout, spool without waiting for this many timeouts
-_HELD_KEPT = 200  # lock-held samples kept per job for the percentiles in the heartbeat
+_HELD_KEPT = 1000  # lock-held samples kept per job for the percentiles in the heartbeat
 
 
 def _one_line(exc: BaseException) -> str:
