@@ -72,3 +72,23 @@ def test_signal_mid_backfill_abandons_the_hanging_call_and_exits_0(tmp_path, sig
     assert set(duplicate_counts(daemon.db_path).values()) == {0}
     # No new call after the signal (at most one the other worker had already sent).
     assert calls_after - calls_at_signal <= 1
+
+
+@pytest.mark.slow
+def test_sigterm_during_once_stops_after_the_call_in_flight(tmp_path):
+    """`tracker daemon --once` handles SIGTERM too: the history run in progress stops at the
+    next call, records itself, and the process exits 0 with nothing left 'running'."""
+    with FakeGeckoProcess(fake_args(now=frozen_now())) as fake:
+        fake.control.add_faults([SLOW])
+        write_config(tmp_path, fake.base_url, timeout=CALL_TIMEOUT)
+        with DaemonProcess(tmp_path, args=("--once",)) as daemon:
+            wait_for(lambda: _coins_done(daemon.db_path) >= 2, 60, what="two coins backfilled")
+            daemon.process.send_signal(signal.SIGTERM)
+            code = daemon.wait(CALL_TIMEOUT + 15)
+            log = daemon.log()
+    assert code == 0, log[-3000:]
+    assert "received SIGTERM" in log and "history: stopped for shutdown" in log and "Traceback" not in log
+    runs = query(daemon.db_path, "SELECT job, status FROM ingest_runs")
+    assert dict(zip(runs["job"], runs["status"]))["history"] == "partial"
+    assert "running" not in set(runs["status"])
+    assert 2 <= _coins_done(daemon.db_path) < 14 and not history_problems(daemon.db_path)
