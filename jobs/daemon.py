@@ -68,6 +68,26 @@ def describe_outcome(outcome: dict) -> str:
 
 
 class Daemon:
+    """The scheduler around one executor: triggers from config, start-up runs, heartbeat,
+    one log line per run, and a clean stop.
+
+    Parameters
+    ----------
+    config:
+        The validated configuration (its ``schedules`` become the jobs).
+    executor:
+        Runs one job at a time and never raises (:class:`~jobs.executor.IngestExecutor`);
+        its ``stop_event`` makes a running job abandon further calls.
+    heartbeat_every:
+        Seconds between heartbeats when no job finishes (`tracker status` reads them).
+
+    Examples
+    --------
+    >>> daemon = Daemon(load_config(), IngestExecutor(load_config()))   # doctest: +SKIP
+    >>> daemon.run_once()        # every enabled job once, in order     # doctest: +SKIP
+    >>> daemon.run_forever()     # until SIGTERM or SIGINT; returns 0    # doctest: +SKIP
+    """
+
     def __init__(self, config: Config, executor: JobExecutor, *, heartbeat_every: float = HEARTBEAT_EVERY):
         self.config = config
         self.executor = executor
@@ -195,6 +215,8 @@ class Daemon:
             self._run_job(job)
 
     def run_forever(self, install_signals: bool = True) -> int:
+        """Run the jobs on their schedules until :meth:`stop` (SIGTERM or SIGINT when
+        ``install_signals``); waits for the jobs in flight, then returns 0."""
         scheduler = BlockingScheduler(
             timezone="UTC",
             executors={"default": {"type": "threadpool", "max_workers": 2}},

@@ -84,6 +84,7 @@ class IngestExecutor:
             self._drain({"rows": 0})
 
     def close(self) -> None:
+        """Close the client's HTTP session (the database is never held between writes)."""
         self.client.close()
 
     def jobs_never_done(self) -> set[str]:

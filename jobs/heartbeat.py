@@ -17,6 +17,7 @@ HEARTBEAT_EVERY = 30.0
 
 
 def heartbeat_path(db_path: Path) -> Path:
+    """``<database>.daemon.json`` beside the database."""
     return db_path.with_name(db_path.name + ".daemon.json")
 
 

@@ -20,11 +20,14 @@ CRON_MISFIRE_GRACE_SECONDS = 6 * 3600
 
 @dataclass(frozen=True)
 class JobPlan:
+    """One job's trigger and the options it is added to the scheduler with."""
+
     job: str
     trigger: Any
     misfire_grace_time: int
 
     def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``scheduler.add_job`` (id, trigger, misfire grace, ...)."""
         return {
             "id": self.job,
             "name": self.job,
@@ -37,6 +40,8 @@ class JobPlan:
 
 
 def plan_for(schedule: ScheduleConfig) -> JobPlan:
+    """The trigger for one validated schedule: interval or cron in UTC, with its jitter, and a
+    misfire grace of half the interval (six hours for cron)."""
     jitter = int(schedule.jitter_seconds) or None
     if schedule.every_seconds is not None:
         trigger = IntervalTrigger(seconds=schedule.every_seconds, jitter=jitter, timezone="UTC")
@@ -49,4 +54,5 @@ def plan_for(schedule: ScheduleConfig) -> JobPlan:
 
 
 def plans(schedules: dict[str, ScheduleConfig]) -> list[JobPlan]:
+    """A :class:`JobPlan` for every enabled job."""
     return [plan_for(s) for s in schedules.values() if s.enabled]

@@ -15,6 +15,7 @@ SNAPSHOT_NAME = "tracker.duckdb"
 
 
 def snapshot_path(snapshot_dir: Path) -> Path:
+    """Where the snapshot lives: ``<snapshot_dir>/tracker.duckdb``."""
     return snapshot_dir / SNAPSHOT_NAME
 
 

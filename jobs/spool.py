@@ -35,10 +35,19 @@ class DrainResult:
 
 
 class Spool:
+    """The folder of batches waiting for the database (see the module docstring).
+
+    Parameters
+    ----------
+    folder:
+        ``database.spool_dir``; made when the first batch is put.
+    """
+
     def __init__(self, folder: Path):
         self.folder = Path(folder)
 
     def pending(self) -> list[Path]:
+        """Waiting batches, oldest first (their names sort in the order they were put)."""
         if not self.folder.is_dir():
             return []
         return sorted(p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "rejected")
@@ -54,6 +63,7 @@ class Spool:
         return len(stale)
 
     def put(self, batch: Batch) -> Path:
+        """Save ``batch`` as the newest waiting one; returns its folder."""
         name = f"{utcnow():%Y%m%dT%H%M%S%f}-{next(_sequence):06d}-{batch.job}"
         return batch.save(self.folder / name)
 
