@@ -73,9 +73,10 @@ def test_a_stretch_of_429s_and_5xx_slows_the_daemon_then_it_catches_up(tmp_path)
     # The faults really fired, both kinds.
     statuses = during["by_status"]
     assert statuses.get("429", 0) >= 5 and sum(n for code, n in statuses.items() if code.startswith("5")) >= 5, statuses
-    # Slowed down: Retry-After is honoured, so the whole stretch cost a handful of calls a
-    # second (jobs every one to three seconds, each call retried twice, would make far more).
-    assert during["calls"] <= 2.5 * STRETCH_SECONDS, during["calls"]
+    # Slowed down: Retry-After is honoured by every job sharing the client, so the stretch
+    # cost about two calls a second (about 22 here). Retrying at once instead, markets alone
+    # (every second, two calls retried twice) would make about six a second.
+    assert during["calls"] <= 3 * STRETCH_SECONDS, during["calls"]
     # After a 429 asking for a second, the same call comes back a second later at the
     # earliest; an identical call the other worker (members asks for the same first page as
     # markets) had already sent may come sooner, hence "most".

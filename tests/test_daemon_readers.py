@@ -32,7 +32,7 @@ SQL = "SELECT count(*) FROM price_history"
 def test_duckdb_cli_and_tracker_sql_read_throughout_a_backfill(tmp_path):
     with FakeGeckoProcess(fake_args(ai_coins=40, other_coins=10, now=frozen_now())) as fake:
         # Slow chart calls stretch the backfill over the whole reading window.
-        fake.control.add_fault("slow", endpoint="/coins/*/market_chart/range", delay=0.4, times=None)
+        fake.control.add_fault("slow", endpoint="/coins/*/market_chart/range", delay=0.5, times=None)
         write_config(tmp_path, fake.base_url, every={"markets": "1s", "categories": "2s", "members": "2s"})
         with DaemonProcess(tmp_path) as daemon:
             wait_for(lambda: table_exists(daemon.db_path), 30, what="the database")
@@ -71,7 +71,7 @@ def test_duckdb_cli_and_tracker_sql_read_throughout_a_backfill(tmp_path):
     for rows in (tracker_ok, cli_ok):
         counts = [r[1] for r in rows]
         assert counts == sorted(counts) and counts[-1] > counts[0]
-    assert backfilled_while_reading  # 42 coins at 0.4 s a call outlast the reading window
+    assert backfilled_while_reading  # 42 coins at 0.5 s a call (21 s) outlast the 15 s window
     # The CLI needed its retry now and then (the daemon really was writing), briefly.
     assert max(r[2] for r in cli_ok) > 1
     assert held["history"]["writes"] >= 10 and held["markets"]["writes"] >= 5
