@@ -120,3 +120,12 @@ def test_unknown_command_and_missing_argument_are_one_line(cli_runner):
         result = cli_runner(*args)
         assert result.exit_code == 2
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_command_exit_code_reaches_the_shell(tmp_path):
+    """click returns (not raises) an Exit's code in non-standalone mode; the group passes it on."""
+    config = tmp_path / "bad.toml"
+    config.write_text('[coingecko]\nplan = "demo"\n')  # demo without a key: the daemon's config error
+    out = _run("--config", str(config), "daemon", "--once", cwd=tmp_path)
+    assert out.returncode == 78, out.stderr
+    assert out.stderr.strip().startswith("error: ") and len(out.stderr.strip().splitlines()) == 1

@@ -51,7 +51,7 @@ class TrackerGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         # Errors are always handled here, whatever the caller asked of click.
         try:
-            return super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
@@ -77,6 +77,11 @@ class TrackerGroup(click.Group):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             click.echo(f"error: unexpected {type(exc).__name__}: {first} (TRACKER_DEBUG=1 shows the traceback)", err=True)
             sys.exit(1)
+        # Without standalone mode click returns, rather than raises, the code of a
+        # click.exceptions.Exit (from --help, --version or a command): it must reach the shell.
+        if isinstance(result, int) and not isinstance(result, bool):
+            sys.exit(result)
+        return result
 
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -65,7 +65,5 @@ def daemon_command(app: AppContext, once: bool, log_level: str) -> None:
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         code = EXIT_CONFIG
-    # sys.exit, not click's Exit: the group runs click with standalone_mode=False, where an
-    # Exit's code is returned rather than used, and the process would end 0.
     if code:
-        sys.exit(code)
+        raise click.exceptions.Exit(code)
