@@ -66,16 +66,7 @@ class HeldOpen(storage.Database):
         opened = time.perf_counter()
         yield self._con
         self.last_held_ms = (time.perf_counter() - opened) * 1000
-    @contextlib.contextmanager
-    def transaction(self, *, create=False):
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+    # Database.transaction() runs BEGIN/COMMIT on this same connection through connect().
 
 config = load_config()
 storage.open_database(config.database.path, create=True)
