@@ -66,3 +66,16 @@ def test_the_cli_takes_the_option(late_members_db, cli_runner):
     relaxed = cli_runner(*args, "--membership", "first-known", "--format", "json")
     assert relaxed.exit_code == 0, relaxed.output
     assert "survivorship bias" in relaxed.output
+
+
+def test_a_database_quoted_in_eur_is_studied_in_eur(late_members_db):
+    """Panels default to the database's own quote currency, so vs_currency = "eur" works."""
+    from tracker import panels
+
+    with late_members_db.transaction() as con:
+        con.execute("UPDATE price_history SET vs_currency = 'eur'")
+    assert panels.quote_currency(late_members_db) == "eur"
+    closes = panels.daily_closes(late_members_db, ["bitcoin"])
+    assert len(closes) > 200
+    data = _load(late_members_db, "first-known")
+    assert sorted(data.returns.columns) == sorted(COINS[1:])

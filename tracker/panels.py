@@ -36,9 +36,23 @@ def _wide(frame: pd.DataFrame, index: str, value: str) -> pd.DataFrame:
     return wide.astype(float)
 
 
-def _closes(db: Database, view: str, period: str, value: str, coin_ids, start, end, vs_currency: str,
+def quote_currency(db: Database, vs_currency: str | None = None) -> str:
+    """``vs_currency`` if given, else the currency most prices in the database are quoted in
+    (``tracking.vs_currency`` of whoever filled it), else ``usd``."""
+    if vs_currency:
+        return vs_currency
+    frame = storage.query(
+        db,
+        "SELECT vs_currency FROM (SELECT vs_currency FROM price_history UNION ALL SELECT vs_currency FROM market_snapshots) "
+        "GROUP BY vs_currency ORDER BY count(*) DESC, vs_currency LIMIT 1",
+    )
+    return str(frame["vs_currency"].iloc[0]) if not frame.empty else "usd"
+
+
+def _closes(db: Database, view: str, period: str, value: str, coin_ids, start, end, vs_currency: str | None,
             extra: str = "") -> pd.DataFrame:
     """Wide frame of ``value`` from a price view (names from the fixed calls below, never input)."""
+    vs_currency = quote_currency(db, vs_currency)
     where, params = _range_filter(period, start, end)
     sql = f"SELECT coin_id, {period}, {value} FROM {view} WHERE vs_currency = ?{where}{extra}"
     params = [vs_currency, *params]
@@ -54,11 +68,13 @@ def daily_closes(
     start: date | datetime | str | None = None,
     end: date | datetime | str | None = None,
     *,
-    vs_currency: str = "usd",
+    vs_currency: str | None = None,
     value: str = "close",
     complete_only: bool = True,
 ) -> pd.DataFrame:
     """Wide frame of daily closes: index = UTC day, one column per coin id.
+
+    ``vs_currency`` defaults to the database's quote currency (:func:`quote_currency`).
 
     ``value`` may be ``close`` or ``market_cap``. Days whose last point is a partial "now"
     value are left out unless ``complete_only`` is false.
@@ -75,7 +91,7 @@ def hourly_closes(
     start: datetime | str | None = None,
     end: datetime | str | None = None,
     *,
-    vs_currency: str = "usd",
+    vs_currency: str | None = None,
 ) -> pd.DataFrame:
     """Wide frame of hourly prices: index = the UTC hour the price closes, one column per coin."""
     return _closes(db, "hourly_prices", "hour", "close", coin_ids, start, end, vs_currency)

@@ -16,6 +16,7 @@ import pandas as pd
 import storage
 from storage import Database
 
+from .. import panels
 from ..config import Config
 
 SOURCE_COLUMNS = ["coin_id", "source", "closes", "first_close", "last_close"]
@@ -31,7 +32,7 @@ def price_sources(db: Database, coins: Sequence[str], start, end, *, hourly: boo
         f"SELECT coin_id, source, count(*) AS closes, min({column}) AS first_close, max({column}) AS last_close "
         f"FROM {view} WHERE vs_currency = ? AND list_contains(?, coin_id) AND {column} BETWEEN ? AND ? "
         "GROUP BY coin_id, source ORDER BY coin_id, closes DESC, source",
-        ["usd", list(coins), pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()],
+        [panels.quote_currency(db), list(coins), pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()],
     )
     return frame.reindex(columns=SOURCE_COLUMNS)
 
