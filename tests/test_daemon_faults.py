@@ -87,11 +87,15 @@ def test_a_stretch_of_429s_and_5xx_slows_the_daemon_then_it_catches_up(tmp_path)
     assert lines_during <= 10 + 4 + 8 + 8, "\n".join(log_lines(log)[:lines_during])
     for job in ("markets", "categories", "history"):
         # Once per distinct failure (markets meets the 503s, then the 429s), not once per run.
-        assert 1 <= len(re.findall(rf"ERROR +{job} failed", log)) <= 2, job
+        # On a slow machine the start-up history run can reach the end of the stretch, so
+        # one coin fails and the next succeeds: a partial run (a WARNING) instead.
+        logged = re.findall(rf"(?:ERROR +{job} failed|WARNING +{job} partial)", log)
+        assert 1 <= len(logged) <= 2, [line for line in log.splitlines() if job in line]
     # The failures were recorded, then the runs came good.
     runs = query(db_path, "SELECT job, status, error FROM ingest_runs ORDER BY started_at")
-    failed = runs[runs["status"] == "failed"]
-    assert {"markets", "categories", "history"} <= set(failed["job"])
+    failed = runs[runs["status"].isin(["failed", "partial"])]
+    assert {"markets", "categories"} <= set(runs.loc[runs["status"] == "failed", "job"])
+    assert "history" in set(failed["job"])
     assert failed["error"].str.contains("429|50[023]", regex=True).all(), failed
     assert "recovered after" in log
     # Caught up: the history equals the clean run's.
