@@ -26,6 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from storage import check_database_path
 from tracker.coingecko.plans import get_plan
 from tracker.config import Config
+from tracker.errors import describe
 from tracker.ingest import JOB_ORDER  # --once and the start-up runs go in this order
 
 from .heartbeat import HEARTBEAT_EVERY, heartbeat_path, write_heartbeat
@@ -304,8 +305,7 @@ class Daemon:
             self._skip_note(event.job_id, "overrun", "%s: still running from the last time; this run is skipped")
         elif event.code == EVENT_JOB_ERROR:
             # The executor records its own failures; this is a bug in the job itself.
-            first = str(event.exception).strip().splitlines()[0] if str(event.exception).strip() else ""
-            self.failures.failure(event.job_id, f"{type(event.exception).__name__}: {first}", self._next_run(event.job_id))
+            self.failures.failure(event.job_id, describe(event.exception), self._next_run(event.job_id))
 
 
 def check_startable(config: Config) -> None:

@@ -24,7 +24,7 @@ import storage
 from storage import DatabaseLockedError, StorageError
 from tracker.coingecko import client_from_config
 from tracker.config import Config
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, describe
 from tracker.events import seed_events
 from tracker.ingest import Batch, fetch_categories, fetch_history, fetch_markets, fetch_members, read_history_state, write_batch
 from tracker.runs import RunRecord, mark_abandoned, utcnow
@@ -36,11 +36,6 @@ log = logging.getLogger("tracker.daemon")
 
 LOCKED_BACKOFF_TIMEOUTS = 6  # after a lock timeout, spool without waiting for this many timeouts
 _HELD_KEPT = 1000  # lock-held samples kept per job for the percentiles in the heartbeat
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 class IngestExecutor:
@@ -141,10 +136,10 @@ class IngestExecutor:
             self._locked_until = time.monotonic() + self.locked_backoff
             self._failed(job, outcome, final_run, last_run, f"database busy, nothing fetched: {exc}")
         except (TrackerError, StorageError) as exc:
-            self._failed(job, outcome, final_run, last_run, _one_line(exc))
+            self._failed(job, outcome, final_run, last_run, describe(exc))
         except Exception as exc:  # a bug: keep the daemon alive, record it, log it once in full
             log.exception("%s: unexpected failure", job)
-            self._failed(job, outcome, final_run, last_run, f"unexpected {_one_line(exc)}")
+            self._failed(job, outcome, final_run, last_run, f"unexpected {describe(exc)}")
         if final_run is not None:
             outcome["status"] = final_run.status
             outcome["error"] = final_run.error
@@ -249,7 +244,7 @@ class IngestExecutor:
                 _, ms = publish_snapshot(self.db, self.config.database.snapshot_dir)
                 outcome["snapshot_ms"] = round(ms, 1)
             except (StorageError, OSError) as exc:
-                log.warning("snapshot not published this time: %s", _one_line(exc))
+                log.warning("snapshot not published this time: %s", describe(exc))
 
     def lock_summary(self) -> dict[str, dict[str, float]]:
         """Per job: how long the database file was held per write (ms)."""

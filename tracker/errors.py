@@ -32,3 +32,9 @@ class InputError(TrackerError):
 
 class AnalysisError(TrackerError):
     pass
+
+
+def describe(exc: BaseException) -> str:
+    """``"Kind: first line of the message"`` for an exception nobody expected, on one line."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

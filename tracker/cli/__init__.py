@@ -13,7 +13,7 @@ import click
 
 from storage import StorageError
 
-from ..errors import TrackerError
+from ..errors import TrackerError, describe
 from ._context import AppContext
 
 # Commands are imported only when used, so `tracker sql` does not pay for statsmodels,
@@ -74,8 +74,7 @@ class TrackerGroup(click.Group):
         except Exception as exc:  # the last resort: still one line, with the kind of failure
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            click.echo(f"error: unexpected {type(exc).__name__}: {first} (TRACKER_DEBUG=1 shows the traceback)", err=True)
+            click.echo(f"error: unexpected {describe(exc)} (TRACKER_DEBUG=1 shows the traceback)", err=True)
             sys.exit(1)
         # Without standalone mode click returns, rather than raises, the code of a
         # click.exceptions.Exit (from --help, --version or a command): it must reach the shell.
