@@ -1,39 +1,25 @@
-"""Reads: row counts and freshness, recent runs, and user SQL on a read-only connection."""
+"""Reads: row counts and freshness, recent runs, and user SQL on a locked-down read-only connection."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+import os
+from typing import Any, Iterable, Sequence
 
 import duckdb
 import pandas as pd
 
 from .connection import Database
 from .errors import ReadOnlyQueryError, StorageError
+from .sandbox import check_statements, describe_sql_error, first_line, resolve_allowed_paths, sandboxed_connection
 from .schema import TABLES, quote_identifier
-
-# Statement types a read-only query may contain. COPY, ATTACH, SET, INSTALL, LOAD and EXPORT are
-# refused too: they write files, change the session or reach the network.
-_READ_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
 
 
 def check_read_only_sql(con: duckdb.DuckDBPyConnection, sql: str) -> list:
-    """Parse ``sql`` and refuse anything but queries, naming the first offending statement."""
-    try:
-        statements = con.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise ReadOnlyQueryError(f"SQL error: {_first_line(exc)}") from None
-    if not statements:
-        raise ReadOnlyQueryError("no SQL statement given")
-    for statement in statements:
-        kind = statement.type.name
-        if kind not in _READ_STATEMENTS:
-            raise ReadOnlyQueryError(
-                f"{kind} statements are refused: `tracker sql` only reads (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN)"
-            )
-    return statements
+    """Parse ``sql`` and refuse anything but reads, naming the first offending statement.
 
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0]
+    A friendly first refusal; the boundary itself is the locked-down connection of
+    :func:`run_user_sql` (see storage/sandbox.py).
+    """
+    return check_statements(con, sql)
 
 
 def query(db: Database, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
@@ -42,12 +28,20 @@ def query(db: Database, sql: str, params: Sequence[Any] | None = None) -> pd.Dat
         try:
             return con.execute(sql, params or []).df()
         except duckdb.Error as exc:
-            raise StorageError(f"query failed: {_first_line(exc)}") from None
+            raise StorageError(f"query failed: {first_line(exc)}") from None
 
 
-def run_user_sql(db: Database, sql: str) -> pd.DataFrame:
-    """Run a user's SQL read-only; several statements give the last one's result."""
-    with db.connect(read_only=True) as con:
+def run_user_sql(db: Database, sql: str, *, allow_paths: Iterable[str | os.PathLike] = ()) -> pd.DataFrame:
+    """Run a user's SQL on a locked-down read-only connection; several statements give the last
+    one's result.
+
+    The query reads the database and nothing else: no other file, no network, no extension,
+    no setting it could undo. ``allow_paths`` (existing files or folders) may also be read.
+    Raises :class:`ReadOnlyQueryError` (one line) for a refused statement or a failed query, and
+    :class:`storage.sandbox.AllowPathError` for an allowed path that does not exist.
+    """
+    allowed = resolve_allowed_paths(allow_paths)
+    with sandboxed_connection(db, allowed) as con:
         statements = check_read_only_sql(con, sql)
         result = None
         try:
@@ -55,7 +49,7 @@ def run_user_sql(db: Database, sql: str) -> pd.DataFrame:
                 result = con.execute(statement)
             return result.df() if result is not None and result.description else pd.DataFrame()
         except duckdb.Error as exc:
-            raise ReadOnlyQueryError(f"SQL error: {_first_line(exc)}") from None
+            raise ReadOnlyQueryError(describe_sql_error(exc)) from None
 
 
 def table_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

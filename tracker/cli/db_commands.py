@@ -42,15 +42,29 @@ def status_command(app: AppContext, fmt: str) -> None:
 
 @click.command("sql")
 @click.argument("query")
+@click.option("--allow-path", "allow_paths", multiple=True, metavar="PATH",
+              help="Let the query read this existing file, or folder and everything below it (repeatable).")
 @format_option
 @pass_app
-def sql_command(app: AppContext, query: str, fmt: str) -> None:
+def sql_command(app: AppContext, query: str, allow_paths: tuple[str, ...], fmt: str) -> None:
     """Run a read-only SQL QUERY against the database (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN).
 
-    Statements that change anything (INSERT, CREATE, COPY, ATTACH, SET, ...) are refused.
+    The query runs on a locked-down DuckDB connection: the file is opened read-only, no other
+    file and no network address can be reached, no extension is installed or loaded, and the
+    query cannot change these settings. Statements that change anything (INSERT, CREATE, COPY,
+    ATTACH, SET, INSTALL, IMPORT DATABASE, EXPLAIN ANALYZE of those, ...) are refused.
+    --allow-path lets the query read your own files, such as a Parquet export; writing there
+    is still refused. See docs/sql.md, "Security model".
 
     \b
-    Example:
+    Examples:
       tracker sql "select event_id, ts from events order by ts"
+      tracker sql --allow-path export/ "select count(*) from read_parquet('export/coins/*.parquet')"
     """
-    click.echo(render(storage.run_user_sql(app.database(), query), fmt))
+    from storage.sandbox import AllowPathError, resolve_allowed_paths
+
+    try:  # checked before the database is opened
+        allowed = resolve_allowed_paths(allow_paths)
+    except AllowPathError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--allow-path'") from None
+    click.echo(render(storage.run_user_sql(app.database(), query, allow_paths=allowed), fmt))
