@@ -414,3 +414,25 @@ def test_the_listener_sees_an_unsandboxed_duckdb():
         assert listener.connections(), "the listener saw nothing; the network assertions would prove nothing"
     finally:
         listener.close()
+
+
+def test_waits_out_a_writer_then_names_it_in_one_line(sandbox):
+    """The locked-down connection retries on the file lock like every other open."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.readline(); con.close()",
+         str(sandbox.db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(storage.DatabaseLockedError, match=r"is locked by .*PID \d+"):
+            storage.run_user_sql(storage.Database(sandbox.db, lock_timeout=0.3), "select 1")
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(timeout=60)
+    assert len(storage.run_user_sql(storage.Database(sandbox.db, lock_timeout=10), "select 1")) == 1
