@@ -13,6 +13,10 @@ backfill loses at most the coin in flight and the next run resumes where it stop
 marks the coin inactive (``coins.active = false``, with the reason) and the others continue;
 other per-coin failures are recorded and skipped, and after a few in a row the run stops
 rather than keep calling a server that is failing.
+
+After its own calls, a coin's stored points with a NULL market cap or volume that the source
+normally has are re-fetched, within ``tracking.repair_calls_per_run`` calls per run (see
+:mod:`tracker.ingest.repair`); the rows filled travel in the coin's batch.
 """
 from __future__ import annotations
 
@@ -83,30 +87,29 @@ def read_history_state(db: Database, tracking: TrackingConfig, *, coins: Sequenc
             "SELECT DISTINCT coin_id FROM category_members WHERE valid_to IS NULL AND list_contains(?, category_id) ORDER BY coin_id",
             [list(tracking.categories)],
         ).fetchall()]
-    notes = []
-    if coins is not None:
-        wanted = list(dict.fromkeys(coins))
-    else:
-        if tracking.categories and not members:
-            notes.append("no category members stored yet (run `tracker ingest members` first); fetching the benchmarks only")
-        wanted = [c for c in dict.fromkeys([*tracking.benchmarks, *members]) if c not in inactive]
-    covered, details = {}, {}
-    for scope, watermark, detail in marks:
-        try:
-            parsed = json.loads(detail) if detail else {}
-        except ValueError:
-            parsed = {}
-        details[scope] = parsed if isinstance(parsed, dict) else {}
-        if watermark is None:
-            continue
-        try:
-            start = datetime.fromisoformat(details[scope]["start"]) if details[scope].get("start") else None
-        except (ValueError, TypeError):
-            start = None
-        covered[scope] = (start or watermark, watermark)
-    suspects = {}
-    if tracking.repair_calls_per_run > 0:
-        with db.connect(read_only=True) as con:
+        notes = []
+        if coins is not None:
+            wanted = list(dict.fromkeys(coins))
+        else:
+            if tracking.categories and not members:
+                notes.append("no category members stored yet (run `tracker ingest members` first); fetching the benchmarks only")
+            wanted = [c for c in dict.fromkeys([*tracking.benchmarks, *members]) if c not in inactive]
+        covered, details = {}, {}
+        for scope, watermark, detail in marks:
+            try:
+                parsed = json.loads(detail) if detail else {}
+            except ValueError:
+                parsed = {}
+            details[scope] = parsed if isinstance(parsed, dict) else {}
+            if watermark is None:
+                continue
+            try:
+                start = datetime.fromisoformat(details[scope]["start"]) if details[scope].get("start") else None
+            except (ValueError, TypeError):
+                start = None
+            covered[scope] = (start or watermark, watermark)
+        suspects = {}
+        if tracking.repair_calls_per_run > 0:
             confirmed = {coin: confirmed_spans(details.get(coin)) for coin in wanted}
             suspects = read_suspects(con, wanted, tracking.vs_currency, confirmed)
     return HistoryState(wanted, covered, inactive, notes, details, suspects)
