@@ -422,6 +422,17 @@ def test_cli_imports_and_prints_a_summary(db, cli_runner, daily_csv):
     assert _count(db) == 8
 
 
+def test_cli_refuses_absurd_prices_in_one_line(db, cli_runner, tmp_path):
+    """Issue 12 item 7 end to end: the 1e308 / 1e-320 file that made daily_returns show inf."""
+    path = _write(tmp_path, "absurd.csv", "date,close\n2024-02-12,1\n2024-02-13,1e308\n2024-02-14,1e-320\n2024-02-15,1\n")
+    result = cli_runner("import", "csv", str(path), "--coin", "fetch-ai")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert lines[0] == ("error: absurd.csv: 2 bad row(s), nothing imported: line 3 (close): price 1e308 is outside the "
+                        "accepted range 1e-12 to 1e9; line 4 (close): price 1e-320 is outside the accepted range 1e-12 to 1e9")
+    assert _count(db) == 0 and _count(db, "ingest_runs") == 0
+
+
 def test_cli_map_file_and_dry_run(db, cli_runner, daily_csv, tmp_path):
     mapping = _write(tmp_path, "ids.csv", "symbol,coin_id\nFET,fetch-ai\nWLD,worldcoin-wld\nBTC,bitcoin\n")
     result = cli_runner("import", "csv", str(daily_csv), "--map-file", str(mapping), "--dry-run", "--format", "json")
