@@ -114,3 +114,12 @@ def test_bad_config_through_the_cli_is_one_line(tmp_path, cli_runner):
     result = cli_runner("--config", str(path), "init")
     assert result.exit_code == 1
     assert result.output.strip() == "error: coingecko.plan = 'gold' is not one of keyless, demo, pro"
+
+
+def test_repair_calls_per_run_defaults_to_10_and_is_bounded(tmp_path):
+    """tracking.repair_calls_per_run bounds the history job's re-fetching of drifted nulls (issue 12 item 6)."""
+    assert load_config(_write(tmp_path, "")).tracking.repair_calls_per_run == 10
+    assert load_config(_write(tmp_path, "[tracking]\nrepair_calls_per_run = 0\n")).tracking.repair_calls_per_run == 0
+    for text, message in (("-1", "must be at least 0"), ("1e9", "must be at most 1000"), ("2.5", "must be a whole number")):
+        with pytest.raises(ConfigError, match=rf"tracking.repair_calls_per_run = .* {message}"):
+            load_config(_write(tmp_path, f"[tracking]\nrepair_calls_per_run = {text}\n"))

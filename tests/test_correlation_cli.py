@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import storage
 from tracker.correlation import to_returns
 from tracker.events import seed_events
 
@@ -229,6 +230,20 @@ def test_bad_input_is_one_line_and_non_zero(cli_runner, daily, tmp_path, args, m
     assert result.exit_code != 0
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.output
+
+
+@pytest.mark.parametrize("cell", ["inf", "-5", "0", "1e300", "1e-320", "-inf"])
+def test_series_values_that_are_not_positive_finite_levels_are_refused(cli_runner, db, daily, tmp_path, cell):
+    """Issue 12 item 7: `series import` stored inf, -5 and 0; a series read straight from a CSV
+    gets the same rule. The error names the line and the column, and nothing is stored."""
+    path = tmp_path / "gpu.csv"
+    path.write_text(f"date,close\n2024-01-01,2.5\n2024-01-02,{cell}\n2024-01-03,2.6\n")
+    for args in (("series", "import", str(path), "--id", "gpu"), ("matrix", "--tokens", "fetch-ai", "--series-csv", str(path))):
+        result = cli_runner("correlate", *args)
+        lines = result.output.strip().splitlines()
+        assert result.exit_code != 0 and len(lines) == 1, result.output
+        assert lines[0].startswith("error:") and f"line 3: close {cell} is " in lines[0], result.output
+    assert storage.query(db, "SELECT count(*) AS n FROM external_series")["n"].iloc[0] == 0
 
 
 def test_chart_path_is_checked_before_any_work(cli_runner, daily, tmp_path):

@@ -53,3 +53,7 @@ def test_the_views_and_the_pandas_grid_agree(db, tmp_path):
         load_external(db, ["nvda"])
     with pytest.raises(InputError, match="series id"):
         import_series(db, series, "Bad Id", source="x")
+    spoiled = series.assign(value=series["value"].where(series.index != 5, float("inf")))
+    with pytest.raises(InputError, match="series gpu-h200: value inf is not a positive finite number; nothing stored"):
+        import_series(db, spoiled, "gpu-h200", source="x")
+    assert list(list_series(db)["series_id"]) == ["gpu-h100"]

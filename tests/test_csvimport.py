@@ -293,6 +293,38 @@ def test_bad_cells_of_a_wide_file_name_their_column(tmp_path):
         prepare_import(path, ImportOptions(mapping={"FET": "fetch-ai", "WLD": "worldcoin-wld"}))
 
 
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("1e308", r"price 1e308 is outside the accepted range 1e-12 to 1e9"),
+        ("1e-320", r"price 1e-320 is outside the accepted range 1e-12 to 1e9"),
+        ("inf", r"price inf is not a positive finite number"),
+        ("-inf", r"price -inf is not a positive finite number"),
+        ("2e9", r"price 2e9 is outside the accepted range"),
+    ],
+)
+def test_absurd_prices_are_refused_by_line_and_column(db, tmp_path, cell, message):
+    """Issue 12 item 7: 1e308 and 1e-320 were imported and daily_returns then showed inf."""
+    path = _write(tmp_path, "absurd.csv", f"date,close\n2024-02-12,1\n2024-02-13,{cell}\n2024-02-14,1\n")
+    with pytest.raises(CsvImportError, match=r"1 bad row\(s\), nothing imported: line 3 \(close\): " + message):
+        import_csv(db, path, ImportOptions(coin_id="fetch-ai"))
+    assert _count(db) == 0 and _count(db, "ingest_runs") == 0
+
+
+def test_prices_at_the_documented_bounds_are_accepted(tmp_path):
+    path = _write(tmp_path, "edges.csv", "date,close\n2024-02-12,1e-12\n2024-02-13,1e9\n2024-02-14,0.00000001234\n")
+    prepared = prepare_import(path, ImportOptions(coin_id="fetch-ai"))
+    assert list(prepared.rows["price"]) == [1e-12, 1e9, 1.234e-8]
+
+
+def test_absurd_market_caps_and_volumes_are_refused(tmp_path):
+    path = _write(tmp_path, "cg.csv", "snapped_at,price,market_cap,total_volume\n"
+                  "2024-02-12 00:00:00 UTC,1,1e15,1\n2024-02-13 00:00:00 UTC,1,5,inf\n2024-02-14 00:00:00 UTC,1,0,0\n")
+    with pytest.raises(CsvImportError, match=r"2 bad row\(s\), nothing imported: line 2 \(market_cap\): market cap '1e15' is outside "
+                                             r"the accepted range 0 to 1e14; line 3 \(total_volume\): volume 'inf' is not a non-negative"):
+        prepare_import(path, ImportOptions(coin_id="fetch-ai"))
+
+
 def test_bad_market_cap_and_volume_are_reported(tmp_path):
     path = _write(tmp_path, "cg.csv", "snapped_at,price,market_cap,total_volume\n2024-02-12 00:00:00 UTC,1,-5,1\n2024-02-13 00:00:00 UTC,1,5,x\n")
     with pytest.raises(CsvImportError, match=r"line 2 \(market_cap\): market cap '-5'.*line 3 \(total_volume\): volume 'x'"):
@@ -388,6 +420,17 @@ def test_cli_imports_and_prints_a_summary(db, cli_runner, daily_csv):
     assert table.exit_code == 0
     assert "skipped_symbols  WLD,BTC" in table.stdout
     assert _count(db) == 8
+
+
+def test_cli_refuses_absurd_prices_in_one_line(db, cli_runner, tmp_path):
+    """Issue 12 item 7 end to end: the 1e308 / 1e-320 file that made daily_returns show inf."""
+    path = _write(tmp_path, "absurd.csv", "date,close\n2024-02-12,1\n2024-02-13,1e308\n2024-02-14,1e-320\n2024-02-15,1\n")
+    result = cli_runner("import", "csv", str(path), "--coin", "fetch-ai")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert lines[0] == ("error: absurd.csv: 2 bad row(s), nothing imported: line 3 (close): price 1e308 is outside the "
+                        "accepted range 1e-12 to 1e9; line 4 (close): price 1e-320 is outside the accepted range 1e-12 to 1e9")
+    assert _count(db) == 0 and _count(db, "ingest_runs") == 0
 
 
 def test_cli_map_file_and_dry_run(db, cli_runner, daily_csv, tmp_path):

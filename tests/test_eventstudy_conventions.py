@@ -294,6 +294,9 @@ def test_csv_readers_and_their_errors(tmp_path):
     bad.write_text("date,A\n2024-01-01,0.01\n2024-01-02,abc\n")
     with pytest.raises(InputError, match=r"line 3: column 'A' value 'abc' is not a number"):
         read_returns_csv(bad)
+    bad.write_text("date,A\n2024-01-01,0.01\n2024-01-02,-inf\n")  # issue 12 item 7: inf got in
+    with pytest.raises(InputError, match=r"line 3: column 'A' return '-inf' is not a finite number"):
+        read_returns_csv(bad)
     bad.write_text("date,A\nyesterday,0.01\n")
     with pytest.raises(InputError, match="line 2: date 'yesterday' is not a date"):
         read_returns_csv(bad)

@@ -379,3 +379,77 @@ def test_ai_index_matches_an_independent_pandas_computation(cookbook_db):
     np.testing.assert_allclose(sql.loc[later, "equal_index"], equal_index.reindex(later), rtol=1e-10)
     assert (sql.loc[later, "constituents"] == returns.notna().sum(axis=1).reindex(later)).all()
     assert (sql.loc[later, "cap_constituents"] == prev_cap.notna().sum(axis=1).reindex(later)).all()
+
+
+# ---- values stored by older versions: no view may give a non-finite return (issue 12 item 7) --
+
+BAD_PRICES = [1.0, 2.0, math.inf, 3.0, 0.0, -5.0, 1e308, 1e-320, 4.0, math.nan, 5.0, -math.inf]
+
+
+@pytest.fixture(scope="module", params=["fresh", 3, 4], ids=["fresh", "from-3", "from-4"])
+def spoiled(request, tmp_path_factory):
+    """Absurd prices, caps and outside values written straight into the tables, as old importers did."""
+    db = _database(tmp_path_factory.mktemp("spoiled") / "spoiled.duckdb", request.param)
+    d = datetime
+    history = []
+    for coin in ("p", "q"):
+        for i, price in enumerate(BAD_PRICES):
+            cap = {2: math.inf, 6: 1e308, 7: 1e308}.get(i, 1e6 * (i + 1)) if coin == "p" else 1e308
+            history.append((coin, d(2024, 4, 1 + i), price, cap, "daily", "coingecko", False))
+            history.append((coin, d(2024, 4, 1, i), price, cap, "hourly", "coingecko", False))
+    members = pd.DataFrame([{"category_id": "bad", "coin_id": c, "valid_from": d(2024, 1, 1), "valid_to": None, "source": "test"}
+                            for c in ("p", "q")])
+    events = pd.DataFrame([{"event_id": "e", "name": "E", "ts": d(2024, 4, 5, 12), "time_known": True, "kind": "test",
+                            "added_at": T0}])
+    series = pd.DataFrame({"series_id": "s", "ts": [d(2024, 4, 2 + i) for i in range(5)],
+                           "value": [2.0, math.inf, -5.0, 0.0, 3.0], "unit": None, "source": "test", "ingested_at": T0})
+    with db.transaction() as con:
+        storage.upsert(con, "price_history", _history(history))
+        storage.upsert(con, "category_members", members)
+        storage.upsert(con, "events", events)
+        storage.upsert(con, "external_series", series)
+    return db
+
+
+def _all_finite_or_null(db, sql):
+    values = [v for row in rows(db, sql) for v in row]
+    assert values, sql
+    bad = [v for v in values if v is not None and not math.isfinite(v)]
+    assert not bad, (sql, bad)
+    return values
+
+
+def test_views_give_null_not_inf_for_absurd_stored_prices(spoiled):
+    returns = rows(spoiled, "SELECT day, close, simple_return, log_return FROM daily_returns WHERE coin_id = 'p' ORDER BY day")
+    # Only 04-01 -> 04-02 (1 -> 2) is a real one-day return; inf, 0, -5, NaN and -inf are not closes,
+    # and 1e308 -> 1e-320 -> 4 under- and overflow.
+    assert [(r[0], r[1]) for r in returns] == [(date(2024, 3, 31), 1.0), (date(2024, 4, 1), 2.0), (date(2024, 4, 3), 3.0),
+                                               (date(2024, 4, 6), 1e308), (date(2024, 4, 7), 1e-320),
+                                               (date(2024, 4, 8), 4.0), (date(2024, 4, 10), 5.0)]
+    assert [(r[2], r[3]) for r in returns] == [(None, None), (1.0, math.log(2.0))] + [(None, None)] * 5
+    for sql in (
+        "SELECT simple_return, log_return FROM daily_returns",
+        "SELECT simple_return, log_return FROM hourly_returns",
+        "SELECT simple_return, prev_market_cap FROM category_member_returns",
+        "SELECT cap_return, equal_return, cap_index, equal_index FROM ai_index",
+        "SELECT simple_return, log_return, cum_return FROM event_windows",
+        "SELECT market_cap, total_volume FROM price_observations",
+        "SELECT close, market_cap FROM daily_prices",
+        "SELECT value FROM external_daily",
+        "SELECT value FROM external_hourly",
+    ):
+        _all_finite_or_null(spoiled, sql)
+    assert rows(spoiled, "SELECT count(*) FROM hourly_returns WHERE simple_return IS NOT NULL") == [(2,)]  # p and q, 00:00 -> 01:00
+    assert rows(spoiled, "SELECT min(price) > 0 FROM price_observations") == [(True,)]
+    assert rows(spoiled, "SELECT day, value FROM external_daily ORDER BY day") == [(date(2024, 4, 1), 2.0), (date(2024, 4, 5), 3.0)]
+
+
+def test_the_duckdb_15_cli_reads_the_views_over_absurd_prices(spoiled):
+    """ln() of an underflowed ratio raises in the 1.5 shell: the guards must keep it away."""
+    check = " UNION ALL ".join(
+        f"SELECT '{view}', count(*) FROM {view}" for view in ("daily_returns", "hourly_returns", "ai_index", "event_windows")
+    )
+    done = subprocess.run([venv_bin("duckdb"), "-readonly", str(spoiled.path), "-csv", "-noheader", "-c", check],
+                          capture_output=True, text=True, env=subprocess_env(), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert dict(line.split(",") for line in done.stdout.strip().splitlines())["daily_returns"] == "14"

@@ -95,6 +95,7 @@ class TrackingConfig:
     categories: tuple[str, ...]
     benchmarks: tuple[str, ...]
     history_days: int
+    repair_calls_per_run: int = 10  # history calls a run may spend re-fetching drifted nulls
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def _coingecko(data: Mapping, env: Mapping[str, str]) -> CoinGeckoConfig:
 
 
 def _tracking(data: Mapping) -> TrackingConfig:
-    s = _Section(data, "tracking", {"vs_currency", "categories", "benchmarks", "history_days"})
+    s = _Section(data, "tracking", {"vs_currency", "categories", "benchmarks", "history_days", "repair_calls_per_run"})
     vs = s.string("vs_currency").strip().lower()
     if not re.match(r"^[a-z]{2,10}$", vs):
         raise ConfigError(f"tracking.vs_currency = {vs!r} must be a currency code such as usd")
@@ -247,7 +248,14 @@ def _tracking(data: Mapping) -> TrackingConfig:
         categories=s.slugs("categories"),
         benchmarks=s.slugs("benchmarks"),
         history_days=s.number("history_days", 365, minimum=1, integer=True),
+        repair_calls_per_run=_at_most(s, "repair_calls_per_run", s.number("repair_calls_per_run", 10, integer=True), 1000),
     )
+
+
+def _at_most(s: _Section, name: str, value: float, maximum: float):
+    if value > maximum:
+        raise ConfigError(f"{s.key(name)} = {value!r} must be at most {maximum:g}")
+    return value
 
 
 def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:

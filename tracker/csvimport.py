@@ -61,6 +61,7 @@ from .csvread import (
 )
 from .errors import InputError
 from .runs import RunRecord, record_run, utcnow
+from .values import AMOUNT, PRICE, bad_values, describe
 
 __all__ = [
     "GRANULARITIES",
@@ -317,9 +318,9 @@ def _check_values(frame: pd.DataFrame, columns: Mapping[str, str | None], proble
         missing = frame["price_raw"] == ""
         for line, column in zip(frame.loc[missing, "line"], where[missing]):
             problems.append(BadRow(int(line), column, "no price"))
-    not_positive = price.notna() & ~(np.isfinite(price) & (price > 0))
-    for line, column, value in zip(frame.loc[not_positive, "line"], where[not_positive], frame.loc[not_positive, "price_raw"]):
-        problems.append(BadRow(int(line), column, f"price {value} is not a positive finite number"))
+    out_of_range = bad_values(price, PRICE)
+    for line, column, value in zip(frame.loc[out_of_range, "line"], where[out_of_range], frame.loc[out_of_range, "price_raw"]):
+        problems.append(BadRow(int(line), column, describe(value, PRICE)))
     frame = frame.assign(price=price)
     for key, out in (("market_cap", "market_cap"), ("volume", "total_volume")):
         raw = frame.get(f"{key}_raw")
@@ -327,9 +328,13 @@ def _check_values(frame: pd.DataFrame, columns: Mapping[str, str | None], proble
             frame[out] = np.nan
             continue
         values = _numbers(raw)
-        bad = (values.isna() & (raw != "")) | (values.notna() & ~(np.isfinite(values) & (values >= 0)))
-        for line, value in zip(frame.loc[bad, "line"], raw[bad]):
-            problems.append(BadRow(int(line), columns[key], f"{key.replace('_', ' ')} {value!r} is not a non-negative number"))
+        name = key.replace("_", " ")
+        unreadable = values.isna() & (raw != "")
+        for line, value in zip(frame.loc[unreadable, "line"], raw[unreadable]):
+            problems.append(BadRow(int(line), columns[key], f"{name} {value!r} is not a non-negative number"))
+        out_of_range = bad_values(values, AMOUNT)
+        for line, value in zip(frame.loc[out_of_range, "line"], raw[out_of_range]):
+            problems.append(BadRow(int(line), columns[key], describe(value, AMOUNT, name, quoted=True)))
         if key == "market_cap":
             values = values.where(values != 0)  # CoinGecko's 0 means "supply unknown": store NULL
         frame[out] = values

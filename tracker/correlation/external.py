@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..values import SERIES, bad_values, describe
 
 __all__ = ["SERIES_ID", "read_series_csv", "to_grid", "check_series_id"]
 
@@ -145,6 +146,12 @@ def read_series_csv(
     if unreadable.any():
         line = int(np.flatnonzero(unreadable.to_numpy())[0]) + 2
         raise InputError(f"{path} line {line}: {v_col} value {raw_values[unreadable].iloc[0]!r} is not a number")
+    refused = bad_values(values, SERIES)
+    if refused.any():
+        line = int(np.flatnonzero(refused)[0]) + 2
+        others = f" (and {int(refused.sum()) - 1} more row(s))" if refused.sum() > 1 else ""
+        raise InputError(f"{path} line {line}: {describe(raw_values[refused].iloc[0], SERIES, v_col)}{others}; "
+                         "outside series must be positive levels (see docs/correlation.md)")
     if (frame[t_col].str.strip() == "").any():
         line = int(np.flatnonzero((frame[t_col].str.strip() == "").to_numpy())[0]) + 2
         raise InputError(f"{path} line {line}: the {t_col} cell is empty")

@@ -17,6 +17,7 @@ from storage import Database
 
 from .. import panels
 from ..errors import InputError
+from ..values import SERIES, bad_values, describe
 from .external import check_series_id, read_series_csv, to_grid
 
 __all__ = [
@@ -101,6 +102,9 @@ def import_series(db: Database, frame: pd.DataFrame, series_id: str, *, unit: st
                   source: str) -> storage.UpsertResult:
     """Store a series read by :func:`read_series_csv` in ``external_series`` (idempotent by (series_id, ts))."""
     check_series_id(series_id)
+    refused = bad_values(frame["value"], SERIES)
+    if refused.any():  # a frame built in code, not read by read_series_csv: same rule
+        raise InputError(f"series {series_id}: {describe(frame['value'][refused].iloc[0], SERIES)}; nothing stored")
     rows = pd.DataFrame(
         {
             "series_id": series_id,

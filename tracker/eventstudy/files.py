@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import EventsError, InputError
@@ -60,6 +61,10 @@ def read_returns_csv(path: str | Path) -> pd.DataFrame:
         if bad.any():
             row = int(bad.to_numpy().nonzero()[0][0])
             raise InputError(f"{path} line {row + 2}: column {column!r} value {text.iloc[row]!r} is not a number")
+        infinite = np.isinf(numbers.to_numpy(dtype=float))
+        if infinite.any():  # returns may be negative, but never infinite: it would poison every mean
+            row = int(infinite.nonzero()[0][0])
+            raise InputError(f"{path} line {row + 2}: column {column!r} return {text.iloc[row]!r} is not a finite number")
         values[column] = numbers.to_numpy(dtype=float)
     return pd.DataFrame(values, index=index).sort_index()
 

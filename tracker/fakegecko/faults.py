@@ -26,7 +26,9 @@ unauthorized       401 with error 10002 (key missing)
 error_200          200 whose body is an error payload
 drift_extra        the normal answer with extra, unknown fields added
 drift_missing      the normal answer with ``fields`` removed (defaults per endpoint)
-drift_nulls        the normal answer with ``fields`` set to null (and chart values nulled)
+drift_nulls        the normal answer with ``fields`` set to null; in charts, the market caps and volumes
+                   of every third hour (hourly points) or day (daily points), chosen by timestamp, so
+                   a re-fetch while the fault lasts gets the same nulls
 rank_shift         a markets page starting one row early (a duplicate across pages)
 """
 from __future__ import annotations
@@ -185,6 +187,14 @@ def _each_object(payload: Any):
         yield payload.get("data") if isinstance(payload.get("data"), dict) else payload
 
 
+def _null_slot(stamp: Any) -> bool:
+    """Every third hour, and every third day among midnight points (day * 25 mod 3 cycles)."""
+    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)):
+        return False
+    ms = int(stamp)
+    return (ms // 3_600_000 + ms // 86_400_000) % 3 == 1
+
+
 def apply_drift(kind: str, template: str, payload: Any, fields: list[str] | None) -> Any:
     """The payload changed as a schema drift of ``kind`` would change it."""
     is_chart = template.endswith("market_chart/range") or template.endswith("market_chart")
@@ -206,8 +216,8 @@ def apply_drift(kind: str, template: str, payload: Any, fields: list[str] | None
             for key in fields or ("market_caps", "total_volumes"):
                 points = payload.get(key)
                 if isinstance(points, list):
-                    for i, point in enumerate(points):
-                        if i % 3 == 1 and isinstance(point, list) and len(point) == 2:
+                    for point in points:
+                        if isinstance(point, list) and len(point) == 2 and _null_slot(point[0]):
                             point[1] = None
             return payload
         names = fields or _DEFAULT_NULLS.get(template, [])

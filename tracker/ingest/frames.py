@@ -2,6 +2,11 @@
 
 Market caps of 0 or null mean "supply unknown" at CoinGecko; they are stored as NULL so they
 never pull an average or a sum down.
+
+Values from the API pass the importers' rule (:mod:`tracker.values`), but a bad one becomes
+NULL rather than failing the batch: one absurd point (a price of 0, a negative or infinite
+volume) must not stop a coin's history. A row with a NULL price is no observation for the
+views; the rest of the row (its market cap, volume) is kept.
 """
 from __future__ import annotations
 
@@ -10,13 +15,27 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from ..values import AMOUNT, PRICE, bad_values
+
 SOURCE = "coingecko"
 
 
 def cap_or_null(values: pd.Series) -> pd.Series:
-    """Market caps with 0, negatives and NaN as missing."""
-    caps = pd.to_numeric(values, errors="coerce").astype(float)
+    """Market caps with 0, negatives, NaN and values outside the accepted range as missing."""
+    caps = amount_or_null(values)
     return caps.where(caps > 0)
+
+
+def amount_or_null(values: pd.Series) -> pd.Series:
+    """Volumes (and caps) outside ``tracker.values.AMOUNT`` (0..1e14, finite) as missing."""
+    amounts = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
+    return amounts.mask(bad_values(amounts, AMOUNT))
+
+
+def price_or_null(values: pd.Series) -> pd.Series:
+    """Prices outside ``tracker.values.PRICE`` (1e-12..1e9, finite) as missing."""
+    prices = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
+    return prices.mask(bad_values(prices, PRICE))
 
 
 def coins_rows(markets: pd.DataFrame, observed_at: datetime) -> pd.DataFrame:
@@ -41,9 +60,9 @@ def market_snapshot_rows(markets: pd.DataFrame, vs_currency: str, observed_at: d
             "coin_id": frame["coin_id"].astype(str).to_numpy(),
             "vs_currency": vs_currency,
             "observed_at": pd.Timestamp(observed_at),
-            "price": frame["current_price"].astype(float).to_numpy(),
+            "price": price_or_null(frame["current_price"]).to_numpy(),
             "market_cap": cap_or_null(frame["market_cap"]).to_numpy(),
-            "total_volume": frame["total_volume"].astype(float).to_numpy(),
+            "total_volume": amount_or_null(frame["total_volume"]).to_numpy(),
             "market_cap_rank": frame["market_cap_rank"].astype("Int32").to_numpy(),
             "circulating_supply": frame["circulating_supply"].astype(float).to_numpy(),
             "total_supply": frame["total_supply"].astype(float).to_numpy(),
@@ -92,9 +111,9 @@ def price_history_rows(points: pd.DataFrame, coin_id: str, vs_currency: str, ing
             "coin_id": coin_id,
             "vs_currency": vs_currency,
             "ts": pd.to_datetime(points["ts"]).to_numpy(),
-            "price": points["price"].astype(float).to_numpy(),
+            "price": price_or_null(points["price"]).to_numpy(),
             "market_cap": cap_or_null(points["market_cap"]).to_numpy(),
-            "total_volume": points["total_volume"].astype(float).to_numpy(),
+            "total_volume": amount_or_null(points["total_volume"]).to_numpy(),
             "granularity": points["granularity"].astype(str).to_numpy(),
             "is_partial": points["is_partial"].astype(bool).to_numpy(),
             "source": SOURCE,
@@ -105,7 +124,9 @@ def price_history_rows(points: pd.DataFrame, coin_id: str, vs_currency: str, ing
 
 __all__ = [
     "SOURCE",
+    "amount_or_null",
     "cap_or_null",
+    "price_or_null",
     "category_rows",
     "category_snapshot_rows",
     "coins_rows",

@@ -13,6 +13,10 @@ backfill loses at most the coin in flight and the next run resumes where it stop
 marks the coin inactive (``coins.active = false``, with the reason) and the others continue;
 other per-coin failures are recorded and skipped, and after a few in a row the run stops
 rather than keep calling a server that is failing.
+
+After its own calls, a coin's stored points with a NULL market cap or volume that the source
+normally has are re-fetched, within ``tracking.repair_calls_per_run`` calls per run (see
+:mod:`tracker.ingest.repair`); the rows filled travel in the coin's batch.
 """
 from __future__ import annotations
 
@@ -41,6 +45,7 @@ from ..config import TrackingConfig
 from ..runs import utcnow
 from .batch import Batch
 from .frames import SOURCE, price_history_rows
+from .repair import RepairWindow, apply_repair, confirmed_spans, plan_repairs, read_suspects, spans_to_json
 from .run import JobRun, guarded
 
 MAX_CONSECUTIVE_FAILURES = 3
@@ -62,6 +67,8 @@ class HistoryState:
     covered: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
     inactive: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    details: dict[str, dict] = field(default_factory=dict)  # each coin's ingest_state detail
+    suspects: dict[str, pd.DataFrame] = field(default_factory=dict)  # stored nulls to re-fetch (repair.py)
 
 
 def read_history_state(db: Database, tracking: TrackingConfig, *, coins: Sequence[str] | None = None) -> HistoryState:
@@ -80,23 +87,32 @@ def read_history_state(db: Database, tracking: TrackingConfig, *, coins: Sequenc
             "SELECT DISTINCT coin_id FROM category_members WHERE valid_to IS NULL AND list_contains(?, category_id) ORDER BY coin_id",
             [list(tracking.categories)],
         ).fetchall()]
-    notes = []
-    if coins is not None:
-        wanted = list(dict.fromkeys(coins))
-    else:
-        if tracking.categories and not members:
-            notes.append("no category members stored yet (run `tracker ingest members` first); fetching the benchmarks only")
-        wanted = [c for c in dict.fromkeys([*tracking.benchmarks, *members]) if c not in inactive]
-    covered = {}
-    for scope, watermark, detail in marks:
-        if watermark is None:
-            continue
-        try:
-            start = datetime.fromisoformat(json.loads(detail)["start"]) if detail else None
-        except (ValueError, KeyError, TypeError):
-            start = None
-        covered[scope] = (start or watermark, watermark)
-    return HistoryState(wanted, covered, inactive, notes)
+        notes = []
+        if coins is not None:
+            wanted = list(dict.fromkeys(coins))
+        else:
+            if tracking.categories and not members:
+                notes.append("no category members stored yet (run `tracker ingest members` first); fetching the benchmarks only")
+            wanted = [c for c in dict.fromkeys([*tracking.benchmarks, *members]) if c not in inactive]
+        covered, details = {}, {}
+        for scope, watermark, detail in marks:
+            try:
+                parsed = json.loads(detail) if detail else {}
+            except ValueError:
+                parsed = {}
+            details[scope] = parsed if isinstance(parsed, dict) else {}
+            if watermark is None:
+                continue
+            try:
+                start = datetime.fromisoformat(details[scope]["start"]) if details[scope].get("start") else None
+            except (ValueError, TypeError):
+                start = None
+            covered[scope] = (start or watermark, watermark)
+        suspects = {}
+        if tracking.repair_calls_per_run > 0:
+            confirmed = {coin: confirmed_spans(details.get(coin)) for coin in wanted}
+            suspects = read_suspects(con, wanted, tracking.vs_currency, confirmed)
+    return HistoryState(wanted, covered, inactive, notes, details, suspects)
 
 
 def fetch_history(
@@ -133,8 +149,11 @@ def _history(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, sta
         run.note(note)
     vs = tracking.vs_currency
     target_start = now - timedelta(days=history_days)
+    lower = now - timedelta(days=client.plan.history_days) if client.plan.history_days else None
     total = len(state.coins)
     counts = {"coins": total, "fetched": 0, "up_to_date": 0, "failed": 0, "delisted": 0, "not_attempted": 0, "chunks": 0}
+    repair = {"calls": 0, "filled": 0, "confirmed_missing": 0, "waiting": 0}
+    budget = tracking.repair_calls_per_run
     failures_in_a_row = 0
     stop: CoinGeckoError | None = None
     for done, coin in enumerate(state.coins, 1):
@@ -145,8 +164,10 @@ def _history(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, sta
                             history_days=client.plan.history_days, plan_name=client.plan.name)
         if plan.note:
             run.note(plan.note)
-        if not plan.chunks:
+        windows = plan_repairs(state.suspects[coin], now=now, lower=lower) if coin in state.suspects else []
+        if not plan.chunks and not (windows and budget > 0):
             counts["up_to_date"] += 1
+            repair["waiting"] += len(windows)
             if progress:
                 progress(done, total, coin)
             continue
@@ -169,17 +190,29 @@ def _history(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, sta
                 if mark is not None and (last is None or mark > last):
                     last = mark
             replaced_partial = replaced_partial or chunk.final
+        repaired, confirmed = [], []
+        if error is None:
+            spend = windows[:budget]
+            repair["waiting"] += len(windows) - len(spend)
+            budget -= len(spend)
+            repaired, confirmed, error = _repair(run, client, coin, vs, spend, now, repair)
         parts: dict = {}
-        if points:
-            rows = price_history_rows(pd.concat(points, ignore_index=True), coin, vs, now)
-            parts["frames"] = {"price_history": rows}
+        if points or repaired:
+            frames = [rows for rows in repaired]
+            if points:
+                frames.append(price_history_rows(pd.concat(points, ignore_index=True), coin, vs, now))
+            parts["frames"] = {"price_history": pd.concat(frames, ignore_index=True)}
             if replaced_partial:
                 parts["operations"] = {"replace_partial": pd.DataFrame({"coin_id": [coin], "vs_currency": [vs], "source": [SOURCE]})}
-            if last is not None:
-                parts["watermarks"] = {coin: last}
-                parts["watermark_details"] = {coin: {"start": first.isoformat() if first else None}}
+        if last is not None and (points or confirmed):
+            detail = dict(state.details.get(coin, {}))
+            detail["start"] = first.isoformat() if first else None
+            if confirmed:
+                detail["confirmed_missing"] = spans_to_json(confirmed_spans(detail) + confirmed)
+            parts["watermarks"] = {coin: last}
+            parts["watermark_details"] = {coin: detail}
         if error is None:
-            counts["fetched"] += 1
+            counts["fetched" if plan.chunks else "up_to_date"] += 1
             failures_in_a_row = 0
         elif isinstance(error, NotFoundError):
             counts["delisted"] += 1
@@ -201,6 +234,8 @@ def _history(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, sta
         if progress:
             progress(done, total, coin)
     run.details.update({k: v for k, v in counts.items()})
+    if any(repair.values()):
+        run.details["null_repair"] = repair
     run.details["now"] = now.isoformat()
     succeeded = counts["fetched"] + counts["up_to_date"]
     if stop is not None and succeeded == 0:
@@ -212,6 +247,30 @@ def _history(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, sta
     else:
         status = "ok"
     yield run.finish(status)
+
+
+def _repair(run: JobRun, client: CoinGeckoClient, coin: str, vs: str, windows: list[RepairWindow], now: datetime,
+            tally: dict[str, int]) -> tuple[list[pd.DataFrame], list, CoinGeckoError | None]:
+    """Re-fetch ``windows`` (see :mod:`tracker.ingest.repair`): rows that gained a value, the
+    stretches confirmed missing, and the error that stopped it (the coin's error, as for a chunk)."""
+    rows, confirmed = [], []
+    for window in windows:
+        try:
+            raw = client.market_chart_chunk(coin, vs, window.chunk)
+        except CoinGeckoError as exc:
+            return rows, confirmed, exc
+        tally["calls"] += 1
+        try:
+            result = apply_repair(window, raw, coin, vs, now)
+        except ValueError as exc:  # the answer cannot settle these points; try again next run
+            run.note(f"{coin}: null repair skipped a window: {exc}")
+            continue
+        tally["filled"] += result.filled
+        tally["confirmed_missing"] += result.still_missing
+        if len(result.rows):
+            rows.append(result.rows)
+        confirmed.extend(result.confirmed)
+    return rows, confirmed, None
 
 
 __all__ = ["HistoryState", "MAX_CONSECUTIVE_FAILURES", "fetch_history", "read_history_state"]
