@@ -14,6 +14,7 @@ import click
 from storage import StorageError
 
 from ..errors import TrackerError, describe
+from ..urls import mask_urls
 from ._context import AppContext
 
 # Commands are imported only when used, so `tracker sql` does not pay for statsmodels,
@@ -66,7 +67,7 @@ class TrackerGroup(click.Group):
         except (TrackerError, StorageError) as exc:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {mask_urls(str(exc))}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
@@ -74,7 +75,7 @@ class TrackerGroup(click.Group):
         except Exception as exc:  # the last resort: still one line, with the kind of failure
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            click.echo(f"error: unexpected {describe(exc)} (TRACKER_DEBUG=1 shows the traceback)", err=True)
+            click.echo(f"error: unexpected {mask_urls(describe(exc))} (TRACKER_DEBUG=1 shows the traceback)", err=True)
             sys.exit(1)
         # Without standalone mode click returns, rather than raises, the code of a
         # click.exceptions.Exit (from --help, --version or a command): it must reach the shell.
