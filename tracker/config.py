@@ -189,8 +189,10 @@ class _Section:
             raise ConfigError(f"{self.key(name)} = {value!r} must be a finite number from {allowed}")
         if integer and int(value) != value:
             raise ConfigError(f"{self.key(name)} = {value!r} must be a whole number from {allowed}")
-        if not minimum <= value <= maximum:
-            raise ConfigError(f"{self.key(name)} = {value!r} is out of range; allowed: {allowed}")
+        if value < minimum:
+            raise ConfigError(f"{self.key(name)} = {value!r} must be at least {minimum:g} (allowed: {allowed})")
+        if value > maximum:
+            raise ConfigError(f"{self.key(name)} = {value!r} must be at most {maximum:g} (allowed: {allowed})")
         return int(value) if integer else float(value)
 
     def boolean(self, name: str, default: bool) -> bool:
