@@ -8,12 +8,14 @@ announcement's hour decides day 0, so its time zone must be explicit.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import tomllib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -25,6 +27,9 @@ from .errors import EventsError
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _KIND = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# A source is a plain http(s) link: nothing that could end an attribute or start a tag in a
+# report (quotes, angle brackets, backticks, backslashes), no spaces and no control characters.
+_SOURCE_URL = re.compile(r"^https?://[^\s\"'<>`\\\x00-\x1f\x7f]+$", re.IGNORECASE)
 COLUMNS = ["event_id", "name", "ts", "time_known", "kind", "source_url", "notes"]
 
 
@@ -98,9 +103,30 @@ def event_from_mapping(row: Mapping[str, object], where: str | None = None) -> E
     if not _KIND.match(kind):
         raise EventsError(f"{label} kind {kind!r} must be a lowercase word such as model-release")
     source_url = text("source", "source_url", "url")
-    if source_url and not re.match(r"^https?://\S+$", source_url):
-        raise EventsError(f"{label} source {source_url!r} must be an http(s) URL")
+    if source_url:
+        check_source_url(source_url, label)
     return Event(event_id, name, ts, time_known, kind, source_url, text("notes"))
+
+
+def check_source_url(url: str, label: str) -> None:
+    """Refuse a source that is not a plain http(s) URL (see ``_SOURCE_URL``), in one line."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    if not _SOURCE_URL.match(url) or not host:
+        raise EventsError(f"{label} source {url!r} must be an http(s) URL with a host and without spaces, quotes, "
+                          "angle brackets, backticks, backslashes or control characters (percent-encode them)")
+
+
+def _read_text(path: Path, encoding: str = "utf-8") -> str:
+    """The file as text; a file that is not UTF-8 is one line naming the offset of the bad byte."""
+    data = path.read_bytes()
+    bom = 3 if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EventsError(f"events file {path} is not UTF-8 text (bad byte at offset {bom + exc.start}); save it as UTF-8") from None
 
 
 def read_events_file(path: str | Path) -> list[Event]:
@@ -110,8 +136,7 @@ def read_events_file(path: str | Path) -> list[Event]:
         raise EventsError(f"events file {path} does not exist")
     if path.suffix.lower() == ".toml":
         try:
-            with open(path, "rb") as handle:
-                data = tomllib.load(handle)
+            data = tomllib.loads(_read_text(path))
         except tomllib.TOMLDecodeError as exc:
             raise EventsError(f"{path} is not valid TOML: {exc}") from None
         rows = data.get("event", [])
@@ -119,7 +144,7 @@ def read_events_file(path: str | Path) -> list[Event]:
             raise EventsError(f"{path}: events must be [[event]] tables")
         events = [event_from_mapping(row, f"{path} [[event]] {i + 1}") for i, row in enumerate(rows)]
     elif path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with io.StringIO(_read_text(path, "utf-8-sig"), newline="") as handle:
             reader = csv.DictReader(handle)
             if not reader.fieldnames or not {"name"} <= set(reader.fieldnames):
                 raise EventsError(f"{path}: a CSV needs a header with id, name, timestamp (or date), kind, source, notes")
