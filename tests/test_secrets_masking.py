@@ -70,3 +70,11 @@ def test_daemon_banner_logs_and_status_mask_the_userinfo_password(tmp_path):
     assert status.returncode == 0, status.stderr
     for text in (once.stdout, once.stderr, status.stdout, status.stderr):
         assert PASSWORD not in text
+
+
+def test_coingecko_error_messages_mask_urls_a_server_quotes():
+    from tracker.coingecko import CoinGeckoError
+
+    error = CoinGeckoError(f"blocked request to https://api.example/api/v3/ping?x_cg_demo_api_key={KEY}", status=403,
+                           endpoint="/ping")
+    assert KEY not in str(error) and "https://api.example/api/v3/ping?***" in str(error)
