@@ -64,3 +64,24 @@ def test_a_locked_database_keeps_the_fetched_batches_in_the_spool_and_the_next_i
     runs = _runs(tmp_path)
     assert list(runs["job"]) == ["categories", "markets", "members", "history", "categories"]
     assert set(runs["status"]) == {"ok"} and (runs["rows"] > 0).all()
+
+
+def test_while_a_daemon_owns_the_spool_a_cli_ingest_queues_behind_its_batches(tmp_path):
+    from jobs.instance import InstanceLock
+
+    _setup(tmp_path)
+    db_path = tmp_path / "data" / "tracker.duckdb"
+    with FakeGecko(ai_coins=2, other_coins=2) as server:
+        env = {"COINGECKO_BASE_URL": server.base_url}
+        with LockHolder(db_path, 300):
+            assert run_tracker(tmp_path, "ingest", "markets", env=env).returncode == 4
+        first = spool_batches(tmp_path)
+        with InstanceLock(db_path):  # as a running daemon holds it: the spool is the daemon's to write
+            queued = run_tracker(tmp_path, "ingest", "categories", env=env)
+            assert queued.returncode == 4, queued.stderr
+            assert "written first, by the running daemon" in queued.stderr
+            assert spool_batches(tmp_path)[: len(first)] == first and len(spool_batches(tmp_path)) == len(first) + 1
+            assert _runs(tmp_path).empty
+        done = run_tracker(tmp_path, "ingest", "members", env=env)
+    assert done.returncode == 0, done.stderr
+    assert list(_runs(tmp_path)["job"]) == ["markets", "categories", "members"]  # in the order fetched

@@ -78,6 +78,8 @@ class _Delivery:
                 return RunSummary.from_record(write_batch(self.db, batch).run)
             except DatabaseLockedError as exc:
                 self.locked = str(exc)
+        # Queued behind batches already waiting (a running daemon writes those first), or locked.
+        self.locked = self.locked or "batches already in the spool are written first, by the running daemon"
         self.spool.put(batch)
         self.spooled += 1
         return dataclasses.replace(RunSummary.from_record(batch.run), status="spooled")
@@ -112,6 +114,8 @@ def _spool_notice(delivery: _Delivery, folder: Path) -> None:
     if delivery.spooled:
         click.echo(f"warning: database not writable ({delivery.locked}); {delivery.spooled} fetched batch(es) kept in "
                    f"the spool {folder}; the next `tracker ingest` or daemon run writes them, in order", err=True)
+
+
 def _progress_bar() -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
     """A click progress bar on stderr, made on the first coin (when the total is known)."""
     state: dict = {}
