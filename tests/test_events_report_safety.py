@@ -83,3 +83,11 @@ def test_a_row_written_past_the_checks_is_escaped_in_report_md_and_html(cli_runn
     # The source stays a working link, its quote and brackets percent-encoded.
     assert "](<https://example.com/%22%3E%3Cscript%3Ealert%281%29%3C/script%3E>)" in markdown
     assert "\\[link\\](javascript:alert(3))" in markdown  # the name's Markdown stays text
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1500-01-01", "2300-01-01"])
+def test_an_event_time_outside_1900_to_2199_is_one_line(cli_runner, when):
+    assert cli_runner("--db", "t.duckdb", "init").exit_code == 0
+    result = cli_runner("--db", "t.duckdb", "events", "add", "far-off", "--name", "X", "--date", when)
+    assert result.exit_code == 1
+    assert result.stderr == f"error: event 'far-off': timestamp {when} is outside 1900 to 2199\n"

@@ -30,6 +30,9 @@ _KIND = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 # A source is a plain http(s) link: nothing that could end an attribute or start a tag in a
 # report (quotes, angle brackets, backticks, backslashes), no spaces and no control characters.
 _SOURCE_URL = re.compile(r"^https?://[^\s\"'<>`\\\x00-\x1f\x7f]+$", re.IGNORECASE)
+# Events are studied against prices: none exist before 1900 or after 2200, and pandas'
+# nanosecond timestamps end in 1677 and 2262.
+EARLIEST, LATEST = datetime(1900, 1, 1), datetime(2200, 1, 1)
 COLUMNS = ["event_id", "name", "ts", "time_known", "kind", "source_url", "notes"]
 
 
@@ -53,14 +56,15 @@ def parse_timestamp(value: object, where: str) -> tuple[datetime, bool]:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
-        return datetime.combine(value, time()), False
+        return _in_range(datetime.combine(value, time()), value, where), False
     elif isinstance(value, str) and value.strip():
         text = value.strip()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             try:
-                return datetime.combine(date.fromisoformat(text), time()), False
+                day = datetime.combine(date.fromisoformat(text), time())
             except ValueError:
                 raise EventsError(f"{where}: {text!r} is not a real date") from None
+            return _in_range(day, text, where), False
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
@@ -71,7 +75,18 @@ def parse_timestamp(value: object, where: str) -> tuple[datetime, bool]:
         raise EventsError(f"{where}: timestamp is missing")
     if parsed.tzinfo is None:
         raise EventsError(f"{where}: timestamp {value!s} has no UTC offset; write it as e.g. 2024-02-15T18:00:00Z")
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None), True
+    try:
+        utc = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        utc = None
+    return _in_range(utc, value, where), True
+
+
+def _in_range(ts: datetime | None, value: object, where: str) -> datetime:
+    """Refuse a time outside the years an event can be studied in (and pandas can hold)."""
+    if ts is None or not EARLIEST <= ts < LATEST:
+        raise EventsError(f"{where}: timestamp {value!s} is outside {EARLIEST.year} to {LATEST.year - 1}")
+    return ts
 
 
 def event_from_mapping(row: Mapping[str, object], where: str | None = None) -> Event:
