@@ -91,3 +91,23 @@ def test_an_event_time_outside_1900_to_2199_is_one_line(cli_runner, when):
     result = cli_runner("--db", "t.duckdb", "events", "add", "far-off", "--name", "X", "--date", when)
     assert result.exit_code == 1
     assert result.stderr == f"error: event 'far-off': timestamp {when} is outside 1900 to 2199\n"
+
+
+@pytest.mark.parametrize("name, body, message", [
+    ("nul.csv", "id,name,timestamp\nb1,b\x00c,2024-01-01\n", "nul.csv line 2: event 'b1' field 'name' holds control character 0x00; remove it"),
+    ("esc.toml", '[[event]]\nid = "e1"\nname = "x"\ntimestamp = 2024-01-01\nnotes = "a\\u001b[31mred"\n',
+     "esc.toml [[event]] 1: event 'e1' field 'notes' holds control character 0x1b; remove it"),
+    ("ints.toml", "event = [1, 2]\n", "ints.toml: events must be [[event]] tables"),
+    ("big.csv", "id,name,timestamp\nb2," + "x" * 200_000 + ",2024-01-01\n", "big.csv after line 1: not readable as CSV"),
+])
+def test_malformed_event_files_are_one_line(cli_runner, tmp_path, name, body, message):
+    assert cli_runner("--db", "t.duckdb", "init").exit_code == 0
+    (tmp_path / name).write_text(body)
+    result = cli_runner("--db", "t.duckdb", "events", "import", name)
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
+
+
+def test_tabs_and_newlines_in_notes_are_kept(cli_runner, tmp_path):
+    assert cli_runner("--db", "t.duckdb", "init").exit_code == 0
+    (tmp_path / "ok.csv").write_text('id,name,timestamp,notes\nb3,n,2024-01-01,"two\nlines\tand a tab"\n')
+    assert cli_runner("--db", "t.duckdb", "events", "import", "ok.csv").exit_code == 0

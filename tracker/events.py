@@ -33,6 +33,7 @@ _SOURCE_URL = re.compile(r"^https?://[^\s\"'<>`\\\x00-\x1f\x7f]+$", re.IGNORECAS
 # Events are studied against prices: none exist before 1900 or after 2200, and pandas'
 # nanosecond timestamps end in 1677 and 2262.
 EARLIEST, LATEST = datetime(1900, 1, 1), datetime(2200, 1, 1)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tabs and newlines are fine in notes
 COLUMNS = ["event_id", "name", "ts", "time_known", "kind", "source_url", "notes"]
 
 
@@ -96,17 +97,25 @@ def event_from_mapping(row: Mapping[str, object], where: str | None = None) -> E
     """
     prefix = f"{where}: " if where else ""
 
+    owner = ["event"]  # named by its id once that is known
+
     def text(*names: str) -> str | None:
         for name in names:
             value = row.get(name)
             if value is not None and str(value).strip():
-                return str(value).strip()
+                value = str(value).strip()
+                bad = _CONTROL.search(value)
+                if bad:  # a NUL or an escape sequence would garble a terminal, a CSV or a report
+                    raise EventsError(f"{prefix}{owner[0]} field {name!r} holds control character "
+                                      f"{ord(bad.group()):#04x}; remove it")
+                return value
         return None
 
     event_id = text("id", "event_id")
     if not event_id or not _ID.match(event_id):
         raise EventsError(f"{prefix}event id {event_id!r} must be lowercase letters, digits, '-', '.' or '_' (e.g. sora-demo)")
     label = f"{prefix}event {event_id!r}"
+    owner[0] = f"event {event_id!r}"
     name = text("name")
     if not name:
         raise EventsError(f"{label} has no name")
@@ -155,15 +164,18 @@ def read_events_file(path: str | Path) -> list[Event]:
         except tomllib.TOMLDecodeError as exc:
             raise EventsError(f"{path} is not valid TOML: {exc}") from None
         rows = data.get("event", [])
-        if not isinstance(rows, list):
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise EventsError(f"{path}: events must be [[event]] tables")
         events = [event_from_mapping(row, f"{path} [[event]] {i + 1}") for i, row in enumerate(rows)]
     elif path.suffix.lower() == ".csv":
         with io.StringIO(_read_text(path, "utf-8-sig"), newline="") as handle:
             reader = csv.DictReader(handle)
-            if not reader.fieldnames or not {"name"} <= set(reader.fieldnames):
-                raise EventsError(f"{path}: a CSV needs a header with id, name, timestamp (or date), kind, source, notes")
-            events = [event_from_mapping(row, f"{path} line {reader.line_num}") for row in reader]
+            try:
+                if not reader.fieldnames or not {"name"} <= set(reader.fieldnames):
+                    raise EventsError(f"{path}: a CSV needs a header with id, name, timestamp (or date), kind, source, notes")
+                events = [event_from_mapping(row, f"{path} line {reader.line_num}") for row in reader]
+            except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+                raise EventsError(f"{path} after line {reader.line_num}: not readable as CSV ({exc})") from None
     else:
         raise EventsError(f"{path}: events files must end in .toml or .csv")
     _refuse_duplicates(events, str(path))
