@@ -69,3 +69,10 @@ def test_daemon_exits_78_on_any_config_error_before_touching_the_network(tmp_pat
         assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
         assert "unexpected" not in done.stderr
     assert not (tmp_path / "data").exists()  # nothing was made
+
+
+def test_a_schedule_shorter_than_a_second_is_refused(tmp_path):
+    path = tmp_path / "fast.toml"
+    path.write_text('[schedules.markets]\nevery = "0.001s"\njitter = "0s"\n')
+    with pytest.raises(ConfigError, match=r"schedules.markets.every = '0.001s' must be at least 1s"):
+        load_config(path, env={})

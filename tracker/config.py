@@ -288,6 +288,8 @@ def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
             every = parse_duration(s.data["every"], s.key("every"))
             if every <= 0:
                 raise ConfigError(f"{s.key('every')} must be longer than 0s")
+            if every < 1:  # a job every few milliseconds would only spin the scheduler
+                raise ConfigError(f"{s.key('every')} = {s.data['every']!r} must be at least 1s")
         else:
             cron = s.string("cron")
             try:
