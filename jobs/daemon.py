@@ -27,6 +27,7 @@ from storage import check_database_path
 from tracker.coingecko.plans import get_plan
 from tracker.config import Config
 from tracker.errors import describe
+from tracker.urls import mask_url
 from tracker.ingest import JOB_ORDER  # --once and the start-up runs go in this order
 
 from .heartbeat import HEARTBEAT_EVERY, heartbeat_path, write_heartbeat
@@ -48,7 +49,7 @@ def banner(config: Config) -> list[str]:
     """What the daemon says at start: plan, host, key (masked), database and schedules."""
     cg = config.coingecko
     lines = [
-        f"plan: {cg.plan} at {cg.base_url} (API key {cg.masked_key}), budget {cg.calls_per_minute:g} calls/min",
+        f"plan: {cg.plan} at {mask_url(cg.base_url)} (API key {cg.masked_key}), budget {cg.calls_per_minute:g} calls/min",
         f"database: {config.database.path} (snapshot: {config.database.snapshot_dir}, spool: {config.database.spool_dir})",
         f"tracking: categories {', '.join(config.tracking.categories) or '(none)'}; benchmarks "
         f"{', '.join(config.tracking.benchmarks) or '(none)'}; vs {config.tracking.vs_currency}",

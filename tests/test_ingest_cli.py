@@ -84,7 +84,7 @@ def test_partial_run_warns_and_failed_run_exits_1(configured, cli_runner):
         partial = cli_runner("ingest", "history", "--format", "csv", env=env)
         server.add_fault("cloudflare_403", endpoint="/coins/categories", times=None)
         failed = cli_runner("ingest", "categories", env=env)
-    assert partial.exit_code == 0 and "warning: history finished partial: ethereum: marked inactive" in partial.stderr
+    assert partial.exit_code == 3 and "warning: history finished partial: ethereum: marked inactive" in partial.stderr
     assert partial.stdout.splitlines()[0] == "job,status,calls,rows,seconds,error,run_id"
     assert failed.exit_code == 1
     (line,) = [l for l in failed.stderr.splitlines() if l.startswith("error:")]

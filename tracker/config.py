@@ -5,6 +5,7 @@ allowed. The API key is held apart from everything printable (see ``CoinGeckoCon
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import ConfigError
+from .urls import mask_url
 
 PLANS = ("keyless", "demo", "pro")
 PLAN_BASE_URLS = {
@@ -28,6 +30,8 @@ JOBS = ("markets", "categories", "members", "history")
 _DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+MAX_EVERY_SECONDS = 366 * 86400  # a schedule longer than a year is a typo, and overflows the scheduler
+MAX_HISTORY_DAYS = 36500  # a century: far beyond CoinGecko's data, far below a date overflow
 
 
 def config_dir() -> Path:
@@ -52,8 +56,12 @@ def parse_duration(value: Any, key: str) -> float:
         if not match:
             raise ConfigError(f"{key} = {value!r} is not a duration; use e.g. 30s, 10m, 1h, 1d")
         seconds = float(match["n"]) * _UNIT_SECONDS[match["unit"]]
+    if not math.isfinite(seconds):
+        raise ConfigError(f"{key} = {value!r} is not a finite duration; use e.g. 30s, 10m, 1h, 1d")
     if seconds < 0:
         raise ConfigError(f"{key} = {value!r} must not be negative")
+    if seconds > MAX_EVERY_SECONDS:
+        raise ConfigError(f"{key} = {value!r} is longer than 366d; use at most 366d")
     return seconds
 
 
@@ -144,6 +152,10 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"config file {path} does not exist") from None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a folder") from None
+    except PermissionError:
+        raise ConfigError(f"config file {path} cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
@@ -168,14 +180,20 @@ class _Section:
             raise ConfigError(f"{self.key(name)} = {value!r} must be a string")
         return value
 
-    def number(self, name: str, default: float, *, minimum: float = 0.0, integer: bool = False) -> float:
+    def number(self, name: str, default: float, *, minimum: float, maximum: float, integer: bool = False) -> float:
+        """A finite number in [minimum, maximum]; the error names the key and the range."""
         value = self.data.get(name, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{self.key(name)} = {value!r} must be a number")
+        allowed = f"{minimum:g} to {maximum:g}"
+        if not math.isfinite(value):
+            raise ConfigError(f"{self.key(name)} = {value!r} must be a finite number from {allowed}")
         if integer and int(value) != value:
-            raise ConfigError(f"{self.key(name)} = {value!r} must be a whole number")
+            raise ConfigError(f"{self.key(name)} = {value!r} must be a whole number from {allowed}")
         if value < minimum:
-            raise ConfigError(f"{self.key(name)} = {value!r} must be at least {minimum:g}")
+            raise ConfigError(f"{self.key(name)} = {value!r} must be at least {minimum:g} (allowed: {allowed})")
+        if value > maximum:
+            raise ConfigError(f"{self.key(name)} = {value!r} must be at most {maximum:g} (allowed: {allowed})")
         return int(value) if integer else float(value)
 
     def boolean(self, name: str, default: bool) -> bool:
@@ -203,7 +221,7 @@ def _database(data: Mapping, env: Mapping[str, str]) -> DatabaseConfig:
         path=Path(path).expanduser(),
         snapshot_dir=Path(s.string("snapshot_dir")).expanduser(),
         spool_dir=Path(s.string("spool_dir")).expanduser(),
-        lock_timeout_seconds=s.number("lock_timeout_seconds", 10),
+        lock_timeout_seconds=s.number("lock_timeout_seconds", 10, minimum=0, maximum=3600),
     )
 
 
@@ -220,20 +238,21 @@ def _coingecko(data: Mapping, env: Mapping[str, str]) -> CoinGeckoConfig:
         raise ConfigError(f"{source} = {plan!r} is not one of {', '.join(PLANS)}")
     base_url = (env.get("COINGECKO_BASE_URL") or s.string("base_url", "")).strip().rstrip("/")
     if base_url and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", base_url):
-        raise ConfigError(f"coingecko.base_url = {base_url!r} must be an http(s) URL without query string")
+        raise ConfigError(f"coingecko.base_url = {mask_url(base_url)!r} must be an http(s) URL without query string "
+                          "(the API key goes in COINGECKO_API_KEY, never in the URL)")
     api_key = env.get("COINGECKO_API_KEY") or s.data.get("api_key") or None
     if api_key is not None and (not isinstance(api_key, str) or any(c.isspace() for c in api_key)):
         raise ConfigError("the CoinGecko API key must be one word without spaces")
-    calls = s.number("calls_per_minute", 0)
+    calls = s.number("calls_per_minute", 0, minimum=0, maximum=100_000)
     return CoinGeckoConfig(
         plan=plan,
         base_url=base_url or PLAN_BASE_URLS[plan],
         calls_per_minute=calls or PLAN_CALLS_PER_MINUTE[plan],
-        timeout_seconds=s.number("timeout_seconds", 20, minimum=0.1),
-        max_retries=s.number("max_retries", 5, integer=True),
-        retry_after_cap_seconds=s.number("retry_after_cap_seconds", 300),
-        backoff_seconds=s.number("backoff_seconds", 1.0),
-        backoff_max_seconds=s.number("backoff_max_seconds", 60.0),
+        timeout_seconds=s.number("timeout_seconds", 20, minimum=0.1, maximum=600),
+        max_retries=s.number("max_retries", 5, minimum=0, maximum=100, integer=True),
+        retry_after_cap_seconds=s.number("retry_after_cap_seconds", 300, minimum=0, maximum=86400),
+        backoff_seconds=s.number("backoff_seconds", 1.0, minimum=0, maximum=3600),
+        backoff_max_seconds=s.number("backoff_max_seconds", 60.0, minimum=0, maximum=86400),
         api_key=api_key,
     )
 
@@ -247,15 +266,9 @@ def _tracking(data: Mapping) -> TrackingConfig:
         vs_currency=vs,
         categories=s.slugs("categories"),
         benchmarks=s.slugs("benchmarks"),
-        history_days=s.number("history_days", 365, minimum=1, integer=True),
-        repair_calls_per_run=_at_most(s, "repair_calls_per_run", s.number("repair_calls_per_run", 10, integer=True), 1000),
+        history_days=s.number("history_days", 365, minimum=1, maximum=MAX_HISTORY_DAYS, integer=True),
+        repair_calls_per_run=s.number("repair_calls_per_run", 10, minimum=0, maximum=1000, integer=True),
     )
-
-
-def _at_most(s: _Section, name: str, value: float, maximum: float):
-    if value > maximum:
-        raise ConfigError(f"{s.key(name)} = {value!r} must be at most {maximum:g}")
-    return value
 
 
 def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
@@ -277,6 +290,8 @@ def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
             every = parse_duration(s.data["every"], s.key("every"))
             if every <= 0:
                 raise ConfigError(f"{s.key('every')} must be longer than 0s")
+            if every < 1:  # a job every few milliseconds would only spin the scheduler
+                raise ConfigError(f"{s.key('every')} = {s.data['every']!r} must be at least 1s")
         else:
             cron = s.string("cron")
             try:

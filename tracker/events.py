@@ -8,12 +8,14 @@ announcement's hour decides day 0, so its time zone must be explicit.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import tomllib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -25,6 +27,13 @@ from .errors import EventsError
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _KIND = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# A source is a plain http(s) link: nothing that could end an attribute or start a tag in a
+# report (quotes, angle brackets, backticks, backslashes), no spaces and no control characters.
+_SOURCE_URL = re.compile(r"^https?://[^\s\"'<>`\\\x00-\x1f\x7f]+$", re.IGNORECASE)
+# Events are studied against prices: none exist before 1900 or after 2200, and pandas'
+# nanosecond timestamps end in 1677 and 2262.
+EARLIEST, LATEST = datetime(1900, 1, 1), datetime(2200, 1, 1)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tabs and newlines are fine in notes
 COLUMNS = ["event_id", "name", "ts", "time_known", "kind", "source_url", "notes"]
 
 
@@ -48,14 +57,15 @@ def parse_timestamp(value: object, where: str) -> tuple[datetime, bool]:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
-        return datetime.combine(value, time()), False
+        return _in_range(datetime.combine(value, time()), value, where), False
     elif isinstance(value, str) and value.strip():
         text = value.strip()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             try:
-                return datetime.combine(date.fromisoformat(text), time()), False
+                day = datetime.combine(date.fromisoformat(text), time())
             except ValueError:
                 raise EventsError(f"{where}: {text!r} is not a real date") from None
+            return _in_range(day, text, where), False
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
@@ -66,7 +76,18 @@ def parse_timestamp(value: object, where: str) -> tuple[datetime, bool]:
         raise EventsError(f"{where}: timestamp is missing")
     if parsed.tzinfo is None:
         raise EventsError(f"{where}: timestamp {value!s} has no UTC offset; write it as e.g. 2024-02-15T18:00:00Z")
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None), True
+    try:
+        utc = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        utc = None
+    return _in_range(utc, value, where), True
+
+
+def _in_range(ts: datetime | None, value: object, where: str) -> datetime:
+    """Refuse a time outside the years an event can be studied in (and pandas can hold)."""
+    if ts is None or not EARLIEST <= ts < LATEST:
+        raise EventsError(f"{where}: timestamp {value!s} is outside {EARLIEST.year} to {LATEST.year - 1}")
+    return ts
 
 
 def event_from_mapping(row: Mapping[str, object], where: str | None = None) -> Event:
@@ -76,17 +97,25 @@ def event_from_mapping(row: Mapping[str, object], where: str | None = None) -> E
     """
     prefix = f"{where}: " if where else ""
 
+    owner = ["event"]  # named by its id once that is known
+
     def text(*names: str) -> str | None:
         for name in names:
             value = row.get(name)
             if value is not None and str(value).strip():
-                return str(value).strip()
+                value = str(value).strip()
+                bad = _CONTROL.search(value)
+                if bad:  # a NUL or an escape sequence would garble a terminal, a CSV or a report
+                    raise EventsError(f"{prefix}{owner[0]} field {name!r} holds control character "
+                                      f"{ord(bad.group()):#04x}; remove it")
+                return value
         return None
 
     event_id = text("id", "event_id")
     if not event_id or not _ID.match(event_id):
         raise EventsError(f"{prefix}event id {event_id!r} must be lowercase letters, digits, '-', '.' or '_' (e.g. sora-demo)")
     label = f"{prefix}event {event_id!r}"
+    owner[0] = f"event {event_id!r}"
     name = text("name")
     if not name:
         raise EventsError(f"{label} has no name")
@@ -98,9 +127,30 @@ def event_from_mapping(row: Mapping[str, object], where: str | None = None) -> E
     if not _KIND.match(kind):
         raise EventsError(f"{label} kind {kind!r} must be a lowercase word such as model-release")
     source_url = text("source", "source_url", "url")
-    if source_url and not re.match(r"^https?://\S+$", source_url):
-        raise EventsError(f"{label} source {source_url!r} must be an http(s) URL")
+    if source_url:
+        check_source_url(source_url, label)
     return Event(event_id, name, ts, time_known, kind, source_url, text("notes"))
+
+
+def check_source_url(url: str, label: str) -> None:
+    """Refuse a source that is not a plain http(s) URL (see ``_SOURCE_URL``), in one line."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    if not _SOURCE_URL.match(url) or not host:
+        raise EventsError(f"{label} source {url!r} must be an http(s) URL with a host and without spaces, quotes, "
+                          "angle brackets, backticks, backslashes or control characters (percent-encode them)")
+
+
+def _read_text(path: Path, encoding: str = "utf-8") -> str:
+    """The file as text; a file that is not UTF-8 is one line naming the offset of the bad byte."""
+    data = path.read_bytes()
+    bom = 3 if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EventsError(f"events file {path} is not UTF-8 text (bad byte at offset {bom + exc.start}); save it as UTF-8") from None
 
 
 def read_events_file(path: str | Path) -> list[Event]:
@@ -110,20 +160,22 @@ def read_events_file(path: str | Path) -> list[Event]:
         raise EventsError(f"events file {path} does not exist")
     if path.suffix.lower() == ".toml":
         try:
-            with open(path, "rb") as handle:
-                data = tomllib.load(handle)
+            data = tomllib.loads(_read_text(path))
         except tomllib.TOMLDecodeError as exc:
             raise EventsError(f"{path} is not valid TOML: {exc}") from None
         rows = data.get("event", [])
-        if not isinstance(rows, list):
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise EventsError(f"{path}: events must be [[event]] tables")
         events = [event_from_mapping(row, f"{path} [[event]] {i + 1}") for i, row in enumerate(rows)]
     elif path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with io.StringIO(_read_text(path, "utf-8-sig"), newline="") as handle:
             reader = csv.DictReader(handle)
-            if not reader.fieldnames or not {"name"} <= set(reader.fieldnames):
-                raise EventsError(f"{path}: a CSV needs a header with id, name, timestamp (or date), kind, source, notes")
-            events = [event_from_mapping(row, f"{path} line {reader.line_num}") for row in reader]
+            try:
+                if not reader.fieldnames or not {"name"} <= set(reader.fieldnames):
+                    raise EventsError(f"{path}: a CSV needs a header with id, name, timestamp (or date), kind, source, notes")
+                events = [event_from_mapping(row, f"{path} line {reader.line_num}") for row in reader]
+            except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+                raise EventsError(f"{path} after line {reader.line_num}: not readable as CSV ({exc})") from None
     else:
         raise EventsError(f"{path}: events files must end in .toml or .csv")
     _refuse_duplicates(events, str(path))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from .errors import InputError
@@ -25,14 +26,47 @@ def check_output_dir(path: str | Path, *, what: str = "output", empty_unless_ove
             raise InputError(f"output path {path} is not a folder; give a folder for the {what}")
         if empty_unless_overwrite and not overwrite and any(path.iterdir()):
             raise InputError(f"output folder {path} is not empty; choose a new folder or pass --overwrite")
-        if not os.access(path, os.W_OK):
-            raise InputError(f"output folder {path} is not writable")
+        _probe(path, f"cannot write into output folder {path}")
         return path
-    parent = path.parent
-    while not parent.exists():
-        parent = parent.parent
+    parent = _nearest_existing(path)
     if not parent.is_dir():
         raise InputError(f"cannot create output folder {path}: {parent} is a file")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot create output folder {path}: {parent} is not writable")
+    _probe(parent, f"cannot create output folder {path}")
     return path
+
+
+def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
+    """Return ``path`` if a file can be written there; else a one-line InputError.
+
+    An existing path must be a regular file; otherwise the nearest existing folder above it
+    must accept a new entry. Checked before any work, so nothing is computed for nothing.
+    """
+    path = Path(path).expanduser()
+    if path.exists() or path.is_symlink():
+        if not path.is_file():
+            raise InputError(f"{what} {path} exists and is not a regular file; give a new file name")
+        _probe(path.parent, f"cannot write {what} {path}")
+        return path
+    parent = _nearest_existing(path)
+    if not parent.is_dir():
+        raise InputError(f"cannot write {what} {path}: {parent} is a file, not a folder")
+    _probe(parent, f"cannot write {what} {path}")
+    return path
+
+
+def _nearest_existing(path: Path) -> Path:
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent
+
+
+def _probe(folder: Path, problem: str) -> None:
+    """Make and remove an empty folder of our own in ``folder``: the only test of writability
+    that also holds for root (``os.access`` says yes to root even on /proc, /sys or a
+    read-only mount)."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".tracker-probe-", dir=folder))
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise InputError(f"{problem}: {folder} does not accept new files ({reason})") from None

@@ -14,6 +14,7 @@ import click
 from storage import StorageError
 
 from ..errors import TrackerError, describe
+from ..urls import mask_urls
 from ._context import AppContext
 
 # Commands are imported only when used, so `tracker sql` does not pay for statsmodels,
@@ -66,15 +67,26 @@ class TrackerGroup(click.Group):
         except (TrackerError, StorageError) as exc:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {mask_urls(str(exc))}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:
+            # A file the system refused (permissions, a full disk, a read-only mount) is the
+            # user's environment, not a bug. Paths are checked up front; this catches the rest.
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            if exc.filename:
+                reason = (exc.strerror or type(exc).__name__).lower()
+                click.echo(f"error: cannot use {exc.filename}: {reason}; check the path and its permissions", err=True)
+            else:
+                click.echo(f"error: unexpected {mask_urls(describe(exc))} (TRACKER_DEBUG=1 shows the traceback)", err=True)
+            sys.exit(1)
         except Exception as exc:  # the last resort: still one line, with the kind of failure
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            click.echo(f"error: unexpected {describe(exc)} (TRACKER_DEBUG=1 shows the traceback)", err=True)
+            click.echo(f"error: unexpected {mask_urls(describe(exc))} (TRACKER_DEBUG=1 shows the traceback)", err=True)
             sys.exit(1)
         # Without standalone mode click returns, rather than raises, the code of a
         # click.exceptions.Exit (from --help, --version or a command): it must reach the shell.

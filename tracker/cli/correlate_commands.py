@@ -15,7 +15,11 @@ from ..correlation.external import check_series_id, read_series_csv
 from ..errors import InputError
 from ..events import get_event
 from ..output import render, render_sections, to_json
+from ..paths import check_output_file
 from ._context import AppContext, format_option, pass_app
+
+MAX_CHANGE_PERIODS = 36500  # a century of days; beyond it the window's dates overflow
+MAX_ROWS = 1_000_000  # periods in a window or an overlap: over a century of hours
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHART_SUFFIXES = (".svg", ".png")
@@ -54,12 +58,7 @@ def _check_chart(path: str | None) -> Path | None:
         raise InputError(f"chart {chart} must end in .svg or .png")
     if chart.is_dir():
         raise InputError(f"chart path {chart} is a folder; give a file name such as {chart / 'chart.svg'}")
-    parent = chart.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(f"cannot create {chart}: {parent} is not a folder")
-    return chart
+    return check_output_file(chart, what="chart")
 
 
 def _save_chart(fig, chart: Path | None) -> None:
@@ -168,9 +167,9 @@ def correlate_group() -> None:
 
 @correlate_group.command("rolling")
 @panel_options
-@click.option("--window", type=click.IntRange(3, None), default=30, show_default=True, help="Periods per window.")
+@click.option("--window", type=click.IntRange(3, MAX_ROWS), default=30, show_default=True, help="Periods per window.")
 @click.option("--method", type=click.Choice(["pearson", "spearman", "both"]), default="pearson", show_default=True)
-@click.option("--min-periods", type=click.IntRange(3, None), help="Least returns in a window (default 80% of it).")
+@click.option("--min-periods", type=click.IntRange(3, MAX_ROWS), help="Least returns in a window (default 80% of it).")
 @click.option("--chart", metavar="PATH", help="Draw the rolling correlation (.svg or .png).")
 @format_option
 @pass_app
@@ -196,7 +195,7 @@ def rolling_command(app: AppContext, window: int, method: str, min_periods: int 
 @correlate_group.command("matrix")
 @panel_options
 @click.option("--method", type=click.Choice(["pearson", "spearman"]), default="pearson", show_default=True)
-@click.option("--min-overlap", type=click.IntRange(3, None), default=20, show_default=True,
+@click.option("--min-overlap", type=click.IntRange(3, MAX_ROWS), default=20, show_default=True,
               help="Least shared returns for a pair; fewer gives no figure (the count is still shown).")
 @click.option("--no-cluster", is_flag=True, help="Keep the given order instead of hierarchical clustering.")
 @click.option("--chart", metavar="PATH", help="Draw the heatmap (.svg or .png).")
@@ -231,7 +230,7 @@ def matrix_command(app: AppContext, method: str, min_overlap: int, no_cluster: b
 @click.option("--pairs", "pairing", type=click.Choice(service.PAIRINGS), default="benchmarks", show_default=True,
               help="Tokens against benchmarks, pairs among tokens, or all pairs.")
 @click.option("--method", type=click.Choice(["pearson", "spearman"]), default="pearson", show_default=True)
-@click.option("--min-overlap", type=click.IntRange(4, None), default=10, show_default=True,
+@click.option("--min-overlap", type=click.IntRange(4, MAX_ROWS), default=10, show_default=True,
               help="Least shared returns per window.")
 @click.option("--chart", metavar="PATH", help="Draw pre against post correlations (.svg or .png).")
 @format_option
@@ -269,13 +268,23 @@ def change_command(app: AppContext, event_id: str | None, at: str | None, pre: s
     _emit(fmt, frame.attrs, {"change": frame}, "change")
 
 
+
+
 def _window(value: str, option: str):
     text = value.strip()
     if text.isdigit():
+        if int(text) > MAX_CHANGE_PERIODS:
+            raise InputError(f"{option} {text} is too long; use at most {MAX_CHANGE_PERIODS} periods")
         return int(text)
-    span = parse_span(text)
+    too_long = InputError(f"{option} {value!r} is too long; use at most {MAX_CHANGE_PERIODS}d")
+    try:
+        span = parse_span(text)
+    except (OverflowError, ValueError):  # more days than a Timedelta holds
+        raise too_long from None
     if span is None:
         raise InputError(f"{option} {value!r} is not a number of periods or a span such as 30d or 72h")
+    if span > pd.Timedelta(days=MAX_CHANGE_PERIODS):
+        raise too_long
     return span
 
 
@@ -292,7 +301,7 @@ def _instant(text: str) -> pd.Timestamp:
 @click.option("--max-lag", type=click.IntRange(0, 500), default=24, show_default=True, help="Largest lag, in periods.")
 @click.option("--pairs", "pairing", type=click.Choice(service.PAIRINGS), default="all", show_default=True)
 @click.option("--method", type=click.Choice(["pearson", "spearman"]), default="pearson", show_default=True)
-@click.option("--min-overlap", type=click.IntRange(3, None), default=20, show_default=True)
+@click.option("--min-overlap", type=click.IntRange(3, MAX_ROWS), default=20, show_default=True)
 @click.option("--chart", metavar="PATH", help="Draw the cross-correlations (.svg or .png).")
 @format_option
 @pass_app

@@ -7,13 +7,22 @@ import time
 
 import click
 
+from ..urls import mask_urls
 from ._context import AppContext, pass_app
+
+
+class _MaskingFormatter(logging.Formatter):
+    """Log lines with every URL's password and query string masked (a library's message may
+    quote the configured base URL)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_urls(super().format(record))
 
 
 def configure_logging(level: str) -> None:
     """Log lines on stderr with UTC timestamps."""
     handler = logging.StreamHandler(sys.stderr)
-    formatter = logging.Formatter("%(asctime)sZ %(levelname)-7s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
+    formatter = _MaskingFormatter("%(asctime)sZ %(levelname)-7s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
     root = logging.getLogger()
@@ -63,7 +72,7 @@ def daemon_command(app: AppContext, once: bool, log_level: str) -> None:
         configure_logging(log_level)
         code = run_daemon(config, once=once)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {mask_urls(str(exc))}", err=True)
         code = EXIT_CONFIG
     if code:
         raise click.exceptions.Exit(code)

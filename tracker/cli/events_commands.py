@@ -33,7 +33,7 @@ def events_list(app: AppContext, fmt: str) -> None:
     help="UTC date (2024-02-15) or date-time with offset (2024-02-15T18:00:00Z).",
 )
 @click.option("--kind", default="announcement", show_default=True, help="e.g. model-release, earnings, keynote.")
-@click.option("--source", help="URL of the announcement.")
+@click.option("--source", help="URL of the announcement: http(s), without spaces, quotes or angle brackets.")
 @click.option("--notes", help="Free text.")
 @pass_app
 def events_add(app: AppContext, event_id: str, name: str, timestamp: str, kind: str, source: str | None, notes: str | None) -> None:

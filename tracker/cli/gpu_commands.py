@@ -76,7 +76,7 @@ def gpu_estimate(sets: tuple[str, ...], arithmetic: str, assumptions_path: str |
 @click.option("--utilization", default=_join(DEFAULT_UTILIZATION), show_default=True, metavar="LIST", help="Grid columns: inference utilization, each in (0, 1].")
 @click.option("--chart", "chart_path", metavar="PATH", help="Write the tornado chart here (.svg or .png).")
 @click.option("--grid-chart", "grid_chart_path", metavar="PATH", help="Write the adoption x utilization heatmap here (.svg or .png).")
-@click.option("--top", default=12, show_default=True, type=click.IntRange(min=1), help="Bars in the tornado chart.")
+@click.option("--top", default=12, show_default=True, type=click.IntRange(1, 1000), help="Bars in the tornado chart.")
 @set_option
 @arithmetic_option
 @file_option

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import datetime
 
@@ -26,6 +27,21 @@ from ._context import AppContext, format_option, pass_app
 
 # Show a progress bar only for files that take a noticeable time to read.
 _PROGRESS_BYTES = 8 * 2**20
+
+
+def _check_time_format(time_format: str | None) -> None:
+    """Refuse a --time-format pandas cannot use, before the file is read."""
+    if time_format is None:
+        return
+    if "%" not in time_format:
+        raise click.BadParameter(f"{time_format!r} has no % directive; write e.g. '%d/%m/%Y %H:%M'",
+                                 param_hint="'--time-format'")
+    try:
+        pd.to_datetime(pd.Series(["2000-01-01"]), format=time_format, utc=True, errors="coerce")
+    except (ValueError, re.error) as exc:  # a bad or repeated directive, a stray %
+        reason = "a directive appears twice" if isinstance(exc, re.error) else str(exc).split(" in format")[0]
+        raise click.BadParameter(f"{time_format!r} is not a strftime format pandas can read ({reason}); "
+                                 "write e.g. '%d/%m/%Y %H:%M'", param_hint="'--time-format'") from None
 
 
 @click.group("import")
@@ -103,6 +119,7 @@ def import_csv_command(app: AppContext, file: str, layout: str, coin_id: str | N
     'import') are written in one transaction. Importing the same file again replaces its rows and
     adds none. Times without a zone are UTC.
     """
+    _check_time_format(time_format)
     mapping = read_mapping_file(map_file) if map_file else {}
     mapping.update(parse_mapping(maps))
     options = ImportOptions(

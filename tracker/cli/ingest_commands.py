@@ -1,32 +1,101 @@
-"""tracker ingest markets | categories | members | history | all."""
+"""tracker ingest markets | categories | members | history | all.
+
+Exit statuses: 0 every run ok; 1 a run failed (or any other one-line error); 3 a run finished
+partial; 4 the database stayed locked, so fetched batches were kept in the spool for the next
+`tracker ingest` or daemon run to write (nothing fetched is thrown away).
+"""
 from __future__ import annotations
 
+import dataclasses
 import sys
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import click
 
+from jobs.instance import DaemonAlreadyRunning, InstanceLock
+from jobs.spool import Spool
+from storage import Database, DatabaseLockedError
+
 from ..coingecko import client_from_config
+from ..config import MAX_HISTORY_DAYS
 from ..errors import TrackerError
 from ..ingest import (
+    Batch,
+    MarketsCache,
     RunSummary,
-    ingest_all,
-    ingest_categories,
-    ingest_history,
-    ingest_markets,
-    ingest_members,
+    fetch_categories,
+    fetch_history,
+    fetch_markets,
+    fetch_members,
+    read_history_state,
     summaries_frame,
+    write_batch,
 )
 from ..output import render
 from ._context import AppContext, format_option, pass_app
+
+EXIT_PARTIAL = 3
+EXIT_SPOOLED = 4
 
 
 class IngestFailed(TrackerError):
     pass
 
 
-def _report(summaries: list[RunSummary], fmt: str) -> None:
-    """Print the runs; warn on stderr for partial ones; fail (exit 1) if any failed."""
+class _Delivery:
+    """Writes each fetched batch, or keeps it in the spool when the database stays locked.
+
+    Like the daemon (jobs/executor.py): batches are written strictly in the order fetched, so
+    once one waits in the spool every later one queues behind it, and after one lock timeout
+    the rest go straight to the spool instead of each waiting out the timeout again. Batches
+    an earlier run left in the spool are written first, unless a daemon runs (it owns them).
+    """
+
+    def __init__(self, db: Database, spool: Spool):
+        self.db, self.spool = db, spool
+        self.spooled = 0
+        self.locked: str | None = None  # why the database could not be written, once it could not
+
+    def drain(self) -> None:
+        if not self.spool.pending():
+            return
+        try:
+            with InstanceLock(self.db.path):  # no daemon, and no other `tracker ingest`, drains meanwhile
+                result = self.spool.drain(self.db)
+        except DaemonAlreadyRunning:
+            return  # the daemon writes them
+        if result.written:
+            click.echo(f"note: wrote {result.written} batch(es) an earlier run left in the spool {self.spool.folder}", err=True)
+        if result.waiting:
+            self.locked = self.locked or "still locked: the batches already in the spool could not be written"
+
+    def deliver(self, batch: Batch) -> RunSummary:
+        if self.locked is None and self.spool.pending():
+            self.drain()
+        if self.locked is None and not self.spool.pending():
+            try:
+                return RunSummary.from_record(write_batch(self.db, batch).run)
+            except DatabaseLockedError as exc:
+                self.locked = str(exc)
+        # Queued behind batches already waiting (a running daemon writes those first), or locked.
+        self.locked = self.locked or "batches already in the spool are written first, by the running daemon"
+        self.spool.put(batch)
+        self.spooled += 1
+        return dataclasses.replace(RunSummary.from_record(batch.run), status="spooled")
+
+    def run(self, batches: Iterable[Batch]) -> RunSummary:
+        last = None
+        for batch in batches:
+            last = self.deliver(batch)
+        if last is None:
+            raise TrackerError("the job produced no batch")
+        return last
+
+
+def _report(summaries: list[RunSummary], fmt: str, delivery: _Delivery) -> None:
+    """Print the runs; warn on stderr for partial ones; exit 1 if any failed, 4 if batches were
+    spooled, 3 if any run finished partial."""
     click.echo(render(summaries_frame(summaries), fmt))
     for run in summaries:
         if run.status == "partial":
@@ -35,6 +104,16 @@ def _report(summaries: list[RunSummary], fmt: str) -> None:
     if failed:
         first = failed[0]
         raise IngestFailed(f"ingest {first.job} failed: {first.error or 'no detail'} (run {first.run_id})")
+    if delivery.spooled:
+        raise click.exceptions.Exit(EXIT_SPOOLED)
+    if any(r.status == "partial" for r in summaries):
+        raise click.exceptions.Exit(EXIT_PARTIAL)
+
+
+def _spool_notice(delivery: _Delivery, folder: Path) -> None:
+    if delivery.spooled:
+        click.echo(f"warning: database not writable ({delivery.locked}); {delivery.spooled} fetched batch(es) kept in "
+                   f"the spool {folder}; the next `tracker ingest` or daemon run writes them, in order", err=True)
 
 
 def _progress_bar() -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
@@ -56,14 +135,35 @@ def _progress_bar() -> tuple[Callable[[int, int, str], None], Callable[[], None]
     return update, close
 
 
-def _run(app: AppContext, job: Callable) -> list[RunSummary]:
+JobSteps = Callable[[Database, object, MarketsCache], Iterator[Batch]]
+
+
+def _run(app: AppContext, steps: list[JobSteps], fmt: str, *, progress_close: Callable[[], None] = lambda: None) -> None:
+    """Fetch each job's batches and deliver them (written, or spooled while the file is locked)."""
     db = app.database()
     client = client_from_config(app.config)
+    folder = app.config.database.spool_dir
+    delivery = _Delivery(db, Spool(folder))
+    cache = MarketsCache()  # members reuse the pages markets fetched in `ingest all`
     try:
-        result = job(db, client, app.config.tracking)
+        delivery.drain()
+        summaries = [delivery.run(step(db, client, cache)) for step in steps]
     finally:
         client.close()
-    return result if isinstance(result, list) else [result]
+        progress_close()
+        _spool_notice(delivery, folder)
+    _report(summaries, fmt, delivery)
+
+
+def _history_steps(app: AppContext, coins: list[str] | None, days: int | None, progress) -> JobSteps:
+    tracking = app.config.tracking
+
+    def steps(db: Database, client, cache: MarketsCache) -> Iterator[Batch]:
+        # A short read of the watermarks; when it meets the lock nothing has been fetched yet.
+        state = read_history_state(db, tracking, coins=coins)
+        return fetch_history(client, tracking, state, history_days=days, progress=progress)
+
+    return steps
 
 
 @click.group("ingest")
@@ -76,7 +176,24 @@ def ingest_group() -> None:
     """
 
 
-@ingest_group.command("markets", short_help="Snapshot prices and market caps of the tracked coins.")
+EXIT_STATUSES = ("Exit status: 0 when every run is ok; 1 when a run failed; 3 when a run finished partial "
+                 "(some coins or categories failed); 4 when the database stayed locked and fetched batches wait "
+                 "in the spool for the next ingest or daemon run.")
+
+
+def _markets(app: AppContext) -> JobSteps:
+    return lambda db, client, cache: fetch_markets(client, app.config.tracking, cache=cache)
+
+
+def _categories(app: AppContext) -> JobSteps:
+    return lambda db, client, cache: fetch_categories(client, app.config.tracking)
+
+
+def _members(app: AppContext) -> JobSteps:
+    return lambda db, client, cache: fetch_members(client, app.config.tracking, cache=cache)
+
+
+@ingest_group.command("markets", short_help="Snapshot prices and market caps of the tracked coins.", epilog=EXIT_STATUSES)
 @format_option
 @pass_app
 def markets_command(app: AppContext, fmt: str) -> None:
@@ -85,30 +202,31 @@ def markets_command(app: AppContext, fmt: str) -> None:
     Costs one /coins/markets call per 250 coins of each category, plus one per 250 benchmarks
     not already seen.
     """
-    _report(_run(app, lambda db, client, tracking: ingest_markets(db, client, tracking)), fmt)
+    _run(app, [_markets(app)], fmt)
 
 
-@ingest_group.command("categories", short_help="Snapshot every category's market data (one call).")
+@ingest_group.command("categories", short_help="Snapshot every category's market data (one call).", epilog=EXIT_STATUSES)
 @format_option
 @pass_app
 def categories_command(app: AppContext, fmt: str) -> None:
     """Snapshot every category's market cap, volume and top coins (one /coins/categories call)."""
-    _report(_run(app, lambda db, client, tracking: ingest_categories(db, client, tracking)), fmt)
+    _run(app, [_categories(app)], fmt)
 
 
-@ingest_group.command("members", short_help="Sync category membership (dated joins and leaves).")
+@ingest_group.command("members", short_help="Sync category membership (dated joins and leaves).", epilog=EXIT_STATUSES)
 @format_option
 @pass_app
 def members_command(app: AppContext, fmt: str) -> None:
     """Sync which coins belong to each tracked category (point in time: joins and leaves are dated)."""
-    _report(_run(app, lambda db, client, tracking: ingest_members(db, client, tracking)), fmt)
+    _run(app, [_members(app)], fmt)
 
 
-_days_option = click.option("--days", type=click.IntRange(min=1), default=None, metavar="N",
-                            help="Reach N days back (default: tracking.history_days; keyless/demo see at most 364).")
+_days_option = click.option("--days", type=click.IntRange(1, MAX_HISTORY_DAYS), default=None, metavar="N",
+                            help=f"Reach N days back, 1 to {MAX_HISTORY_DAYS} (default: tracking.history_days; "
+                                 "keyless/demo see at most 364).")
 
 
-@ingest_group.command("history", short_help="Backfill and top up price history, coin by coin.")
+@ingest_group.command("history", short_help="Backfill and top up price history, coin by coin.", epilog=EXIT_STATUSES)
 @click.option("--coin", "coins", multiple=True, metavar="ID", help="Only this coin id (repeatable); default: members and benchmarks.")
 @_days_option
 @format_option
@@ -124,15 +242,10 @@ def history_command(app: AppContext, coins: tuple[str, ...], days: int | None, f
       tracker ingest history --coin bitcoin --days 30
     """
     update, close = _progress_bar()
-    try:
-        summaries = _run(app, lambda db, client, tracking: ingest_history(
-            db, client, tracking, coins=list(coins) or None, history_days=days, progress=update))
-    finally:
-        close()
-    _report(summaries, fmt)
+    _run(app, [_history_steps(app, list(coins) or None, days, update)], fmt, progress_close=close)
 
 
-@ingest_group.command("all", short_help="Run every job once: categories, markets, members, history.")
+@ingest_group.command("all", short_help="Run every job once: categories, markets, members, history.", epilog=EXIT_STATUSES)
 @_days_option
 @format_option
 @pass_app
@@ -142,11 +255,8 @@ def all_command(app: AppContext, days: int | None, fmt: str) -> None:
     Members reuse the pages markets fetched, so nothing is fetched twice.
     """
     update, close = _progress_bar()
-    try:
-        summaries = _run(app, lambda db, client, tracking: ingest_all(db, client, tracking, history_days=days, progress=update))
-    finally:
-        close()
-    _report(summaries, fmt)
+    steps = [_categories(app), _markets(app), _members(app), _history_steps(app, None, days, update)]
+    _run(app, steps, fmt, progress_close=close)
 
 
-__all__ = ["ingest_group"]
+__all__ = ["EXIT_PARTIAL", "EXIT_SPOOLED", "ingest_group"]

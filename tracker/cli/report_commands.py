@@ -9,6 +9,7 @@ import pandas as pd
 from ..gpu import parse_set
 from ..output import render_sections
 from ..report import ReportOptions, build_report, check_report_dir, split_ids, write_report
+from ..eventstudy.windows import MAX_PERIOD
 from ..report.options import CORRELATION_DEFAULTS, DEFAULT_MOVE_WINDOW
 from ._context import AppContext, format_option, pass_app
 
@@ -75,7 +76,7 @@ def report_group() -> None:
 @click.option("--return-kind", type=click.Choice(["simple", "log"]), default="simple", show_default=True, help="Simple or log returns (CARs are sums either way).")
 @click.option("--exclude-other-events", is_flag=True, help="Drop estimation periods inside another event's window.")
 @click.option("--move-window", default=DEFAULT_MOVE_WINDOW, show_default=True, metavar="START:END", help="Relative days of the press-style raw move (close to close).")
-@click.option("--correlation-window", type=int, metavar="N", help=f"Periods before and after for the correlation comparison [default: {CORRELATION_DEFAULTS['daily']} daily, {CORRELATION_DEFAULTS['hourly']} hourly].")
+@click.option("--correlation-window", type=click.IntRange(max=MAX_PERIOD), metavar="N", help=f"Periods before and after for the correlation comparison [default: {CORRELATION_DEFAULTS['daily']} daily, {CORRELATION_DEFAULTS['hourly']} hourly].")
 @click.option("--gpu-set", "gpu_sets", multiple=True, metavar="NAME=VALUE", help="Change a GPU-estimate assumption, as 'tracker gpu estimate --set' (repeatable).")
 @click.option("--title", metavar="TEXT", help="The report's title [default: from the events' names].")
 @click.option("--output", "output_dir", required=True, type=click.Path(), metavar="DIR", help="Folder to write (created; must be empty unless --overwrite).")

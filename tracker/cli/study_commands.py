@@ -13,7 +13,7 @@ from ..eventstudy.export import check_output_dir, write_outputs
 from ..eventstudy.files import read_events_csv, read_returns_csv
 from ..eventstudy.models import MODELS
 from ..eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
-from ..eventstudy.windows import HOUR, as_window, check_layout, infer_period
+from ..eventstudy.windows import HOUR, MAX_PERIOD, as_window, check_layout, infer_period
 from ..output import render_sections, to_table
 from ._context import AppContext, format_option, pass_app
 
@@ -80,7 +80,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
 @click.option("--return-kind", type=click.Choice(["simple", "log"]), default="simple", show_default=True, help="Simple or log returns (CARs are sums either way).")
 @click.option("--day-boundary", default="00:00", show_default=True, metavar="HH:MM", help="UTC time daily periods end (file mode; the database's days end 00:00).")
 @click.option("--benchmark-gaps", type=click.Choice(["drop", "ffill", "none"]), default="drop", show_default=True, help="Periods without a benchmark return (equity weekends): compound into the next, zero return, or missing.")
-@click.option("--min-estimation-obs", type=int, metavar="N", help="Leave out security-events with fewer estimation observations [default: 2/3 of the window].")
+@click.option("--min-estimation-obs", type=click.IntRange(max=MAX_PERIOD), metavar="N", help="Leave out security-events with fewer estimation observations [default: 2/3 of the window].")
 @click.option("--exclude-other-events", is_flag=True, help="Drop estimation periods inside another event's window for the same security.")
 @click.option("--returns-csv", type=click.Path(dir_okay=False), help="File mode: a date column and one column per security (returns).")
 @click.option("--market-column", metavar="NAME", help="File mode: the benchmark's column in --returns-csv.")

@@ -39,6 +39,7 @@ from .errors import (
     scrub,
 )
 from .plans import Plan, get_plan
+from ..urls import mask_url, mask_urls
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy, parse_retry_after
 
@@ -140,7 +141,7 @@ class CoinGeckoClient(Endpoints):
 
     def __repr__(self) -> str:
         key = "key set" if self._secret else "no key"
-        return f"CoinGeckoClient({self.base_url!r}, plan={self.plan.name!r}, {key})"
+        return f"CoinGeckoClient({mask_url(self.base_url)!r}, plan={self.plan.name!r}, {key})"
 
     # -- counting ---------------------------------------------------------------------------
 
@@ -263,7 +264,7 @@ class CoinGeckoClient(Endpoints):
         content_type = response.headers.get("Content-Type", "")
         if 300 <= status < 400:
             raise CoinGeckoError(
-                f"unexpected redirect (HTTP {status}); not followed, so the API key stays with {self.base_url.split('/')[2]}",
+                f"unexpected redirect (HTTP {status}); not followed, so the API key stays with {mask_url(self.base_url).split('/')[2]}",
                 status=status, endpoint=path,
             )
         if status >= 400:
@@ -303,7 +304,7 @@ class CoinGeckoClient(Endpoints):
         text = str(exc)
         if "Caused by" in text:
             text = text.split("Caused by", 1)[1].strip(" ()")
-        return one_line(scrub(f"{type(exc).__name__}: {text}", self._secret), 160)
+        return one_line(mask_urls(scrub(f"{type(exc).__name__}: {text}", self._secret)), 160)
 
     def close(self) -> None:
         if self._owns_session:

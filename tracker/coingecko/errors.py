@@ -38,6 +38,7 @@ import re
 from typing import Any
 
 from ..errors import TrackerError
+from ..urls import mask_urls
 
 _MAX_MESSAGE = 240
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -70,7 +71,7 @@ class CoinGeckoError(TrackerError):
     retryable = False
 
     def __init__(self, message: str, *, status: int | None = None, error_code: int | None = None, endpoint: str | None = None):
-        self.message = one_line(message)
+        self.message = one_line(mask_urls(message))  # a body may quote a URL with its query
         self.status = status
         self.error_code = error_code
         self.endpoint = endpoint

@@ -28,6 +28,9 @@ _WINDOW = re.compile(r"^\s*([+-]?\d+)\s*:\s*([+-]?\d+)\s*$")
 _BOUNDARY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 DAY = pd.Timedelta(days=1)
 HOUR = pd.Timedelta(hours=1)
+# The farthest relative period a window may reach: a century of days (about four years of
+# hours). Beyond it no price data exists, and the dates would overflow pandas' timestamps.
+MAX_PERIOD = 36500
 
 
 @dataclass(frozen=True, order=True)
@@ -73,6 +76,9 @@ def as_window(value: object, what: str = "window") -> Window:
         raise InputError(f"{what} {value!r} must be a (start, end) pair of integers or 'START:END'")
     if window.start > window.end:
         raise InputError(f"{what} {window.start}:{window.end} starts after it ends; write it as {window.end}:{window.start}")
+    if max(abs(window.start), abs(window.end)) > MAX_PERIOD:
+        raise InputError(f"{what} {window.start}:{window.end} reaches too far; relative periods must be within "
+                         f"-{MAX_PERIOD}:{MAX_PERIOD}")
     return window
 
 

@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .. import charts
 from ..errors import InputError
+from ..paths import check_output_file
 from .assumptions import Assumptions
 from .results import SensitivityResult
 
@@ -28,12 +29,7 @@ def check_chart_path(path: str | Path) -> Path:
         raise InputError(f"chart path {str(path)!r} must end in .svg or .png")
     if path.is_dir():
         raise InputError(f"chart path {str(path)!r} is a folder; give a file name ending in .svg or .png")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(f"cannot write chart {str(path)!r}: {str(parent)!r} is a file, not a folder")
-            break
-    return path
+    return check_output_file(path, what="chart")
 
 
 def compact(value: float) -> str:

@@ -8,11 +8,14 @@ against the JSON cell by cell.
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 
 from .build import ReportData
 from .document import BulletList, Callout, Cell, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
 from .sections import all_sections
+
+_WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --rule: #d8dde6; --band: #f4f6f9; --accent: #31476b; }
@@ -64,7 +67,9 @@ def _inline(part: Inline) -> str:
             return escape(part.text)
         return f'<span class="num" data-path="{escape(part.path, quote=True)}" data-value="{_value(part)}">{escape(part.text)}</span>'
     if isinstance(part, Link):
-        return f'<a class="provenance" href="{escape(part.url, quote=True)}" rel="noopener noreferrer">{escape(part.text)}</a>'
+        if not _WEB_URL.match(str(part.url).strip()):  # javascript: and the like stay text
+            return escape(part.text)
+        return f'<a class="provenance" href="{escape(part.url.strip(), quote=True)}" rel="noopener noreferrer">{escape(part.text)}</a>'
     return escape(str(part))
 
 

@@ -10,6 +10,10 @@ from .sections import all_sections
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|])")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# Characters a URL may carry as they are inside a Markdown link; every other one is
+# percent-encoded, so a stored URL can neither close the link nor open raw HTML.
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&*+,;=%]")
+_WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def escape_md(text: str) -> str:
@@ -19,11 +23,24 @@ def escape_md(text: str) -> str:
     return text.replace("\n", " ")
 
 
+def link_url(url: str) -> str | None:
+    """``url`` safe inside ``[text](<url>)``; None for anything but http(s), shown as text only.
+
+    Events are checked when added, but a row written another way (``tracker sql`` cannot, an
+    older tracker or another program could) must not put HTML into the report either.
+    """
+    url = str(url).strip()
+    if not _WEB_URL.match(url):
+        return None
+    return _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), url)
+
+
 def _inline(part: Inline) -> str:
     if isinstance(part, Cell):
         return escape_md(part.text)
     if isinstance(part, Link):
-        return f"[{escape_md(part.text)}](<{part.url}>)"
+        url = link_url(part.url)
+        return f"[{escape_md(part.text)}](<{url}>)" if url else escape_md(part.text)
     return escape_md(part)
 
 

@@ -18,6 +18,7 @@ from storage import Database
 
 from .. import panels
 from ..config import Config
+from ..urls import mask_url
 
 SOURCE_COLUMNS = ["coin_id", "source", "closes", "first_close", "last_close"]
 
@@ -58,7 +59,7 @@ def plan_info(config: Config) -> dict:
     cg = config.coingecko
     return {
         "plan": cg.plan,
-        "base_url": cg.base_url,
+        "base_url": mask_url(cg.base_url),
         "calls_per_minute": cg.calls_per_minute,
         "api_key": cg.masked_key,
         "loopback_server": is_loopback(cg.base_url),
