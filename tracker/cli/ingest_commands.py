@@ -57,7 +57,7 @@ def _progress_bar() -> tuple[Callable[[int, int, str], None], Callable[[], None]
 
 
 def _run(app: AppContext, job: Callable) -> list[RunSummary]:
-    db = app.database()
+    db = app.writable_database()
     client = client_from_config(app.config)
     try:
         result = job(db, client, app.config.tracking)
