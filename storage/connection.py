@@ -60,7 +60,7 @@ def _not_regular(path: Path) -> str | None:
     """What ``path`` is when it exists and is not a regular file (symlinks followed), else None."""
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         if os.path.islink(path):
             return "a symlink to a missing file"
         return None
