@@ -12,9 +12,12 @@ Timed, each the median of ``--repeats`` runs on the same file (warm page cache, 
 machine that just used it):
 
 * baseline: a plain read-only ``duckdb.connect`` and close, which every command already pays;
-* quick verify: ``storage.verify`` (open read-only, metadata, file length against the blocks
-  the tables point to, a full read of the small tables), what writers run before writing;
-* write-path open: ``storage.open_database`` (verify plus the schema check), per write command;
+* verify, small tables: ``storage.verify(full=False)`` (open read-only, metadata, file length
+  against the blocks the tables point to, a full read of the tables up to 100,000 rows), what
+  writers run before writing on a file above 256 MiB;
+* verify, every block: ``storage.verify(full=True)``, what they run on a file up to 256 MiB;
+* write-path open: ``storage.open_database`` (the verify for this file's size plus the schema
+  check), paid once per write command;
 * full check: ``storage.full_check``, i.e. `tracker check` (every block of every table read).
 
 Then both checks are run on a copy cut to half its size and on one with bytes overwritten in a
@@ -36,6 +39,7 @@ import duckdb
 
 import storage
 from storage import DatabaseDamagedError
+from storage.integrity import FULL_VERIFY_MAX_BYTES
 
 
 def log(message: str) -> None:
@@ -109,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
         size_mb = path.stat().st_size / 2**20
         plain_open(path)  # warm the page cache once, for every contender alike
         baseline = timed(lambda: plain_open(path), args.repeats)
-        quick = timed(lambda: storage.verify(db), args.repeats)
+        quick = timed(lambda: storage.verify(db, full=False), args.repeats)
+        full_verify = timed(lambda: storage.verify(db, full=True), args.repeats)
         write_open = timed(lambda: storage.open_database(path), args.repeats)
         full = timed(lambda: storage.full_check(db), args.repeats)
         assert not storage.full_check(db).damaged, "the freshly built file must pass the check"
@@ -118,19 +123,25 @@ def main(argv: list[str] | None = None) -> None:
               f"duckdb {duckdb.__version__}, load average {os.getloadavg()[0]:.2f}")
         print(f"file: {size_mb:.1f} MB, price_history with {rows:,} rows; median of {args.repeats} runs")
         print(f"baseline, plain read-only open and close: {baseline * 1000:.1f} ms")
-        print(f"quick verify (before every write):        {quick * 1000:.1f} ms ({quick / baseline:.1f}x the plain open)")
-        print(f"write-path open (verify + schema check):  {write_open * 1000:.1f} ms ({write_open / baseline:.1f}x)")
-        print(f"full check (`tracker check`):             {full * 1000:.1f} ms ({full / baseline:.1f}x; "
+        mode = "every block" if size_mb * 2**20 <= FULL_VERIFY_MAX_BYTES else "small tables only"
+        print(f"verify, small tables read (files > 256 MiB): {quick * 1000:.1f} ms ({quick / baseline:.1f}x the plain open)")
+        print(f"verify, every block read (files <= 256 MiB): {full_verify * 1000:.1f} ms ({full_verify / baseline:.1f}x)")
+        print(f"write-path open (verify reading {mode} + schema check): {write_open * 1000:.1f} ms "
+              f"({write_open / baseline:.1f}x)")
+        print(f"full check (`tracker check`):                {full * 1000:.1f} ms ({full / baseline:.1f}x; "
               f"{size_mb / full:.0f} MB/s)")
         for what, copy in damaged_copies(path, workdir).items():
-            try:
-                storage.verify(storage.Database(copy))
-                quick_found = "passes (not caught)"
-            except DatabaseDamagedError:
-                quick_found = "refused"
+            found = {}
+            for name, full_read in (("small-table verify", False), ("every-block verify", True)):
+                try:
+                    storage.verify(storage.Database(copy), full=full_read)
+                    found[name] = "passes (not caught)"
+                except DatabaseDamagedError:
+                    found[name] = "refused"
             result = storage.full_check(storage.Database(copy))
             bad = [f"{r['kind']} {r['object']}" for r in result.rows if r["status"] != "ok"]
-            print(f"file {what}: quick verify {quick_found}; full check finds {', '.join(bad) or 'nothing'}")
+            print(f"file {what}: " + "; ".join(f"{k} {v}" for k, v in found.items())
+                  + f"; full check finds {', '.join(bad) or 'nothing'}")
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

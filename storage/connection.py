@@ -148,9 +148,11 @@ _DAMAGE_MARKERS = (
 
 
 def damaged_error(path: Path, exc: BaseException) -> DatabaseDamagedError:
+    reason = str(exc).strip().splitlines()[0][:160]
     return DatabaseDamagedError(
-        f"database {path} is damaged ({str(exc).strip().splitlines()[0][:160]}); nothing was written. "
-        f"Run `tracker check` for what is damaged and how to restore it"
+        f"database {path} is damaged ({reason}); nothing was written. "
+        f"Run `tracker check` for what is damaged and how to restore it",
+        reason=reason,
     )
 
 

@@ -30,7 +30,9 @@ class DatabasePathError(StorageError):
 
 
 class DatabaseDamagedError(StorageError):
-    pass
+    def __init__(self, message: str, *, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason  # what DuckDB (or the length check) found, without the advice
 
 
 class SchemaError(StorageError):

@@ -15,5 +15,6 @@ def test_the_check_benchmark_runs_and_reports_what_each_check_caught(tmp_path, c
     out = capsys.readouterr().out
     assert "price_history with 2,000 rows" in out
     assert "baseline, plain read-only open and close:" in out and "full check (`tracker check`):" in out
-    assert "file cut to half its size: quick verify refused; full check finds file file" in out
-    assert "file bytes overwritten in a price_history block:" in out and "full check finds table price_history" in out
+    assert "file cut to half its size: small-table verify refused; every-block verify refused; full check finds file file" in out
+    assert "file bytes overwritten in a price_history block:" in out and "every-block verify refused" in out
+    assert "full check finds table price_history" in out

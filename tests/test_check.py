@@ -78,6 +78,7 @@ def _invoke(*args: str):
 
 def test_the_whole_file_passes_both_checks(whole):
     assert storage.verify(storage.Database(whole)) == storage.latest_version()
+    assert storage.verify(storage.Database(whole), full=False) == storage.latest_version()
     result = _invoke("--db", str(whole), "check", "--format", "json")
     assert result.exit_code == 0, result.output
     rows = {(r["kind"], r["object"]): r for r in json.loads(result.stdout)}
@@ -151,11 +152,23 @@ def test_reads_of_a_damaged_block_are_one_line_pointing_to_check(corrupted, tmp_
     assert not (tmp_path / "export").exists()
 
 
-def test_a_writer_touching_a_damaged_block_fails_cleanly(corrupted):
-    """Bad bytes deep inside a big table pass the quick verify; a write that reads them fails
-    with the same one line and rolls back."""
+def test_writers_refuse_bad_bytes_inside_a_table(corrupted):
+    digest = _digest(corrupted)
+    result = _invoke("--db", str(corrupted), "events", "add", "x-event", "--name", "X", "--date", "2024-02-15")
+    assert result.exit_code == 1
+    assert "is damaged (Corrupt database file" in result.stderr and "Run `tracker check`" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert _digest(corrupted) == digest
+
+
+def test_on_a_big_file_a_writer_touching_a_damaged_block_fails_cleanly(corrupted, monkeypatch):
+    """Above FULL_VERIFY_MAX_BYTES the verify reads only the small tables, so bad bytes deep in
+    price_history pass it; a write that reads them then fails with the same one line and rolls back."""
     import pandas as pd
 
+    from storage import integrity
+
+    monkeypatch.setattr(integrity, "FULL_VERIFY_MAX_BYTES", 0)  # as if the file were big
     db = storage.open_database(corrupted)
     frame = pd.DataFrame({"coin_id": ["coin-1"], "vs_currency": ["usd"], "ts": [pd.Timestamp("2021-02-01")], "price": [2.0],
                           "market_cap": [None], "total_volume": [None], "granularity": ["hourly"], "is_partial": [False],
