@@ -94,8 +94,7 @@ def check_database_path(path: Path, *, create: bool, write: bool = False) -> Non
         raise DatabasePathError(f"{wal} (the database's write-ahead log) is {wal_kind}; move it away, it must be a regular file")
     if path.exists():
         if path.stat().st_size > 0:
-            with open(path, "rb") as handle:
-                header = handle.read(12)
+            header = _first_bytes(path, 12)
             if header[8:12] != b"DUCK":
                 raise DatabasePathError(f"{path} exists and is not a DuckDB database file; choose another path")
         if write:
@@ -111,6 +110,20 @@ def check_database_path(path: Path, *, create: bool, write: bool = False) -> Non
     if not parent.is_dir():
         raise DatabasePathError(f"{parent} is not a folder; cannot create the database there")
     _check_writable(path)
+
+
+def _first_bytes(path: Path, count: int) -> bytes:
+    # O_NONBLOCK: a FIFO swapped in after the check above must not hang the open.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise DatabasePathError(f"cannot read database file {path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DatabasePathError(f"database path {path} is not a regular file; give the path of a regular file")
+        return os.read(fd, count)
+    finally:
+        os.close(fd)
 
 
 def _check_writable(path: Path) -> None:
@@ -141,7 +154,6 @@ def is_damage(exc: BaseException) -> bool:
 _DAMAGE_MARKERS = (
     "Corrupt database file",
     "Could not read enough bytes",
-    "checksum",
     "Failed to read block",
     "Serialization Error",
 )
@@ -217,9 +229,10 @@ class Database:
                 if is_damage(exc):
                     raise damaged_error(self.path, exc) from None
                 if isinstance(exc, duckdb.IOException) and "Permission denied" in str(exc):
+                    verb = "read" if read_only else "write"
                     raise DatabasePathError(
-                        f"cannot write {self.path} or its write-ahead log {wal_path(self.path).name}: permission denied; "
-                        f"make the file and its folder writable or choose another --db path"
+                        f"cannot {verb} {self.path} or its write-ahead log {wal_path(self.path).name}: permission denied; "
+                        f"fix the permissions of the file and its folder or choose another --db path"
                     ) from None
                 raise
             finally:

@@ -142,3 +142,23 @@ def test_own_runs_from_before_this_process_started_count_as_gone(db):
         assert mark_abandoned(con) == 0  # a plain writer: this process is alive
         assert mark_abandoned(con, started_before=utcnow() - timedelta(minutes=1)) == 1
     assert _status(db, mine_old) == "abandoned"
+
+
+def test_tidying_gives_way_to_a_busy_file(db, dead_pid):
+    """A long reader holds the file: the tidy is skipped (the next writer does it) instead of
+    failing the command before it has even fetched anything."""
+    from tracker.runs import tidy_abandoned
+
+    dead = _running(db, "history", _owner(dead_pid))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time, duckdb; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print('holding', flush=True); time.sleep(60)", str(db.path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        busy = storage.Database(db.path, lock_timeout=0.3)
+        assert tidy_abandoned(busy) == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _status(db, dead) == "running"
+    assert tidy_abandoned(db) == 1 and _status(db, dead) == "abandoned"

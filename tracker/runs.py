@@ -134,7 +134,22 @@ def mark_abandoned(con: duckdb.DuckDBPyConnection, job: str | None = None, *, st
     (a spooled batch written before owners were recorded) and counts as gone. ``keep``: run
     ids to leave alone (their batches wait in the spool).
     """
-    sql = "SELECT run_id, started_at, details FROM ingest_runs WHERE status = 'running'"
+    gone = gone_runs(con, job, started_before=started_before, keep=keep)
+    if not gone:
+        return 0
+    con.execute(
+        "UPDATE ingest_runs SET status = 'abandoned', finished_at = ?, "
+        "error = coalesce(error, 'process ended before the run finished') "
+        "WHERE status = 'running' AND list_contains(?, run_id)",
+        [utcnow(), gone],
+    )
+    return len(gone)
+
+
+def gone_runs(con: duckdb.DuckDBPyConnection, job: str | None = None, *, started_before: datetime | None = None,
+              keep: Iterable[str] = ()) -> list[str]:
+    """The ids of the runs :func:`mark_abandoned` would mark (it only reads)."""
+    sql = "SELECT run_id, details FROM ingest_runs WHERE status = 'running'"
     params: list[Any] = []
     if job is not None:
         sql += " AND job = ?"
@@ -145,7 +160,7 @@ def mark_abandoned(con: duckdb.DuckDBPyConnection, job: str | None = None, *, st
     me = current_owner()
     kept = set(keep)
     gone = []
-    for run_id, _started, details in con.execute(sql, params).fetchall():
+    for run_id, details in con.execute(sql, params).fetchall():
         if run_id in kept:
             continue
         try:
@@ -158,21 +173,23 @@ def mark_abandoned(con: duckdb.DuckDBPyConnection, job: str | None = None, *, st
         if alive and not (started_before is not None and owner.get("pid") == me["pid"] and owner.get("host") == me["host"]):
             continue
         gone.append(run_id)
-    if not gone:
-        return 0
-    con.execute(
-        "UPDATE ingest_runs SET status = 'abandoned', finished_at = ?, "
-        "error = coalesce(error, 'process ended before the run finished') "
-        "WHERE status = 'running' AND list_contains(?, run_id)",
-        [utcnow(), gone],
-    )
-    return len(gone)
+    return gone
 
 
 def tidy_abandoned(db: "storage.Database", *, keep: Iterable[str] = ()) -> int:
-    """Before a command's writes: mark runs left 'running' by a killed process abandoned."""
-    with db.transaction() as con:
-        return mark_abandoned(con, keep=keep)
+    """Before a command's writes: mark runs left 'running' by a killed process abandoned.
+
+    Looks read-only first, so the write lock is taken only when there is something to mark;
+    when the file is busy it gives up quietly (the next writer tidies).
+    """
+    try:
+        with db.connect(read_only=True) as con:
+            if not gone_runs(con, keep=keep):
+                return 0
+        with db.transaction() as con:
+            return mark_abandoned(con, keep=keep)
+    except storage.DatabaseLockedError:
+        return 0
 
 
 def set_watermarks(con: duckdb.DuckDBPyConnection, job: str, marks: Mapping[str, datetime | None], *, detail: Mapping[str, Any] | None = None) -> None:
