@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -275,10 +276,9 @@ def public_dir():
     folder = Path(tempfile.mkdtemp(prefix="tk-ro-"))
     os.chmod(folder, 0o755)
     yield folder
-    for path in sorted(folder.rglob("*"), reverse=True):
-        os.chmod(path, 0o755) if path.is_dir() else None
-    import shutil
-
+    for path in folder.rglob("*"):
+        if path.is_dir():
+            os.chmod(path, 0o755)
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -297,9 +297,9 @@ def _preload_cli() -> None:
     import tracker.cli.db_commands  # noqa: F401
     import tracker.cli.events_commands  # noqa: F401
     import tracker.runs  # noqa: F401
-    from tracker.cli import cli
-
     from click.testing import CliRunner
+
+    from tracker.cli import cli
 
     CliRunner().invoke(cli, ["--db", "/nonexistent/x.duckdb", "events", "list"])
 
