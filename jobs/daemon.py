@@ -358,7 +358,7 @@ def run_daemon(config: Config, *, once: bool = False,
     if executor_factory is None:
         from .executor import IngestExecutor as executor_factory
     check_startable(config)
-    check_database_path(config.database.path, create=True)  # before the lock file lands beside it
+    check_database_path(config.database.path, create=True, write=True)  # before the lock file lands beside it
     signals = _Signals()
     if install_signals:
         signals.install()

@@ -10,6 +10,7 @@ queue.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -51,6 +52,17 @@ class Spool:
         if not self.folder.is_dir():
             return []
         return sorted(p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "rejected")
+
+    def run_ids(self) -> set[str]:
+        """The runs whose batches wait here (read from each batch's manifest)."""
+        ids = set()
+        for folder in self.pending():
+            try:
+                manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+                ids.add(str(manifest["run"]["run_id"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # unreadable: drain() rejects it; its run is tidied like any other
+        return ids
 
     def discard_unfinished(self) -> int:
         """Remove half-written batches (a process killed while spooling leaves its staging

@@ -2,16 +2,19 @@
 
 This package knows nothing of HTTP or CoinGecko: it stores DataFrames and answers queries.
 """
-from .connection import STORAGE_COMPATIBILITY, Database, check_database_path
+from .connection import STORAGE_COMPATIBILITY, Database, check_database_path, wal_path
 from .errors import (
+    DatabaseDamagedError,
     DatabaseLockedError,
     DatabaseNotFoundError,
     DatabasePathError,
     MigrationError,
     ReadOnlyQueryError,
+    SchemaError,
     StorageError,
     WriteError,
 )
+from .integrity import CheckResult, full_check, missing_error, missing_objects, present_objects, verify, verify_on
 from .migrations import available_migrations, current_version, latest_version, migrate
 from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
 from .schema import TABLES, TableSpec, quote_identifier, table_spec
@@ -19,34 +22,91 @@ from .writes import UpsertResult, table_columns, upsert
 
 
 def open_database(path, *, create: bool = False, lock_timeout: float = 10.0) -> Database:
-    """Return a :class:`Database` whose schema is up to date, upgrading an older file in place.
+    """Open the database for writing: the path is checked, the file verified, the schema upgraded.
 
-    An up-to-date file is only checked read-only, so readers never need the write lock.
+    Call it once before a command's first write (or at daemon start). ``create``: a missing
+    file is created and an empty regular file initialised in place (`tracker init`, the
+    daemon, the demo); without it both are refused with the hint to run `tracker init`.
+
+    Raises
+    ------
+    DatabasePathError
+        The path is a folder, device, FIFO, socket, foreign file, or cannot be written.
+    DatabaseNotFoundError
+        No file (or an empty one) and ``create`` is false.
+    DatabaseDamagedError
+        The file fails the quick verify (:func:`storage.integrity.verify_on`).
+    SchemaError, MigrationError
+        A DuckDB file that is not the tracker's, one missing a table, or one from a newer tracker.
     """
     db = Database(path, lock_timeout=lock_timeout)
-    if not db.exists():
-        if not create:
-            check_database_path(db.path, create=False)  # raises the one-line "run tracker init" hint
+    check_database_path(db.path, create=create, write=True)
+    if not db.path.exists():
         with db.connect(create=True) as con:
             migrate(con)
         return db
+    if db.is_empty_file():
+        if not create:
+            raise DatabaseNotFoundError(f"database file {db.path} is empty; run `tracker init` to initialise it")
+        db.initialise_empty_file(migrate)
+        return db
     with db.connect(read_only=True) as con:
-        outdated = current_version(con) != latest_version()
-    if outdated:
+        version = verify_on(con, db.path)
+        _check_schema(con, db.path, version, upgrading=True)
+    if version != latest_version():
         with db.connect() as con:
             migrate(con)
+            missing = missing_objects(con, latest_version())
+        if missing:
+            raise missing_error(db.path, latest_version(), missing)
     return db
+
+
+def open_for_reading(path, *, lock_timeout: float = 10.0) -> Database:
+    """Open the database for a read command: never creates, migrates or writes anything.
+
+    A missing, empty or older file is refused with the hint to run `tracker init`.
+    """
+    db = Database(path, lock_timeout=lock_timeout)
+    check_database_path(db.path, create=False)
+    with db.connect(read_only=True) as con:
+        _check_schema(con, db.path, current_version(con), upgrading=False)
+    return db
+
+
+def _check_schema(con, path, version: int, *, upgrading: bool) -> None:
+    newest = latest_version()
+    if version > newest:
+        raise MigrationError(
+            f"database schema version {version} is newer than this tracker supports ({newest}); upgrade ai-token-tracker"
+        )
+    if version == 0:
+        foreign = sorted(name for name in present_objects(con))
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+            raise SchemaError(f"{path} is a DuckDB file but not a tracker database (it holds {shown}); choose another path")
+    if version < newest and not upgrading:
+        raise SchemaError(
+            f"database {path} has schema version {version}, older than this tracker's {newest}; "
+            f"run `tracker init` to upgrade it (read commands never change the file)"
+        )
+    missing = missing_objects(con, version)
+    if missing:
+        raise missing_error(path, version, missing)
 
 
 __all__ = [
     "STORAGE_COMPATIBILITY",
     "TABLES",
+    "CheckResult",
     "Database",
+    "DatabaseDamagedError",
     "DatabaseLockedError",
     "DatabaseNotFoundError",
     "DatabasePathError",
     "MigrationError",
     "ReadOnlyQueryError",
+    "SchemaError",
     "StorageError",
     "TableSpec",
     "UpsertResult",
@@ -58,7 +118,9 @@ __all__ = [
     "last_run_per_job",
     "latest_version",
     "migrate",
+    "full_check",
     "open_database",
+    "open_for_reading",
     "query",
     "quote_identifier",
     "recent_runs",
@@ -67,4 +129,7 @@ __all__ = [
     "table_spec",
     "table_stats",
     "upsert",
+    "verify",
+    "verify_on",
+    "wal_path",
 ]

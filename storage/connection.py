@@ -13,14 +13,17 @@ import contextlib
 import os
 import random
 import re
+import stat
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
 from .errors import (
+    DatabaseDamagedError,
     DatabaseLockedError,
     DatabaseNotFoundError,
     DatabasePathError,
@@ -44,17 +47,58 @@ def _process_lock(path: Path) -> threading.RLock:
         return _process_locks.setdefault(path, threading.RLock())
 
 
-def check_database_path(path: Path, *, create: bool) -> None:
-    """Refuse paths that are folders or other files before DuckDB touches them."""
-    if path.is_dir():
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(path: Path) -> str | None:
+    """What ``path`` is when it exists and is not a regular file (symlinks followed), else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        if os.path.islink(path):
+            return "a symlink to a missing file"
+        return None
+    except OSError as exc:
+        raise DatabasePathError(f"cannot inspect database path {path}: {exc.strerror}") from None
+    if stat.S_ISREG(mode):
+        return None
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def check_database_path(path: Path, *, create: bool, write: bool = False) -> None:
+    """Refuse, in one line and before anything is opened or written, a path that is not a
+    regular DuckDB file: a folder, device, FIFO, socket (or a symlink to one), a foreign file.
+
+    Nothing is ever removed or replaced here; an empty regular file is left for the caller
+    (``tracker init`` initialises it in place, readers say to run it).
+    ``write``: the file and its folder must be writable, since DuckDB keeps its write-ahead
+    log (``<file>.wal``) beside the file.
+    """
+    kind = _not_regular(path)
+    if kind == "a folder":
         raise DatabasePathError(f"database path {path} is a folder; give a file path such as {path / 'tracker.duckdb'}")
+    if kind is not None:
+        raise DatabasePathError(f"database path {path} is {kind}, not a database file; give the path of a regular file")
+    wal = wal_path(path)
+    wal_kind = _not_regular(wal)
+    if wal_kind is not None:
+        raise DatabasePathError(f"{wal} (the database's write-ahead log) is {wal_kind}; move it away, it must be a regular file")
     if path.exists():
-        if path.stat().st_size == 0:
-            return  # an empty placeholder (e.g. from `touch`) is treated as a new database
-        with open(path, "rb") as handle:
-            header = handle.read(12)
-        if header[8:12] != b"DUCK":
-            raise DatabasePathError(f"{path} exists and is not a DuckDB database file; choose another path")
+        if path.stat().st_size > 0:
+            header = _first_bytes(path, 12)
+            if header[8:12] != b"DUCK":
+                raise DatabasePathError(f"{path} exists and is not a DuckDB database file; choose another path")
+        if write:
+            _check_writable(path)
         return
     if not create:
         raise DatabaseNotFoundError(f"no database at {path}; run `tracker init` first (or set TRACKER_DB)")
@@ -65,6 +109,63 @@ def check_database_path(path: Path, *, create: bool) -> None:
         raise DatabasePathError(f"cannot create folder {parent} for the database: {exc.strerror}") from None
     if not parent.is_dir():
         raise DatabasePathError(f"{parent} is not a folder; cannot create the database there")
+    _check_writable(path)
+
+
+def _first_bytes(path: Path, count: int) -> bytes:
+    # O_NONBLOCK: a FIFO swapped in after the check above must not hang the open.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise DatabasePathError(f"cannot read database file {path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DatabasePathError(f"database path {path} is not a regular file; give the path of a regular file")
+        return os.read(fd, count)
+    finally:
+        os.close(fd)
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabasePathError(
+            f"cannot write in folder {folder}: DuckDB needs it for {path.name} and its write-ahead log "
+            f"{wal_path(path).name}; make the folder writable or choose another --db path"
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise DatabasePathError(f"cannot write database file {path} (permission denied); make it writable or choose another --db path")
+    wal = wal_path(path)
+    if wal.exists() and not os.access(wal, os.R_OK | os.W_OK):
+        raise DatabasePathError(f"cannot write the write-ahead log {wal} (permission denied); make it writable")
+
+
+def wal_path(path: Path) -> Path:
+    """DuckDB's write-ahead log for ``path``."""
+    return path.with_name(path.name + ".wal")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error means the file itself is damaged (bad checksum, cut short, ...)."""
+    text = str(exc)
+    return any(marker in text for marker in _DAMAGE_MARKERS)
+
+
+_DAMAGE_MARKERS = (
+    "Corrupt database file",
+    "Could not read enough bytes",
+    "Failed to read block",
+    "Serialization Error",
+)
+
+
+def damaged_error(path: Path, exc: BaseException) -> DatabaseDamagedError:
+    reason = str(exc).strip().splitlines()[0][:160]
+    return DatabaseDamagedError(
+        f"database {path} is damaged ({reason}); nothing was written. "
+        f"Run `tracker check` for what is damaged and how to restore it",
+        reason=reason,
+    )
 
 
 def _locked_error(path: Path, exc: Exception, waited: float) -> DatabaseLockedError:
@@ -100,20 +201,40 @@ class Database:
         return f"Database({str(self.path)!r})"
 
     def exists(self) -> bool:
+        """A regular, non-empty file is at the path (an empty one is not a database yet)."""
         return self.path.is_file() and self.path.stat().st_size > 0
+
+    def is_empty_file(self) -> bool:
+        return self.path.is_file() and self.path.stat().st_size == 0
 
     @contextlib.contextmanager
     def connect(self, *, read_only: bool = False, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open, yield and always close a connection; retries while another process holds the lock."""
-        check_database_path(self.path, create=create and not read_only)
-        if self.path.exists() and self.path.stat().st_size == 0 and not read_only:
-            self.path.unlink()
+        """Open, yield and always close a connection; retries while another process holds the lock.
+
+        The path is checked first and never removed: an empty file is refused here (DuckDB
+        cannot open one; `tracker init` initialises it in place). An error that shows the file
+        is damaged, raised while opening or inside the block, becomes one
+        :class:`DatabaseDamagedError` pointing to `tracker check`.
+        """
+        check_database_path(self.path, create=create and not read_only, write=not read_only)
+        if self.is_empty_file():
+            raise DatabaseNotFoundError(f"database file {self.path} is empty; run `tracker init` to initialise it")
         with _process_lock(self.path.resolve()):
             con = self._open(read_only)
             opened = time.perf_counter()
             try:
                 con.execute("SET TimeZone = 'UTC'")
                 yield con
+            except duckdb.Error as exc:
+                if is_damage(exc):
+                    raise damaged_error(self.path, exc) from None
+                if isinstance(exc, duckdb.IOException) and "Permission denied" in str(exc):
+                    verb = "read" if read_only else "write"
+                    raise DatabasePathError(
+                        f"cannot {verb} {self.path} or its write-ahead log {wal_path(self.path).name}: permission denied; "
+                        f"fix the permissions of the file and its folder or choose another --db path"
+                    ) from None
+                raise
             finally:
                 con.close()
                 self.last_held_ms = (time.perf_counter() - opened) * 1000
@@ -130,30 +251,72 @@ class Database:
                 raise
             con.execute("COMMIT")
 
+    def initialise_empty_file(self, prepare) -> None:
+        """Turn the empty regular file at the path into a database, in place.
+
+        DuckDB refuses a 0-byte file, and the file is the user's (its owner, mode and links
+        stay), so it is never removed or replaced: a new database is built beside it by
+        ``prepare(con)``, then its bytes are written into the empty file.
+        """
+        check_database_path(self.path, create=False, write=True)
+        staging = self.path.with_name(f".{self.path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.init")
+        try:
+            con = duckdb.connect(str(staging), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+            try:
+                prepare(con)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)  # never blocks on a FIFO swapped in
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or info.st_size != 0:
+                    raise DatabasePathError(f"{self.path} changed while it was being initialised; run `tracker init` again")
+                with open(staging, "rb") as source:
+                    while chunk := source.read(1 << 20):
+                        os.write(fd, chunk)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        finally:
+            for own in (staging, wal_path(staging)):  # the staging copy is ours alone
+                if own.is_file():
+                    own.unlink()
+
     def copy_to(self, target: str | Path) -> Path:
         """Copy every table and view into a new file at ``target``, atomically replacing it.
 
         The live file is attached READ_ONLY from an in-memory DuckDB, so other readers are
-        never blocked; the copy is written beside ``target`` and moved into place with
-        os.replace, so a reader holding the old copy keeps seeing it whole.
+        never blocked; the copy is written beside ``target`` under a name of its own and moved
+        into place with os.replace, so a reader holding the old copy keeps seeing it whole.
         """
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        kind = _not_regular(target)
+        if kind is not None:
+            raise DatabasePathError(f"snapshot path {target} is {kind}; it must be a regular file")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
         check_database_path(self.path, create=False)
-        with _process_lock(self.path.resolve()):
-            con = duckdb.connect()
-            try:
-                self._retry_on_lock(lambda: con.execute("ATTACH ? AS live (READ_ONLY)", [str(self.path)]))
-                con.execute(f"ATTACH ? AS copy (STORAGE_VERSION '{STORAGE_COMPATIBILITY}')", [str(tmp)])
-                con.execute("COPY FROM DATABASE live TO copy")
-                con.execute("DETACH copy")
-                con.execute("DETACH live")
-            finally:
-                con.close()
-        os.replace(tmp, target)
+        try:
+            with _process_lock(self.path.resolve()):
+                con = duckdb.connect()
+                try:
+                    self._retry_on_lock(lambda: con.execute("ATTACH ? AS live (READ_ONLY)", [str(self.path)]))
+                    con.execute(f"ATTACH ? AS copy (STORAGE_VERSION '{STORAGE_COMPATIBILITY}')", [str(tmp)])
+                    con.execute("COPY FROM DATABASE live TO copy")
+                    con.execute("DETACH copy")
+                    con.execute("DETACH live")
+                except duckdb.Error as exc:
+                    if is_damage(exc):
+                        raise damaged_error(self.path, exc) from None
+                    raise
+                finally:
+                    con.close()
+            os.replace(tmp, target)
+        finally:
+            for own in (tmp, wal_path(tmp)):  # a copy left half-written by this call (its own name)
+                if own.is_file():
+                    own.unlink()
         return target
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -167,8 +330,12 @@ class Database:
         while True:
             try:
                 return attempt_once()
-            except duckdb.IOException as exc:
+            except duckdb.Error as exc:
                 waited = time.monotonic() - started
+                if is_damage(exc):
+                    raise damaged_error(self.path, exc) from None
+                if not isinstance(exc, duckdb.IOException):
+                    raise
                 if _LOCK_MESSAGE not in str(exc):
                     raise DatabasePathError(f"cannot open {self.path}: {str(exc).splitlines()[0]}") from None
                 if waited >= self.lock_timeout:

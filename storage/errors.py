@@ -4,7 +4,9 @@ Hierarchy::
 
     StorageError
     ├── DatabaseNotFoundError    the file does not exist (run `tracker init`)
-    ├── DatabasePathError        the path is a folder, not a DuckDB file, or cannot be created
+    ├── DatabasePathError        the path is a folder, device, FIFO, not a DuckDB file, or cannot be written
+    ├── DatabaseDamagedError     the file fails its integrity check (see `tracker check`)
+    ├── SchemaError              the file is older than this tracker, or misses one of its tables
     ├── DatabaseLockedError      another process holds the file lock; carries the PID when DuckDB names it
     ├── MigrationError           the schema could not be brought up to date
     ├── ReadOnlyQueryError       a write or DDL statement was sent to a read-only query
@@ -24,6 +26,16 @@ class DatabaseNotFoundError(StorageError):
 
 
 class DatabasePathError(StorageError):
+    pass
+
+
+class DatabaseDamagedError(StorageError):
+    def __init__(self, message: str, *, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason  # what DuckDB (or the length check) found, without the advice
+
+
+class SchemaError(StorageError):
     pass
 
 

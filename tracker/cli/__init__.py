@@ -21,6 +21,7 @@ from ._context import AppContext
 # scipy and matplotlib. name -> "module:attribute" inside tracker.cli.
 COMMANDS = {
     "init": "db_commands:init_command",
+    "check": "check_commands:check_command",
     "status": "db_commands:status_command",
     "sql": "db_commands:sql_command",
     "events": "events_commands:events_group",

@@ -379,7 +379,7 @@ def series_import(app: AppContext, file: str, series_id: str, unit: str | None, 
     """
     check_series_id(series_id)
     frame = read_series_csv(file, time_column=time_column, value_column=value_column, tz=tz, stamps=stamps)
-    result = sources.import_series(app.database(), frame, series_id, unit=unit, source=f"csv:{Path(file).name}")
+    result = sources.import_series(app.writable_database(), frame, series_id, unit=unit, source=f"csv:{Path(file).name}")
     summary = pd.DataFrame([{
         "series_id": series_id, "file": file, "rows": len(frame), "inserted": result.inserted,
         "replaced": result.replaced, "first_ts": frame["ts"].min(), "last_ts": frame["ts"].max(),

@@ -18,7 +18,7 @@ def init_command(app: AppContext, fmt: str) -> None:
     """Create the database (or upgrade an older one in place) and seed the events calendar."""
     import pandas as pd
 
-    db = app.database(create=True)
+    db = app.writable_database(create=True)
     added = seed_events(db)
     with db.connect(read_only=True) as con:
         version = storage.current_version(con)

@@ -41,7 +41,7 @@ def events_add(app: AppContext, event_id: str, name: str, timestamp: str, kind: 
     event = event_from_mapping(
         {"id": event_id, "name": name, "timestamp": timestamp, "kind": kind, "source": source, "notes": notes}
     )
-    add_events(app.database(), [event])
+    add_events(app.writable_database(), [event])
     click.echo(f"added {event.event_id} at {event.ts:%Y-%m-%d %H:%M} UTC" + ("" if event.time_known else " (time of day unknown)"))
 
 
@@ -56,5 +56,5 @@ def events_import(app: AppContext, file: str, skip_existing: bool, fmt: str) -> 
     The whole file is checked first; nothing is imported if any row is bad or an id is taken.
     """
     events = read_events_file(file)
-    added = add_events(app.database(), events, skip_existing=skip_existing)
+    added = add_events(app.writable_database(), events, skip_existing=skip_existing)
     click.echo(render(pd.DataFrame([{"file": file, "read": len(events), "added": added}]), fmt))

@@ -142,7 +142,7 @@ def import_csv_command(app: AppContext, file: str, layout: str, coin_id: str | N
             prepared = prepare_import(file, options, progress=progress)
     else:
         prepared = prepare_import(file, options)
-    result = ImportResult(prepared=prepared) if dry_run else write_import(app.database(), prepared)
+    result = ImportResult(prepared=prepared) if dry_run else write_import(app.writable_database(), prepared)
     click.echo(_render(result, fmt))
 
 

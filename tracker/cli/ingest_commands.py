@@ -140,7 +140,7 @@ JobSteps = Callable[[Database, object, MarketsCache], Iterator[Batch]]
 
 def _run(app: AppContext, steps: list[JobSteps], fmt: str, *, progress_close: Callable[[], None] = lambda: None) -> None:
     """Fetch each job's batches and deliver them (written, or spooled while the file is locked)."""
-    db = app.database()
+    db = app.writable_database()
     client = client_from_config(app.config)
     folder = app.config.database.spool_dir
     delivery = _Delivery(db, Spool(folder))
