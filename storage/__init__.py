@@ -19,6 +19,11 @@ from .migrations import available_migrations, current_version, latest_version, m
 from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
 from .schema import TABLES, TableSpec, quote_identifier, table_spec
 from .writes import UpsertResult, table_columns, upsert
+# Named reads of the data-access layer: services call these and hold no SQL.
+from .coins import coin_labels, known_coin_ids
+from .membership import first_membership_instant, members_at, membership_changes
+from .prices import close_sources, closes_long, most_used_currency
+from .series import series_summary, series_values
 
 
 def open_database(path, *, create: bool = False, lock_timeout: float = 10.0) -> Database:
@@ -132,4 +137,15 @@ __all__ = [
     "verify",
     "verify_on",
     "wal_path",
+    # data-access reads
+    "close_sources",
+    "closes_long",
+    "coin_labels",
+    "first_membership_instant",
+    "known_coin_ids",
+    "members_at",
+    "membership_changes",
+    "most_used_currency",
+    "series_summary",
+    "series_values",
 ]

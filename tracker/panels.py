@@ -16,15 +16,8 @@ import storage
 from storage import Database
 
 
-def _range_filter(column: str, start, end) -> tuple[str, list]:
-    clauses, params = [], []
-    if start is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(pd.Timestamp(start).to_pydatetime())
-    if end is not None:
-        clauses.append(f"{column} <= ?")
-        params.append(pd.Timestamp(end).to_pydatetime())
-    return (" AND " + " AND ".join(clauses)) if clauses else "", params
+def _instant(value) -> datetime | None:
+    return None if value is None else pd.Timestamp(value).to_pydatetime()
 
 
 def _wide(frame: pd.DataFrame, index: str, value: str) -> pd.DataFrame:
@@ -41,25 +34,16 @@ def quote_currency(db: Database, vs_currency: str | None = None) -> str:
     (``tracking.vs_currency`` of whoever filled it), else ``usd``."""
     if vs_currency:
         return vs_currency
-    frame = storage.query(
-        db,
-        "SELECT vs_currency FROM (SELECT vs_currency FROM price_history UNION ALL SELECT vs_currency FROM market_snapshots) "
-        "GROUP BY vs_currency ORDER BY count(*) DESC, vs_currency LIMIT 1",
+    return storage.most_used_currency(db) or "usd"
+
+
+def _closes(db: Database, grid: str, period: str, value: str, coin_ids, start, end, vs_currency: str | None,
+            complete_only: bool = False) -> pd.DataFrame:
+    frame = storage.closes_long(
+        db, grid, quote_currency(db, vs_currency), value=value, coin_ids=coin_ids,
+        start=_instant(start), end=_instant(end), complete_only=complete_only,
     )
-    return str(frame["vs_currency"].iloc[0]) if not frame.empty else "usd"
-
-
-def _closes(db: Database, view: str, period: str, value: str, coin_ids, start, end, vs_currency: str | None,
-            extra: str = "") -> pd.DataFrame:
-    """Wide frame of ``value`` from a price view (names from the fixed calls below, never input)."""
-    vs_currency = quote_currency(db, vs_currency)
-    where, params = _range_filter(period, start, end)
-    sql = f"SELECT coin_id, {period}, {value} FROM {view} WHERE vs_currency = ?{where}{extra}"
-    params = [vs_currency, *params]
-    if coin_ids is not None:
-        sql += " AND list_contains(?, coin_id)"
-        params.append(list(coin_ids))
-    return _wide(storage.query(db, sql, params), period, value)
+    return _wide(frame, period, value)
 
 
 def daily_closes(
@@ -81,8 +65,7 @@ def daily_closes(
     """
     if value not in {"close", "market_cap"}:
         raise ValueError("value must be 'close' or 'market_cap'")
-    return _closes(db, "daily_prices", "day", value, coin_ids, start, end, vs_currency,
-                   " AND complete" if complete_only else "")
+    return _closes(db, "daily", "day", value, coin_ids, start, end, vs_currency, complete_only)
 
 
 def hourly_closes(
@@ -94,18 +77,12 @@ def hourly_closes(
     vs_currency: str | None = None,
 ) -> pd.DataFrame:
     """Wide frame of hourly prices: index = the UTC hour the price closes, one column per coin."""
-    return _closes(db, "hourly_prices", "hour", "close", coin_ids, start, end, vs_currency)
+    return _closes(db, "hourly", "hour", "close", coin_ids, start, end, vs_currency)
 
 
 def category_members_at(db: Database, category_id: str, at: datetime | date | str) -> list[str]:
     """Coin ids that were in the category at instant ``at`` (point-in-time membership)."""
-    frame = storage.query(
-        db,
-        "SELECT DISTINCT coin_id FROM category_members WHERE category_id = ? AND valid_from <= ? "
-        "AND (valid_to IS NULL OR valid_to > ?) ORDER BY coin_id",
-        [category_id, pd.Timestamp(at).to_pydatetime(), pd.Timestamp(at).to_pydatetime()],
-    )
-    return frame["coin_id"].tolist()
+    return storage.members_at(db, category_id, pd.Timestamp(at).to_pydatetime())["coin_id"].tolist()
 
 
 def category_members_first_known(db: Database, category_id: str) -> tuple[list[str], datetime | None]:
@@ -115,13 +92,8 @@ def category_members_first_known(db: Database, category_id: str) -> tuple[list[s
     only sample on record is this one. It suffers survivorship bias (coins that left or died
     before the first sync are missing): callers must say so when they use it.
     """
-    frame = storage.query(
-        db,
-        "SELECT min(valid_from) AS first FROM category_members WHERE category_id = ?",
-        [category_id],
-    )
-    first = frame["first"].iloc[0] if not frame.empty else None
-    if first is None or pd.isna(first):
+    first = storage.first_membership_instant(db, category_id)
+    if first is None:
         return [], None
-    first = pd.Timestamp(first).to_pydatetime()
+    first = first.to_pydatetime()
     return category_members_at(db, category_id, first), first

@@ -72,12 +72,7 @@ def category_membership(
     if len(labels) == 0:
         return pd.DataFrame(index=labels, dtype=bool)
     days = pd.DatetimeIndex(sorted(set(pd.DatetimeIndex(labels).floor("D"))))
-    bounds = storage.query(
-        db,
-        "SELECT valid_from AS instant FROM category_members WHERE category_id = ? "
-        "UNION SELECT valid_to FROM category_members WHERE category_id = ? AND valid_to IS NOT NULL",
-        [category, category],
-    )["instant"]
+    bounds = storage.membership_changes(db, category)
     # The first day start at or after each boundary is when the membership can differ.
     changes = pd.DatetimeIndex(pd.to_datetime(bounds)).ceil("D") if len(bounds) else pd.DatetimeIndex([])
     lookups = days[:1].union(days.intersection(changes)) if len(changes) else days[:1]
@@ -121,11 +116,7 @@ def import_series(db: Database, frame: pd.DataFrame, series_id: str, *, unit: st
 
 def list_series(db: Database) -> pd.DataFrame:
     """One row per stored outside series: id, unit, source, first and last instant, row count."""
-    return storage.query(
-        db,
-        "SELECT series_id, arg_max(unit, ts) AS unit, arg_max(source, ts) AS source, min(ts) AS first_ts, "
-        "max(ts) AS last_ts, count(*) AS rows FROM external_series GROUP BY series_id ORDER BY series_id",
-    )
+    return storage.series_summary(db)
 
 
 def load_external(db: Database, series_ids: Sequence[str], start=None, end=None, *, hourly: bool = False) -> pd.DataFrame:
@@ -138,16 +129,12 @@ def load_external(db: Database, series_ids: Sequence[str], start=None, end=None,
     if unknown:
         hint = ", ".join(sorted(known)[:10]) or "none yet; import one with `tracker correlate series import`"
         raise InputError(f"no outside series {unknown[0]!r} in the database (stored: {hint})")
-    view, label = ("external_hourly", "hour") if hourly else ("external_daily", "day")
-    sql = f"SELECT series_id, {label} AS label, value FROM {view} WHERE list_contains(?, series_id)"
-    params: list = [ids]
-    if start is not None:
-        sql += f" AND {label} >= ?"
-        params.append(pd.Timestamp(start).to_pydatetime())
-    if end is not None:
-        sql += f" AND {label} <= ?"
-        params.append(pd.Timestamp(end).to_pydatetime())
-    frame = storage.query(db, sql, params)
+    label = "hour" if hourly else "day"
+    frame = storage.series_values(
+        db, ids, "hourly" if hourly else "daily",
+        None if start is None else pd.Timestamp(start).to_pydatetime(),
+        None if end is None else pd.Timestamp(end).to_pydatetime(),
+    )
     if frame.empty:
         return pd.DataFrame(columns=ids, dtype=float)
     wide = frame.pivot(index="label", columns="series_id", values="value").sort_index()

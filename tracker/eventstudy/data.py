@@ -43,13 +43,7 @@ class StudyData:
 
 def known_coins(db: Database, coin_ids: Sequence[str]) -> set[str]:
     """The ids among ``coin_ids`` that the database knows (in ``coins`` or with prices)."""
-    frame = storage.query(
-        db,
-        "SELECT coin_id FROM coins WHERE list_contains(?, coin_id) "
-        "UNION SELECT DISTINCT coin_id FROM price_history WHERE list_contains(?, coin_id)",
-        [list(coin_ids), list(coin_ids)],
-    )
-    return set(frame["coin_id"].tolist())
+    return storage.known_coin_ids(db, coin_ids)
 
 
 def _regular(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, period: pd.Timedelta, columns: Sequence[str]) -> pd.DataFrame:

@@ -26,14 +26,9 @@ SOURCE_COLUMNS = ["coin_id", "source", "closes", "first_close", "last_close"]
 def price_sources(db: Database, coins: Sequence[str], start, end, *, hourly: bool = False) -> pd.DataFrame:
     """How many closes each source gave each coin between ``start`` and ``end`` (the ``source``
     column of the ``daily_prices`` or ``hourly_prices`` view: which source won each period)."""
-    view, column = ("hourly_prices", "hour") if hourly else ("daily_prices", "day")
-    # The view and column names come from the fixed pair above, never from input.
-    frame = storage.query(
-        db,
-        f"SELECT coin_id, source, count(*) AS closes, min({column}) AS first_close, max({column}) AS last_close "
-        f"FROM {view} WHERE vs_currency = ? AND list_contains(?, coin_id) AND {column} BETWEEN ? AND ? "
-        "GROUP BY coin_id, source ORDER BY coin_id, closes DESC, source",
-        [panels.quote_currency(db), list(coins), pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()],
+    frame = storage.close_sources(
+        db, "hourly" if hourly else "daily", panels.quote_currency(db), coins,
+        pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime(),
     )
     return frame.reindex(columns=SOURCE_COLUMNS)
 

@@ -29,20 +29,15 @@ COLUMNS = [
 
 def coin_names(db: Database, coin_ids: Sequence[str]) -> pd.DataFrame:
     """symbol and name per coin id (coins the ``coins`` table does not know get empty names)."""
-    frame = storage.query(db, "SELECT coin_id, symbol, name FROM coins WHERE list_contains(?, coin_id)", [list(coin_ids)])
+    frame = storage.coin_labels(db, coin_ids)
     frame = frame.drop_duplicates("coin_id").set_index("coin_id")
     return frame.reindex(list(coin_ids)).fillna("")
 
 
 def membership(db: Database, category: str, coin_ids: Sequence[str], at) -> dict[str, pd.Timestamp]:
     """When each coin's membership of ``category`` that covers instant ``at`` began."""
-    frame = storage.query(
-        db,
-        "SELECT coin_id, min(valid_from) AS valid_from FROM category_members WHERE category_id = ? "
-        "AND list_contains(?, coin_id) AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) GROUP BY coin_id",
-        [category, list(coin_ids), pd.Timestamp(at).to_pydatetime(), pd.Timestamp(at).to_pydatetime()],
-    )
-    return dict(zip(frame["coin_id"], pd.to_datetime(frame["valid_from"])))
+    frame = storage.members_at(db, category, pd.Timestamp(at).to_pydatetime(), coin_ids)
+    return dict(zip(frame["coin_id"], pd.to_datetime(frame["since"])))
 
 
 def _why(event: Event, coin: str, category: str | None, since: dict[str, pd.Timestamp]) -> str:

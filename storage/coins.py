@@ -1,0 +1,25 @@
+"""Coin reads: which coin ids the database knows, and their symbols and names."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from .connection import Database
+from .reads import query
+
+
+def known_coin_ids(db: Database, coin_ids: Sequence[str]) -> set[str]:
+    """The ids among ``coin_ids`` that are in ``coins`` or have prices."""
+    frame = query(
+        db,
+        "SELECT coin_id FROM coins WHERE list_contains(?, coin_id) "
+        "UNION SELECT DISTINCT coin_id FROM price_history WHERE list_contains(?, coin_id)",
+        [list(coin_ids), list(coin_ids)],
+    )
+    return set(frame["coin_id"].tolist())
+
+
+def coin_labels(db: Database, coin_ids: Sequence[str]) -> pd.DataFrame:
+    """``coin_id, symbol, name`` of the coins among ``coin_ids`` that ``coins`` holds."""
+    return query(db, "SELECT coin_id, symbol, name FROM coins WHERE list_contains(?, coin_id)", [list(coin_ids)])

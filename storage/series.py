@@ -1,0 +1,39 @@
+"""Outside-series reads (``external_series`` and its ``external_daily``/``external_hourly`` views)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+import pandas as pd
+
+from .connection import Database
+from .reads import query
+
+# grid -> (view, period column); names from this table only, never from input.
+_VIEWS = {"daily": ("external_daily", "day"), "hourly": ("external_hourly", "hour")}
+
+
+def series_summary(db: Database) -> pd.DataFrame:
+    """One row per stored series: ``series_id, unit, source, first_ts, last_ts, rows`` (unit and
+    source of its newest value), ordered by id."""
+    return query(
+        db,
+        "SELECT series_id, arg_max(unit, ts) AS unit, arg_max(source, ts) AS source, min(ts) AS first_ts, "
+        "max(ts) AS last_ts, count(*) AS rows FROM external_series GROUP BY series_id ORDER BY series_id",
+    )
+
+
+def series_values(db: Database, series_ids: Sequence[str], grid: str, start: datetime | None = None,
+                  end: datetime | None = None) -> pd.DataFrame:
+    """``series_id, label, value`` of the series on the ``daily`` or ``hourly`` grid, ``label``
+    from ``start`` to ``end`` (inclusive; None leaves that side open)."""
+    view, period = _VIEWS[grid]
+    sql = f"SELECT series_id, {period} AS label, value FROM {view} WHERE list_contains(?, series_id)"
+    params: list = [list(series_ids)]
+    if start is not None:
+        sql += f" AND {period} >= ?"
+        params.append(start)
+    if end is not None:
+        sql += f" AND {period} <= ?"
+        params.append(end)
+    return query(db, sql, params)
