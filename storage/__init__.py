@@ -21,6 +21,7 @@ from .schema import TABLES, TableSpec, quote_identifier, table_spec
 from .writes import UpsertResult, table_columns, upsert
 # Named reads of the data-access layer: services call these and hold no SQL.
 from .coins import coin_labels, known_coin_ids
+from .events import EVENT_COLUMNS, all_events, event_row, stored_event_ids
 from .membership import first_membership_instant, members_at, membership_changes
 from .prices import close_sources, closes_long, most_used_currency
 from .series import series_summary, series_values
@@ -138,9 +139,12 @@ __all__ = [
     "verify_on",
     "wal_path",
     # data-access reads
+    "EVENT_COLUMNS",
+    "all_events",
     "close_sources",
     "closes_long",
     "coin_labels",
+    "event_row",
     "first_membership_instant",
     "known_coin_ids",
     "members_at",
@@ -148,4 +152,5 @@ __all__ = [
     "most_used_currency",
     "series_summary",
     "series_values",
+    "stored_event_ids",
 ]

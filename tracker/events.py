@@ -34,7 +34,7 @@ _SOURCE_URL = re.compile(r"^https?://[^\s\"'<>`\\\x00-\x1f\x7f]+$", re.IGNORECAS
 # nanosecond timestamps end in 1677 and 2262.
 EARLIEST, LATEST = datetime(1900, 1, 1), datetime(2200, 1, 1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tabs and newlines are fine in notes
-COLUMNS = ["event_id", "name", "ts", "time_known", "kind", "source_url", "notes"]
+COLUMNS = list(storage.EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -195,11 +195,11 @@ def seed_events_path() -> Path:
 
 
 def list_events(db: Database) -> pd.DataFrame:
-    return storage.query(db, f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY ts, event_id")
+    return storage.all_events(db)
 
 
 def get_event(db: Database, event_id: str) -> Event:
-    frame = storage.query(db, f"SELECT {', '.join(COLUMNS)} FROM events WHERE event_id = ?", [event_id])
+    frame = storage.event_row(db, event_id)
     if frame.empty:
         known = ", ".join(list_events(db)["event_id"].tolist()[:12])
         raise EventsError(f"no event {event_id!r}; known events include: {known}")
@@ -221,9 +221,7 @@ def add_events(db: Database, events: list[Event], *, skip_existing: bool = False
     added_at = datetime.now(timezone.utc).replace(tzinfo=None)
     with db.transaction() as con:
         ids = [e.event_id for e in events]
-        taken = {
-            r[0] for r in con.execute("SELECT event_id FROM events WHERE list_contains(?, event_id)", [ids]).fetchall()
-        }
+        taken = storage.stored_event_ids(con, ids)
         if taken and not skip_existing:
             raise EventsError(f"event id {sorted(taken)[0]!r} already exists; choose another id")
         new = [e for e in events if e.event_id not in taken]

@@ -1,0 +1,29 @@
+"""Events calendar reads (the ``events`` table); writes go through :func:`storage.upsert`."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import duckdb
+import pandas as pd
+
+from .connection import Database
+from .reads import query
+
+EVENT_COLUMNS = ("event_id", "name", "ts", "time_known", "kind", "source_url", "notes")
+_SELECT = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events"
+
+
+def all_events(db: Database) -> pd.DataFrame:
+    """Every stored event (:data:`EVENT_COLUMNS`), in time order (ties by id)."""
+    return query(db, f"{_SELECT} ORDER BY ts, event_id")
+
+
+def event_row(db: Database, event_id: str) -> pd.DataFrame:
+    """The event ``event_id`` as a one-row frame, or an empty frame when it is not stored."""
+    return query(db, f"{_SELECT} WHERE event_id = ?", [event_id])
+
+
+def stored_event_ids(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str]) -> set[str]:
+    """The ids among ``event_ids`` already stored, read on ``con`` (the caller's transaction)."""
+    rows = con.execute("SELECT event_id FROM events WHERE list_contains(?, event_id)", [list(event_ids)]).fetchall()
+    return {r[0] for r in rows}
