@@ -21,10 +21,12 @@ from .schema import TABLES, TableSpec, quote_identifier, table_spec
 from .writes import UpsertResult, table_columns, upsert
 # Named reads of the data-access layer: services call these and hold no SQL.
 from .coins import coin_labels, known_coin_ids
+from .cookbook import DEMO_QUERIES
 from .events import EVENT_COLUMNS, all_events, event_row, stored_event_ids
 from .membership import first_membership_instant, members_at, membership_changes
 from .prices import close_sources, closes_long, most_used_currency
 from .series import series_summary, series_values
+from .status import recent_errors, run_durations
 
 
 def open_database(path, *, create: bool = False, lock_timeout: float = 10.0) -> Database:
@@ -139,6 +141,7 @@ __all__ = [
     "verify_on",
     "wal_path",
     # data-access reads
+    "DEMO_QUERIES",
     "EVENT_COLUMNS",
     "all_events",
     "close_sources",
@@ -150,6 +153,8 @@ __all__ = [
     "members_at",
     "membership_changes",
     "most_used_currency",
+    "recent_errors",
+    "run_durations",
     "series_summary",
     "series_values",
     "stored_event_ids",

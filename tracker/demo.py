@@ -40,21 +40,8 @@ SIMULATED = "SIMULATED DATA"
 NOTICE = (f"{SIMULATED}: every price in this tour comes from a fake CoinGecko server on this machine "
           "(seeded random walks); no number describes a real market.")
 
-# Cookbook queries (docs/sql.md), adapted to a database whose history starts with this run:
-# membership is only known from the first sync, so "AI tokens" here are today's members.
-QUERIES = (
-    ("latest prices (coin_latest view)",
-     "SELECT coin_id, symbol, round(price, 4) AS price, round(market_cap / 1e9, 3) AS market_cap_bn, market_cap_rank "
-     "FROM coin_latest WHERE vs_currency = 'usd' ORDER BY market_cap_rank LIMIT 8"),
-    ("seven-day move of today's AI members after the Sora demo (event_windows view)",
-     "SELECT w.coin_id, round(100 * w.cum_return, 1) AS pct_7d, w.day AS through_day FROM event_windows w "
-     "WHERE w.event_id = 'sora-demo' AND w.rel_day = 7 AND w.vs_currency = 'usd' "
-     "AND w.coin_id IN (SELECT coin_id FROM category_members WHERE category_id = 'artificial-intelligence' AND valid_to IS NULL) "
-     "ORDER BY pct_7d DESC"),
-    ("history coverage (coverage view)",
-     "SELECT coin_id, granularity, first_point, last_point, points, missing FROM coverage "
-     "WHERE vs_currency = 'usd' AND coin_id IN ('bitcoin', 'fetch-ai', 'worldcoin-wld') ORDER BY granularity, coin_id"),
-)
+# Cookbook queries (docs/sql.md), adapted to a database whose history starts with this run.
+QUERIES = storage.DEMO_QUERIES
 
 
 @dataclass
@@ -142,11 +129,7 @@ def run_demo(
         say(f"running the daemon's jobs once ({', '.join(JOB_ORDER)}) into {config.database.path}")
         run_jobs(config, lambda: DEMO_NOW)
         server_url = fake.base_url
-    runs = storage.query(
-        db,
-        "SELECT job, status, calls, rows, round(epoch(finished_at - started_at), 3) AS seconds, error, run_id "
-        "FROM ingest_runs ORDER BY started_at",
-    )
+    runs = storage.run_durations(db)
     failed = runs[runs["status"] == "failed"]
     if not failed.empty:
         raise TrackerError(f"demo: the {failed['job'].iloc[0]} job failed against the fake server: {failed['error'].iloc[0]}")

@@ -27,11 +27,7 @@ def collect_status(db: Database, *, error_limit: int = 5) -> dict[str, Any]:
         version = storage.current_version(con)
         tables = storage.table_stats(con)
         last_runs = storage.last_run_per_job(con)
-        errors = con.execute(
-            "SELECT job, started_at, status, error FROM ingest_runs WHERE error IS NOT NULL "
-            "ORDER BY started_at DESC LIMIT ?",
-            [error_limit],
-        ).df()
+        errors = storage.recent_errors(con, error_limit)
     tables["age"] = [_age(v, now) for v in tables["newest_utc"]]
     return {
         "database": pd.DataFrame(
