@@ -23,6 +23,7 @@ from .writes import UpsertResult, table_columns, upsert
 from .coins import coin_labels, known_coin_ids
 from .cookbook import DEMO_QUERIES
 from .events import EVENT_COLUMNS, all_events, event_row, stored_event_ids
+from .export import base_tables, quiet_progress, row_count, write_parquet_by_month, write_parquet_file
 from .membership import first_membership_instant, members_at, membership_changes
 from .prices import close_sources, closes_long, most_used_currency
 from .series import series_summary, series_values
@@ -144,6 +145,7 @@ __all__ = [
     "DEMO_QUERIES",
     "EVENT_COLUMNS",
     "all_events",
+    "base_tables",
     "close_sources",
     "closes_long",
     "coin_labels",
@@ -153,9 +155,13 @@ __all__ = [
     "members_at",
     "membership_changes",
     "most_used_currency",
+    "quiet_progress",
     "recent_errors",
+    "row_count",
     "run_durations",
     "series_summary",
     "series_values",
     "stored_event_ids",
+    "write_parquet_by_month",
+    "write_parquet_file",
 ]

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Sequence
 import pandas as pd
 
 import storage
-from storage import Database, quote_identifier
+from storage import Database
 
 from .errors import InputError
 from .paths import check_output_dir
@@ -78,11 +78,7 @@ def check_export_target(target: Path, *, overwrite: bool) -> None:
 
 
 def _sources(con, tables: Sequence[str] | None, include_views: bool) -> list[tuple[str, str | None]]:
-    present = {
-        r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall()
-    }
+    present = storage.base_tables(con)
     known = [name for name in storage.TABLES if name in present]
     if tables:
         unknown = sorted(set(tables) - set(known) - set(VIEWS))
@@ -97,19 +93,14 @@ def _sources(con, tables: Sequence[str] | None, include_views: bool) -> list[tup
 
 
 def _write_one(con, name: str, time_column: str | None, folder: Path) -> int:
-    relation = quote_identifier(name)
-    rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+    rows = storage.row_count(con, name)
     folder.mkdir(parents=True)
     if time_column is None:
-        con.sql(f"SELECT * FROM {relation}").write_parquet(str(folder / "data_0.parquet"), compression="zstd")
+        storage.write_parquet_file(con, name, folder / "data_0.parquet")
         return rows
     if rows == 0:
         return 0  # no partitions to write; the empty folder says the table was exported
-    column = quote_identifier(time_column)
-    # The identifiers come from the fixed lists above; COPY ... PARTITION_BY underneath.
-    con.sql(
-        f"SELECT *, strftime({column}, '%Y-%m') AS {PARTITION_COLUMN} FROM {relation} ORDER BY {column}"
-    ).write_parquet(str(folder), compression="zstd", partition_by=[PARTITION_COLUMN], overwrite=True)
+    storage.write_parquet_by_month(con, name, time_column, folder, PARTITION_COLUMN)
     return rows
 
 
@@ -170,7 +161,7 @@ def export_parquet(
     exported: list[TableExport] = []
     try:
         with db.connect(read_only=True) as con:
-            con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would land in our stdout
+            storage.quiet_progress(con)
             version = storage.current_version(con)
             for name, time_column in _sources(con, tables, include_views):
                 if on_table is not None:
