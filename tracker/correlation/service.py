@@ -206,6 +206,38 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
     Prices are loaded from a little before ``start`` so that the first return in range has
     the close it starts from (``max_span`` periods before, for outside series' calendars).
     """
+    _check_selection(selection)
+    step = selection.step
+    load_from = None if selection.start is None else selection.start - step * (selection.max_span + 1)
+    crypto = _load_crypto(db, selection, load_from, progress)
+    external, ext_names = _load_external(db, selection, load_from, crypto.prices)
+    tokens = crypto.tokens
+    series = tokens + ([INDEX_NAME] if selection.index else [])
+    caps = None
+    if selection.index == "cap":
+        caps = sources.load_caps(db, tokens, load_from, selection.end, hourly=selection.hourly, labels=crypto.prices.index)
+        caps = caps.reindex(columns=tokens)
+        if caps.notna().sum().sum() == 0:
+            raise InputError("no market caps stored for these tokens; use --index equal")
+    return Panel(
+        prices=crypto.prices,
+        external=external,
+        series=series,
+        benchmarks=[b for b in crypto.benchmarks if b not in series] + ext_names,
+        step=step,
+        kind=selection.kind,
+        max_span=selection.max_span,
+        start=selection.start,
+        end=selection.end,
+        members=crypto.members,
+        caps=caps,
+        index_weighting=selection.index,
+        index_tokens=tokens,
+        notes=crypto.notes,
+    )
+
+
+def _check_selection(selection: Selection) -> None:
     if selection.kind not in ("log", "simple"):
         raise InputError(f"return kind {selection.kind!r} is not log or simple")
     if selection.max_span < 1:
@@ -216,8 +248,20 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
         raise InputError("name the tokens with --tokens a,b,c or --category CATEGORY_ID")
     if selection.start is not None and selection.end is not None and selection.start > selection.end:
         raise InputError(f"start {selection.start} is after end {selection.end}")
-    step = selection.step
-    load_from = None if selection.start is None else selection.start - step * (selection.max_span + 1)
+
+
+@dataclass
+class _Crypto:
+    """The coins' side of a panel: prices of tokens (and category members) and benchmarks."""
+
+    prices: pd.DataFrame
+    tokens: list[str]
+    benchmarks: list[str]
+    members: pd.DataFrame | None
+    notes: dict
+
+
+def _load_crypto(db: Database, selection: Selection, load_from, progress: Callable[[int], None] | None) -> _Crypto:
     hourly = selection.hourly
     benchmarks = [b for b in dict.fromkeys(selection.benchmarks)]
     bench_prices = sources.load_closes(db, benchmarks, load_from, selection.end, hourly=hourly) if benchmarks else pd.DataFrame()
@@ -227,14 +271,7 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
     members = None
     notes: dict = {}
     if selection.category:
-        if bench_prices.empty and (selection.start is None or selection.end is None):
-            raise InputError("with --category and no benchmark, give --start and --end")
-        lo = selection.start if selection.start is not None else bench_prices.index.min()
-        hi = selection.end if selection.end is not None else bench_prices.index.max()
-        labels = pd.date_range(lo, hi, freq=step)
-        members = sources.category_membership(db, selection.category, labels, progress=progress)
-        if members.shape[1] == 0:
-            raise InputError(f"category {selection.category!r} has no members between {lo} and {hi}")
+        members = _category_members(db, selection, bench_prices, progress)
         tokens += [c for c in members.columns if c not in tokens]
     token_prices = sources.load_closes(db, tokens, load_from, selection.end, hourly=hourly)
     if selection.tokens:
@@ -247,8 +284,26 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
         if not tokens:
             raise InputError(f"no member of {selection.category!r} has prices in this range")
     prices = token_prices.join(bench_prices[[b for b in benchmarks if b not in token_prices.columns]], how="outer")
-    prices = prices.sort_index()
+    return _Crypto(prices.sort_index(), tokens, benchmarks, members, notes)
 
+
+def _category_members(db: Database, selection: Selection, bench_prices: pd.DataFrame,
+                      progress: Callable[[int], None] | None) -> pd.DataFrame:
+    """The category's membership on the grid from start to end (the benchmarks' range if open)."""
+    if bench_prices.empty and (selection.start is None or selection.end is None):
+        raise InputError("with --category and no benchmark, give --start and --end")
+    lo = selection.start if selection.start is not None else bench_prices.index.min()
+    hi = selection.end if selection.end is not None else bench_prices.index.max()
+    labels = pd.date_range(lo, hi, freq=selection.step)
+    members = sources.category_membership(db, selection.category, labels, progress=progress)
+    if members.shape[1] == 0:
+        raise InputError(f"category {selection.category!r} has no members between {lo} and {hi}")
+    return members
+
+
+def _load_external(db: Database, selection: Selection, load_from, prices: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Outside series, stored and from CSV files, with a week before ``load_from`` for their calendars."""
+    step, hourly = selection.step, selection.hourly
     external = pd.DataFrame(index=pd.DatetimeIndex([]), dtype=float)
     ext_names: list[str] = []
     if selection.series:
@@ -274,30 +329,7 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
     if ext_names:
         _check_grid(external, step)
         _check_spacing(external, step, selection.max_span)
-
-    series = tokens + ([INDEX_NAME] if selection.index else [])
-    caps = None
-    if selection.index == "cap":
-        caps = sources.load_caps(db, tokens, load_from, selection.end, hourly=hourly, labels=prices.index)
-        caps = caps.reindex(columns=tokens)
-        if caps.notna().sum().sum() == 0:
-            raise InputError("no market caps stored for these tokens; use --index equal")
-    return Panel(
-        prices=prices,
-        external=external,
-        series=series,
-        benchmarks=[b for b in benchmarks if b not in series] + ext_names,
-        step=step,
-        kind=selection.kind,
-        max_span=selection.max_span,
-        start=selection.start,
-        end=selection.end,
-        members=members,
-        caps=caps,
-        index_weighting=selection.index,
-        index_tokens=tokens,
-        notes=notes,
-    )
+    return external, ext_names
 
 
 def _check_grid(external: pd.DataFrame, step: pd.Timedelta) -> None:
