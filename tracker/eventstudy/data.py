@@ -149,90 +149,19 @@ def load_study_data(
     events: list[Event] = [get_event(db, event_id) for event_id in dict.fromkeys(event_ids)]
     period = HOUR if hourly else DAY
     notes: list[str] = []
-
     if tokens is not None:
-        tokens = list(dict.fromkeys(t.strip() for t in tokens if t.strip()))
-        if not tokens:
-            raise InputError("--tokens is empty; give coin ids such as fetch-ai,render-token")
-        known = known_coins(db, tokens)  # one query, not one per token
-        unknown = [t for t in tokens if t not in known]
-        if unknown:
-            raise InputError(f"unknown token {unknown[0]!r}: no such coin id in the database (coin ids look like fetch-ai)")
+        tokens = _checked_tokens(db, tokens)
+    samples = _samples(db, events, tokens, category, benchmark, membership, notes, progress)
 
-    samples: dict[str, list[str]] = {}
-    loop = progress(events) if progress else events
-    for event in loop:
-        if tokens is not None:
-            members = list(tokens)
-        else:
-            members = panels.category_members_at(db, category, event.ts)
-            if not members and membership == "first-known":
-                members, first = panels.category_members_first_known(db, category)
-                if members:
-                    notes.append(
-                        f"{category} membership at {event.event_id} ({event.ts:%Y-%m-%d}) is not on record; used the "
-                        f"{len(members)} members first recorded on {first:%Y-%m-%d %H:%M} UTC instead (survivorship "
-                        "bias: coins that left the category or died before then are missing)"
-                    )
-            if not members:
-                raise InputError(
-                    f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
-                    "(sync category members, pass --tokens, or --membership first-known to use the earliest recorded members)"
-                )
-        if isinstance(benchmark, str) and benchmark in members:
-            members = [m for m in members if m != benchmark]
-            notes.append(f"{benchmark} is the benchmark, so it is not in the sample of {event.event_id}")
-        samples[event.event_id] = members
-    if not any(samples.values()):
-        raise InputError("the sample is empty once the benchmark is taken out")
-
-    span = Window(min(estimation_window.start, *(w.start for w in event_windows)), max(estimation_window.end, *(w.end for w in event_windows)))
-    day0s = [pd.Timestamp(e.ts).floor(period) for e in events]
-    # A benchmark on a trading calendar (a price series) makes relative periods trading days:
-    # load half as many calendar periods again, plus a week, so the windows still fit.
-    slack = 1.5 if isinstance(benchmark, pd.Series) else 1.0
-    extra = 7 if isinstance(benchmark, pd.Series) else 0
-    start = min(day0s) + (int(np.floor(span.start * slack)) - 1 - extra) * period
-    end = max(day0s) + (int(np.ceil(span.end * slack)) + extra) * period
+    grid = _load_range(events, estimation_window, event_windows, period, trading_calendar=isinstance(benchmark, pd.Series))
     sample_coins = sorted({c for members in samples.values() for c in members})
-
     if isinstance(benchmark, pd.Series):
-        coin_prices = _regular(_closes(db, sample_coins, start, end, period), start, end, period, sample_coins)
-        levels = benchmark.dropna().astype(float)
-        levels.index = utc_naive(levels.index)
-        market = returns_from_prices(levels.sort_index(), return_kind).reindex(coin_prices.index)
-        if market.notna().sum() == 0:
-            raise InputError(f"the benchmark series has no returns between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
-        benchmark_name = str(benchmark.name) if benchmark.name is not None else "benchmark"
+        coin_prices, market, benchmark_name = _series_benchmark(db, benchmark, sample_coins, grid, return_kind)
     elif benchmark == INDEX_BENCHMARK:
-        excluded = set(sample_coins)
-        if category is not None:
-            for event in events:
-                excluded.update(panels.category_members_at(db, category, event.ts))
-        all_prices = _closes(db, None, start, end, period)
-        outside = [c for c in all_prices.columns if c not in excluded]
-        if not outside:
-            raise InputError("no tracked coin lies outside the sample and the category to build an index from")
-        prices_out = _regular(all_prices[outside], start, end, period, outside)
-        caps = None
-        if index_weights == "cap":
-            caps_daily = _regular(_closes(db, outside, start, end, DAY, value="market_cap"), start.floor(DAY), end, DAY, outside)
-            caps = caps_daily if period == DAY else caps_daily.shift(1).reindex(prices_out.index.floor(DAY)).set_axis(prices_out.index)
-        market = build_index(prices_out, caps, return_kind, index_weights)
-        weighting = "cap-weighted" if index_weights == "cap" else "equal-weighted"
-        benchmark_name = f"{weighting} index of {len(outside)} coins outside the sample" + (f" and {category}" if category else "")
-        coin_prices = _regular(_closes(db, sample_coins, start, end, period), start, end, period, sample_coins)
-        if period == HOUR:
-            notes.append("hourly index weights are the previous day's market caps" if index_weights == "cap" else "equal-weighted hourly index")
+        coin_prices, market, benchmark_name = _index_benchmark(
+            db, events, category, sample_coins, grid, return_kind, index_weights, notes)
     else:
-        if not known_coins(db, [benchmark]):
-            raise InputError(f"unknown benchmark {benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
-        wanted = sample_coins + [benchmark]
-        coin_prices = _regular(_closes(db, wanted, start, end, period), start, end, period, wanted)
-        market = _coin_returns(coin_prices.pop(benchmark), return_kind)
-        if market.notna().sum() == 0:
-            raise InputError(f"benchmark {benchmark!r} has no prices between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
-        benchmark_name = benchmark
+        coin_prices, market, benchmark_name = _coin_benchmark(db, benchmark, sample_coins, grid, return_kind)
     returns = returns_from_prices(coin_prices, return_kind)
     no_prices = [c for c in sample_coins if coin_prices[c].notna().sum() == 0]
     if no_prices:
@@ -244,3 +173,123 @@ def load_study_data(
     ]
     market.name = benchmark_name
     return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes)
+
+
+def _checked_tokens(db: Database, tokens: Sequence[str]) -> list[str]:
+    tokens = list(dict.fromkeys(t.strip() for t in tokens if t.strip()))
+    if not tokens:
+        raise InputError("--tokens is empty; give coin ids such as fetch-ai,render-token")
+    known = known_coins(db, tokens)  # one query, not one per token
+    unknown = [t for t in tokens if t not in known]
+    if unknown:
+        raise InputError(f"unknown token {unknown[0]!r}: no such coin id in the database (coin ids look like fetch-ai)")
+    return tokens
+
+
+def _samples(db: Database, events: Sequence[Event], tokens: list[str] | None, category: str | None,
+             benchmark: str | pd.Series, membership: str, notes: list[str],
+             progress: Callable[[Iterable], Iterable] | None) -> dict[str, list[str]]:
+    """Each event's sample: the tokens, or the category's members then (benchmark taken out)."""
+    samples: dict[str, list[str]] = {}
+    loop = progress(events) if progress else events
+    for event in loop:
+        members = list(tokens) if tokens is not None else _members(db, event, category, membership, notes)
+        if isinstance(benchmark, str) and benchmark in members:
+            members = [m for m in members if m != benchmark]
+            notes.append(f"{benchmark} is the benchmark, so it is not in the sample of {event.event_id}")
+        samples[event.event_id] = members
+    if not any(samples.values()):
+        raise InputError("the sample is empty once the benchmark is taken out")
+    return samples
+
+
+def _members(db: Database, event: Event, category: str, membership: str, notes: list[str]) -> list[str]:
+    members = panels.category_members_at(db, category, event.ts)
+    if not members and membership == "first-known":
+        members, first = panels.category_members_first_known(db, category)
+        if members:
+            notes.append(
+                f"{category} membership at {event.event_id} ({event.ts:%Y-%m-%d}) is not on record; used the "
+                f"{len(members)} members first recorded on {first:%Y-%m-%d %H:%M} UTC instead (survivorship "
+                "bias: coins that left the category or died before then are missing)"
+            )
+    if not members:
+        raise InputError(
+            f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
+            "(sync category members, pass --tokens, or --membership first-known to use the earliest recorded members)"
+        )
+    return members
+
+
+def _load_range(events: Sequence[Event], estimation_window: Window, event_windows: Sequence[Window],
+                period: pd.Timedelta, *, trading_calendar: bool) -> "_Grid":
+    """The periods to load so every event's estimation and event windows fit."""
+    span = Window(min(estimation_window.start, *(w.start for w in event_windows)), max(estimation_window.end, *(w.end for w in event_windows)))
+    day0s = [pd.Timestamp(e.ts).floor(period) for e in events]
+    # A benchmark on a trading calendar (a price series) makes relative periods trading days:
+    # load half as many calendar periods again, plus a week, so the windows still fit.
+    slack = 1.5 if trading_calendar else 1.0
+    extra = 7 if trading_calendar else 0
+    start = min(day0s) + (int(np.floor(span.start * slack)) - 1 - extra) * period
+    end = max(day0s) + (int(np.ceil(span.end * slack)) + extra) * period
+    return _Grid(start, end, period)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The study's load range and period."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    period: pd.Timedelta
+
+    def prices(self, db: Database, coins: Sequence[str]) -> pd.DataFrame:
+        """Closes of ``coins`` on every period of the range (NaN where none)."""
+        return _regular(_closes(db, coins, self.start, self.end, self.period), self.start, self.end, self.period, coins)
+
+
+def _series_benchmark(db: Database, benchmark: pd.Series, sample_coins: list[str], grid: _Grid,
+                      return_kind: str) -> tuple[pd.DataFrame, pd.Series, str]:
+    coin_prices = grid.prices(db, sample_coins)
+    levels = benchmark.dropna().astype(float)
+    levels.index = utc_naive(levels.index)
+    market = returns_from_prices(levels.sort_index(), return_kind).reindex(coin_prices.index)
+    if market.notna().sum() == 0:
+        raise InputError(f"the benchmark series has no returns between {grid.start:%Y-%m-%d} and {grid.end:%Y-%m-%d}")
+    return coin_prices, market, str(benchmark.name) if benchmark.name is not None else "benchmark"
+
+
+def _index_benchmark(db: Database, events: Sequence[Event], category: str | None, sample_coins: list[str], grid: _Grid,
+                     return_kind: str, index_weights: str, notes: list[str]) -> tuple[pd.DataFrame, pd.Series, str]:
+    start, end, period = grid.start, grid.end, grid.period
+    excluded = set(sample_coins)
+    if category is not None:
+        for event in events:
+            excluded.update(panels.category_members_at(db, category, event.ts))
+    all_prices = _closes(db, None, start, end, period)
+    outside = [c for c in all_prices.columns if c not in excluded]
+    if not outside:
+        raise InputError("no tracked coin lies outside the sample and the category to build an index from")
+    prices_out = _regular(all_prices[outside], start, end, period, outside)
+    caps = None
+    if index_weights == "cap":
+        caps_daily = _regular(_closes(db, outside, start, end, DAY, value="market_cap"), start.floor(DAY), end, DAY, outside)
+        caps = caps_daily if period == DAY else caps_daily.shift(1).reindex(prices_out.index.floor(DAY)).set_axis(prices_out.index)
+    market = build_index(prices_out, caps, return_kind, index_weights)
+    weighting = "cap-weighted" if index_weights == "cap" else "equal-weighted"
+    benchmark_name = f"{weighting} index of {len(outside)} coins outside the sample" + (f" and {category}" if category else "")
+    coin_prices = grid.prices(db, sample_coins)
+    if period == HOUR:
+        notes.append("hourly index weights are the previous day's market caps" if index_weights == "cap" else "equal-weighted hourly index")
+    return coin_prices, market, benchmark_name
+
+
+def _coin_benchmark(db: Database, benchmark: str, sample_coins: list[str], grid: _Grid,
+                    return_kind: str) -> tuple[pd.DataFrame, pd.Series, str]:
+    if not known_coins(db, [benchmark]):
+        raise InputError(f"unknown benchmark {benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
+    coin_prices = grid.prices(db, sample_coins + [benchmark])
+    market = _coin_returns(coin_prices.pop(benchmark), return_kind)
+    if market.notna().sum() == 0:
+        raise InputError(f"benchmark {benchmark!r} has no prices between {grid.start:%Y-%m-%d} and {grid.end:%Y-%m-%d}")
+    return coin_prices, market, benchmark
