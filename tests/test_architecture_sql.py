@@ -37,6 +37,7 @@ _SQL = re.compile(
     | \bDROP\s+(TABLE|VIEW|INDEX|SCHEMA)\b | \bALTER\s+TABLE\b
     | \bCOPY\b[\s\S]*\b(TO|FROM)\b | \bATTACH\s | \bDETACH\s | \bPRAGMA\s | \bSET\s+\w+\s*=
     | \bWITH\s+\w+\s+AS\s*\( | \bGROUP\s+BY\b | \bORDER\s+BY\b | \bQUALIFY\b
+    | \bCHECKPOINT\b | \b(EXPORT|IMPORT)\s+DATABASE\b | \bINSTALL\s+\w+ | \bBEGIN\s+TRANSACTION\b
     | (<=|>=|<>|!=|=|<|>)\s*\?(\s|\)|$)          # a comparison with a parameter
     | \b(WHERE|AND|OR)\s+\(?\w+\s+(IS\s+(NOT\s+)?NULL|BETWEEN)\b
     | \blist_contains\(\?
@@ -121,6 +122,8 @@ def test_pending_files_still_exist():
     "SET enable_progress_bar = false",
     "CREATE OR REPLACE TEMP TABLE t AS SELECT 1",
     "ATTACH 'x.duckdb' AS other",
+    "CHECKPOINT",
+    "EXPORT DATABASE 'dir'",
 ])
 def test_the_scan_recognises_sql(text):
     assert _SQL.search(text)
