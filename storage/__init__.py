@@ -19,6 +19,27 @@ from .migrations import available_migrations, current_version, latest_version, m
 from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
 from .schema import TABLES, TableSpec, quote_identifier, table_spec
 from .writes import UpsertResult, table_columns, upsert
+from .batches import (
+    add_new_coins,
+    apply_membership,
+    deactivate_coins,
+    inactive_coins,
+    keep_known,
+    null_amount_points,
+    open_members,
+    replace_partial,
+    replaced_prices_per_coin,
+)
+from .runs import (
+    coin_watermarks,
+    jobs_done,
+    mark_runs_abandoned,
+    run_summary_row,
+    running_runs,
+    stored_run,
+    write_run,
+    write_watermarks,
+)
 
 
 def open_database(path, *, create: bool = False, lock_timeout: float = 10.0) -> Database:
@@ -132,4 +153,21 @@ __all__ = [
     "verify",
     "verify_on",
     "wal_path",
+    "add_new_coins",
+    "apply_membership",
+    "deactivate_coins",
+    "inactive_coins",
+    "keep_known",
+    "null_amount_points",
+    "open_members",
+    "replace_partial",
+    "replaced_prices_per_coin",
+    "coin_watermarks",
+    "jobs_done",
+    "mark_runs_abandoned",
+    "run_summary_row",
+    "running_runs",
+    "stored_run",
+    "write_run",
+    "write_watermarks",
 ]
