@@ -2,8 +2,10 @@
 
 Either all of a batch lands or none of it, so a crash or a lock never leaves rows without the
 watermark that says they are there, or a run record that disagrees with the rows. Every step is
-set-based SQL over registered frames, and every step is idempotent: writing the same batch twice
-changes nothing the second time (apart from the run's row count, which is what was written).
+set-based SQL over registered frames (in ``storage.batches``), and every step is idempotent:
+writing the same batch twice changes nothing the second time (apart from the run's row count,
+which is what was written). This is the one writer of every source: the CoinGecko jobs and CSV
+import (a file is one batch) alike, with one rule for coins new to ``coins`` (``new_coins``).
 """
 from __future__ import annotations
 
