@@ -86,10 +86,10 @@ class IngestExecutor:
         """Jobs with no successful run stored yet: the daemon runs them at start, so a fresh
         database fills at once instead of waiting for a daily cron time."""
         try:
-            done = storage.query(self.db, "SELECT DISTINCT job FROM ingest_runs WHERE status IN ('ok', 'partial')")
+            done = storage.jobs_done(self.db)
         except StorageError:
             return set()
-        return {"markets", "categories", "members", "history"} - set(done["job"])
+        return {"markets", "categories", "members", "history"} - done
 
     # -- the job ---------------------------------------------------------------------------
     def _batches(self, job: str) -> Iterator[Batch]:

@@ -28,6 +28,27 @@ from .membership import first_membership_instant, members_at, membership_changes
 from .prices import close_sources, closes_long, most_used_currency
 from .series import series_summary, series_values
 from .status import recent_errors, run_durations
+from .batches import (
+    add_new_coins,
+    apply_membership,
+    deactivate_coins,
+    inactive_coins,
+    keep_known,
+    null_amount_points,
+    open_members,
+    replace_partial,
+    replaced_prices_per_coin,
+)
+from .runs import (
+    coin_watermarks,
+    jobs_done,
+    mark_runs_abandoned,
+    run_summary_row,
+    running_runs,
+    stored_run,
+    write_run,
+    write_watermarks,
+)
 
 
 def open_database(path, *, create: bool = False, lock_timeout: float = 10.0) -> Database:
@@ -164,4 +185,21 @@ __all__ = [
     "stored_event_ids",
     "write_parquet_by_month",
     "write_parquet_file",
+    "add_new_coins",
+    "apply_membership",
+    "deactivate_coins",
+    "inactive_coins",
+    "keep_known",
+    "null_amount_points",
+    "open_members",
+    "replace_partial",
+    "replaced_prices_per_coin",
+    "coin_watermarks",
+    "jobs_done",
+    "mark_runs_abandoned",
+    "run_summary_row",
+    "running_runs",
+    "stored_run",
+    "write_run",
+    "write_watermarks",
 ]

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 import storage
-from tracker import csvimport, csvread
+from tracker import csvread
 from tracker.csvimport import CsvImportError, ImportOptions, import_csv, parse_mapping, prepare_import, read_mapping_file
 from tracker.errors import InputError
+from tracker.ingest import write
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -387,7 +388,8 @@ def test_a_failure_while_writing_leaves_nothing(db, tmp_path, monkeypatch):
     def broken(con, run):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(csvimport, "record_run", broken)
+    # the import is written by the one batch writer: its run record is the last step of the transaction
+    monkeypatch.setattr(write, "record_run", broken)
     with pytest.raises(RuntimeError):
         import_csv(db, path, ImportOptions(mapping={"FET": "fetch-ai"}))
     assert _count(db) == 0 and _count(db, "coins") == 0 and _count(db, "ingest_runs") == 0

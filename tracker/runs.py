@@ -121,7 +121,7 @@ class RunRecord:
 
 def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     """Insert or update the run's row (call inside the transaction that writes its data)."""
-    storage.upsert(con, "ingest_runs", run.to_frame())
+    storage.write_run(con, run.to_frame())
 
 
 def mark_abandoned(con: duckdb.DuckDBPyConnection, job: str | None = None, *, started_before: datetime | None = None,
@@ -137,30 +137,17 @@ def mark_abandoned(con: duckdb.DuckDBPyConnection, job: str | None = None, *, st
     gone = gone_runs(con, job, started_before=started_before, keep=keep)
     if not gone:
         return 0
-    con.execute(
-        "UPDATE ingest_runs SET status = 'abandoned', finished_at = ?, "
-        "error = coalesce(error, 'process ended before the run finished') "
-        "WHERE status = 'running' AND list_contains(?, run_id)",
-        [utcnow(), gone],
-    )
+    storage.mark_runs_abandoned(con, gone, utcnow())
     return len(gone)
 
 
 def gone_runs(con: duckdb.DuckDBPyConnection, job: str | None = None, *, started_before: datetime | None = None,
               keep: Iterable[str] = ()) -> list[str]:
     """The ids of the runs :func:`mark_abandoned` would mark (it only reads)."""
-    sql = "SELECT run_id, details FROM ingest_runs WHERE status = 'running'"
-    params: list[Any] = []
-    if job is not None:
-        sql += " AND job = ?"
-        params.append(job)
-    if started_before is not None:
-        sql += " AND started_at < ?"
-        params.append(started_before)
     me = current_owner()
     kept = set(keep)
     gone = []
-    for run_id, details in con.execute(sql, params).fetchall():
+    for run_id, details in storage.running_runs(con, job, started_before=started_before):
         if run_id in kept:
             continue
         try:
@@ -206,9 +193,4 @@ def set_watermarks(con: duckdb.DuckDBPyConnection, job: str, marks: Mapping[str,
             "updated_at": now,
         }
     )
-    storage.upsert(con, "ingest_state", frame)
-
-
-def get_watermarks(con: duckdb.DuckDBPyConnection, job: str) -> dict[str, datetime | None]:
-    rows = con.execute("SELECT scope, watermark FROM ingest_state WHERE job = ?", [job]).fetchall()
-    return {scope: mark for scope, mark in rows}
+    storage.write_watermarks(con, frame)

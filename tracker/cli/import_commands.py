@@ -9,6 +9,8 @@ from datetime import datetime
 import click
 import pandas as pd
 
+from jobs.spool import Spool
+
 from ..csvimport import (
     GRANULARITIES,
     LABELS,
@@ -16,14 +18,16 @@ from ..csvimport import (
     UNMAPPED_POLICIES,
     ImportOptions,
     ImportResult,
+    PreparedImport,
+    import_batch,
     parse_mapping,
     prepare_import,
     read_mapping_file,
-    write_import,
 )
 from ..errors import InputError
 from ..output import render_sections
 from ._context import AppContext, format_option, pass_app
+from .ingest_commands import EXIT_SPOOLED, Delivery
 
 # Show a progress bar only for files that take a noticeable time to read.
 _PROGRESS_BYTES = 8 * 2**20
@@ -72,7 +76,12 @@ def _render(result: ImportResult, fmt: str) -> str:
     return render_sections({"import": overview, "coins": result.coins_table()}, fmt)
 
 
-@import_group.command("csv")
+EXIT_STATUSES = ("Exit status: 0 when the file was imported (or checked, with --dry-run); 1 when the file or an option "
+                 "is wrong (nothing is imported); 4 when the database stayed locked and the checked rows wait in the "
+                 "spool for the next ingest, import or daemon run.")
+
+
+@import_group.command("csv", epilog=EXIT_STATUSES)
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
               help="coingecko: CoinGecko's export (snapped_at,price,market_cap,total_volume); long: time,symbol,close rows; "
@@ -116,8 +125,8 @@ def import_csv_command(app: AppContext, file: str, layout: str, coin_id: str | N
 
     The whole file is checked first: bad rows are listed with their line numbers and nothing is
     imported. Then the rows, any coins new to the database and a record in ingest_runs (job
-    'import') are written in one transaction. Importing the same file again replaces its rows and
-    adds none. Times without a zone are UTC.
+    'import') are written in one transaction, by the same writer as `tracker ingest`. Importing
+    the same file again replaces its rows and adds none. Times without a zone are UTC.
     """
     _check_time_format(time_format)
     mapping = read_mapping_file(map_file) if map_file else {}
@@ -142,8 +151,27 @@ def import_csv_command(app: AppContext, file: str, layout: str, coin_id: str | N
             prepared = prepare_import(file, options, progress=progress)
     else:
         prepared = prepare_import(file, options)
-    result = ImportResult(prepared=prepared) if dry_run else write_import(app.writable_database(), prepared)
-    click.echo(_render(result, fmt))
+    if dry_run:
+        click.echo(_render(ImportResult(prepared=prepared), fmt))
+        return
+    _store(app, prepared, fmt)
+
+
+def _store(app: AppContext, prepared: PreparedImport, fmt: str) -> None:
+    """Write the file's batch like an ingest job's: batches waiting in the spool first, and into
+    the spool (exit 4) when the database stays locked."""
+    folder = app.config.database.spool_dir
+    delivery = Delivery(app.writable_database(), Spool(folder))
+    delivery.drain()
+    batch = import_batch(prepared)
+    written = delivery.write(batch)
+    if written is not None:
+        click.echo(_render(ImportResult.from_write(prepared, written), fmt))
+        return
+    click.echo(_render(ImportResult(prepared=prepared, run_id=batch.run.run_id, spooled=True), fmt))
+    click.echo(f"warning: database not writable ({delivery.locked}); the checked file waits as one batch in the spool "
+               f"{folder}; the next `tracker ingest`, `tracker import csv` or daemon run writes it", err=True)
+    raise click.exceptions.Exit(EXIT_SPOOLED)
 
 
 def _file_size(file: str) -> int:

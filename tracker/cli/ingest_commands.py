@@ -24,6 +24,7 @@ from ..ingest import (
     Batch,
     MarketsCache,
     RunSummary,
+    WriteResult,
     fetch_categories,
     fetch_history,
     fetch_markets,
@@ -43,8 +44,8 @@ class IngestFailed(TrackerError):
     pass
 
 
-class _Delivery:
-    """Writes each fetched batch, or keeps it in the spool when the database stays locked.
+class Delivery:
+    """Writes each batch (fetched, or an import's), or keeps it in the spool when the database stays locked.
 
     Like the daemon (jobs/executor.py): batches are written strictly in the order fetched, so
     once one waits in the spool every later one queues behind it, and after one lock timeout
@@ -70,18 +71,25 @@ class _Delivery:
         if result.waiting:
             self.locked = self.locked or "still locked: the batches already in the spool could not be written"
 
-    def deliver(self, batch: Batch) -> RunSummary:
+    def write(self, batch: Batch) -> WriteResult | None:
+        """Write ``batch`` now, or put it in the spool (then None)."""
         if self.locked is None and self.spool.pending():
             self.drain()
         if self.locked is None and not self.spool.pending():
             try:
-                return RunSummary.from_record(write_batch(self.db, batch).run)
+                return write_batch(self.db, batch)
             except DatabaseLockedError as exc:
                 self.locked = str(exc)
         # Queued behind batches already waiting (a running daemon writes those first), or locked.
         self.locked = self.locked or "batches already in the spool are written first, by the running daemon"
         self.spool.put(batch)
         self.spooled += 1
+        return None
+
+    def deliver(self, batch: Batch) -> RunSummary:
+        written = self.write(batch)
+        if written is not None:
+            return RunSummary.from_record(written.run)
         return dataclasses.replace(RunSummary.from_record(batch.run), status="spooled")
 
     def run(self, batches: Iterable[Batch]) -> RunSummary:
@@ -93,7 +101,7 @@ class _Delivery:
         return last
 
 
-def _report(summaries: list[RunSummary], fmt: str, delivery: _Delivery) -> None:
+def _report(summaries: list[RunSummary], fmt: str, delivery: Delivery) -> None:
     """Print the runs; warn on stderr for partial ones; exit 1 if any failed, 4 if batches were
     spooled, 3 if any run finished partial."""
     click.echo(render(summaries_frame(summaries), fmt))
@@ -110,7 +118,7 @@ def _report(summaries: list[RunSummary], fmt: str, delivery: _Delivery) -> None:
         raise click.exceptions.Exit(EXIT_PARTIAL)
 
 
-def _spool_notice(delivery: _Delivery, folder: Path) -> None:
+def _spool_notice(delivery: Delivery, folder: Path) -> None:
     if delivery.spooled:
         click.echo(f"warning: database not writable ({delivery.locked}); {delivery.spooled} fetched batch(es) kept in "
                    f"the spool {folder}; the next `tracker ingest` or daemon run writes them, in order", err=True)
@@ -143,7 +151,7 @@ def _run(app: AppContext, steps: list[JobSteps], fmt: str, *, progress_close: Ca
     db = app.writable_database()
     client = client_from_config(app.config)
     folder = app.config.database.spool_dir
-    delivery = _Delivery(db, Spool(folder))
+    delivery = Delivery(db, Spool(folder))
     cache = MarketsCache()  # members reuse the pages markets fetched in `ingest all`
     try:
         delivery.drain()
@@ -259,4 +267,4 @@ def all_command(app: AppContext, days: int | None, fmt: str) -> None:
     _run(app, steps, fmt, progress_close=close)
 
 
-__all__ = ["EXIT_PARTIAL", "EXIT_SPOOLED", "ingest_group"]
+__all__ = ["EXIT_PARTIAL", "EXIT_SPOOLED", "Delivery", "ingest_group"]

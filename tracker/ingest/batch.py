@@ -43,6 +43,7 @@ OPERATIONS = {
     "membership": ("category_id", "coin_id"),
     "membership_scopes": ("category_id", "observed_at"),
     "deactivate": ("coin_id", "reason", "at"),
+    "new_coins": ("coin_id", "symbol", "at"),
 }
 
 
@@ -61,12 +62,17 @@ class Batch:
     operations:
         Frames for the special operations (see :data:`OPERATIONS`): ``replace_partial`` drops a
         coin's old partial "now" points, ``membership`` / ``membership_scopes`` are a full
-        observation of categories' members, ``deactivate`` marks delisted coins.
+        observation of categories' members, ``deactivate`` marks delisted coins, ``new_coins``
+        names coins (with a symbol) to add to ``coins`` when not stored yet (the one new-coins
+        rule: a stored coin is left alone; a delisted coin not stored yet gets its row the same way).
     watermarks:
         ``scope -> instant`` for ``ingest_state`` (job = ``job``); ``watermark_details`` adds a
         JSON detail per scope.
     final:
         The last batch of its run: its run status is the run's outcome.
+    tally:
+        Count, per coin, the ``price_history`` rows the batch replaces, and record ``replaced``
+        and ``new_coins`` in the run's details (an import reports both).
     """
 
     job: str
@@ -76,6 +82,7 @@ class Batch:
     watermarks: dict[str, datetime | None] = field(default_factory=dict)
     watermark_details: dict[str, dict[str, Any]] = field(default_factory=dict)
     final: bool = True
+    tally: bool = False
 
     def __post_init__(self) -> None:
         for table in self.frames:
@@ -87,10 +94,6 @@ class Batch:
             missing = [c for c in OPERATIONS[name] if c not in frame.columns]
             if missing:
                 raise ValueError(f"operation {name} lacks column(s) {', '.join(missing)}")
-
-    @property
-    def rows_fetched(self) -> int:
-        return sum(len(f) for f in self.frames.values())
 
     def describe(self) -> str:
         parts = [f"{t}={len(f)}" for t, f in self.frames.items()] + [f"{o}={len(f)}" for o, f in self.operations.items()]
@@ -113,6 +116,7 @@ class Batch:
                 "saved_at": utcnow().isoformat(),
                 "job": self.job,
                 "final": self.final,
+                "tally": self.tally,
                 "run": _run_to_json(self.run),
                 "watermarks": {k: (v.isoformat() if v is not None else None) for k, v in self.watermarks.items()},
                 "watermark_details": self.watermark_details,
@@ -178,6 +182,7 @@ class Batch:
             watermarks=watermarks,
             watermark_details=dict(manifest.get("watermark_details") or {}),
             final=bool(manifest.get("final", True)),
+            tally=bool(manifest.get("tally", False)),
         )
 
 

@@ -27,6 +27,7 @@ from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
+import storage
 from storage import Database
 
 from ..coingecko import CoinGeckoClient
@@ -81,12 +82,9 @@ def read_history_state(db: Database, tracking: TrackingConfig, *, coins: Sequenc
         tracked categories plus the benchmarks, minus inactive coins.
     """
     with db.connect(read_only=True) as con:
-        marks = con.execute("SELECT scope, watermark, detail FROM ingest_state WHERE job = 'history' AND scope <> '*'").fetchall()
-        inactive = {r[0] for r in con.execute("SELECT coin_id FROM coins WHERE NOT active").fetchall()}
-        members = [r[0] for r in con.execute(
-            "SELECT DISTINCT coin_id FROM category_members WHERE valid_to IS NULL AND list_contains(?, category_id) ORDER BY coin_id",
-            [list(tracking.categories)],
-        ).fetchall()]
+        marks = storage.coin_watermarks(con, "history")
+        inactive = storage.inactive_coins(con)
+        members = storage.open_members(con, tracking.categories)
         notes = []
         if coins is not None:
             wanted = list(dict.fromkeys(coins))

@@ -28,6 +28,8 @@ from typing import Any, Sequence
 import duckdb
 import pandas as pd
 
+import storage
+
 from ..coingecko.chunking import DAILY_MAX, DAILY_MIN, HOURLY_MIN, ChartChunk, infer_granularity
 from .frames import SOURCE, amount_or_null, cap_or_null
 
@@ -35,23 +37,6 @@ TOLERANCE = pd.Timedelta(minutes=5)  # timestamps jitter by seconds; the close v
 HOURLY_GROUP = timedelta(days=89)    # suspects per hourly call: with its margins the call stays under 90 days
 DAILY_GROUP = DAILY_MAX - timedelta(days=2)
 MARGIN = timedelta(hours=1)
-
-_SUSPECTS_SQL = """
-WITH points AS (
-    SELECT coin_id, ts, price, market_cap, total_volume, granularity,
-           count(market_cap) OVER (PARTITION BY coin_id) AS caps,
-           count(total_volume) OVER (PARTITION BY coin_id) AS volumes
-    FROM price_history
-    WHERE source = ? AND vs_currency = ? AND NOT is_partial AND price IS NOT NULL AND list_contains(?, coin_id)
-)
-SELECT coin_id, ts, price, market_cap, total_volume, granularity,
-       market_cap IS NULL AND caps > 0 AS cap_suspect,
-       total_volume IS NULL AND volumes > 0 AS volume_suspect
-FROM points
-WHERE (market_cap IS NULL AND caps > 0) OR (total_volume IS NULL AND volumes > 0)
-ORDER BY coin_id, ts
-"""
-
 
 @dataclass(frozen=True)
 class RepairWindow:
@@ -99,7 +84,7 @@ def read_suspects(con: duckdb.DuckDBPyConnection, coins: Sequence[str], vs_curre
     """Suspect nulls per coin (see the module docstring), minus the confirmed-missing ones."""
     if not coins:
         return {}
-    frame = con.execute(_SUSPECTS_SQL, [SOURCE, vs_currency, list(coins)]).df()
+    frame = storage.null_amount_points(con, SOURCE, vs_currency, coins)
     out = {}
     for coin, rows in frame.groupby("coin_id", sort=False):
         keep = pd.Series(True, index=rows.index)

@@ -152,9 +152,7 @@ def drive(db: Database, batches: Iterable[Batch], *, on_batch: Callable[[Batch],
 
 
 def read_run(db: Database, run_id: str) -> RunSummary | None:
-    frame = storage.query(
-        db, "SELECT job, run_id, status, calls, rows, started_at, finished_at, error FROM ingest_runs WHERE run_id = ?", [run_id]
-    )
+    frame = storage.run_summary_row(db, run_id)
     if frame.empty:
         return None
     row = frame.iloc[0]
