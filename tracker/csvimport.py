@@ -46,6 +46,7 @@ import storage
 from storage import Database
 
 from .csvread import (
+    TIME_COLUMNS,
     BadRow,
     CsvImportError,
     Table,
@@ -95,7 +96,6 @@ PERIODS = {
 RESERVED_SOURCES = ("coingecko",)
 
 # Column names recognised without options (compared lower-cased, spaces as underscores), best first.
-TIME_COLUMNS = ("snapped_at", "open_time", "start_time", "timestamp", "datetime", "date_utc", "date", "time", "ts", "day")
 PRICE_COLUMNS = ("close", "price", "close_price")
 SYMBOL_COLUMNS = ("symbol", "coin", "ticker", "asset")
 COIN_ID_COLUMNS = ("coin_id",)

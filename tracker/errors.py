@@ -13,6 +13,10 @@ Messages are one line and never contain an API key.
 """
 from __future__ import annotations
 
+from storage.errors import first_line
+
+__all__ = ["AnalysisError", "ConfigError", "EventsError", "InputError", "TrackerError", "describe", "first_line"]
+
 
 class TrackerError(Exception):
     """Base class for every failure the CLI reports as one line."""
@@ -36,5 +40,5 @@ class AnalysisError(TrackerError):
 
 def describe(exc: BaseException) -> str:
     """``"Kind: first line of the message"`` for an exception nobody expected, on one line."""
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+    text = first_line(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .. import plotting
+from .. import plotting, utc
 from ..correlation import correlation_charts, service, sources
 from ..correlation.event_change import parse_span
 from ..correlation.external import check_series_id, read_series_csv
@@ -36,13 +36,11 @@ def _time(text: str | None, option: str, *, end: bool, hourly: bool) -> pd.Times
     if text is None:
         return None
     try:
-        value = pd.Timestamp(text.strip())
+        value = utc.parse(text)
     except ValueError:
         raise InputError(f"{option} {text!r} is not a date (2024-02-15) or date-time (2024-02-15T18:00Z)") from None
     if value is pd.NaT:
         raise InputError(f"{option} is empty")
-    if value.tzinfo is not None:
-        value = value.tz_convert("UTC").tz_localize(None)
     step = "h" if hourly else "D"
     if end and hourly and _DATE_ONLY.match(text.strip()):
         return value + pd.Timedelta(hours=23)
@@ -290,10 +288,9 @@ def _window(value: str, option: str):
 
 def _instant(text: str) -> pd.Timestamp:
     try:
-        value = pd.Timestamp(text.strip())
+        return utc.parse(text)
     except ValueError:
         raise InputError(f"--at {text!r} is not a date-time such as 2024-02-15T18:00Z") from None
-    return value.tz_convert("UTC").tz_localize(None) if value.tzinfo is not None else value
 
 
 @correlate_group.command("leadlag")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..utc import naive_index as utc_naive  # noqa: F401  (study.py and data.py import it from here)
 
 _WINDOW = re.compile(r"^\s*([+-]?\d+)\s*:\s*([+-]?\d+)\s*$")
 _BOUNDARY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -124,10 +125,6 @@ def parse_day_boundary(value: object) -> pd.Timedelta:
     return offset
 
 
-def utc_naive(values) -> pd.DatetimeIndex:
-    """Timestamps as naive UTC (nanoseconds); naive input is taken to be UTC already."""
-    index = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
-    return index.tz_convert("UTC").tz_localize(None).as_unit("ns")
 
 
 def infer_period(index: pd.DatetimeIndex) -> pd.Timedelta:
