@@ -200,7 +200,7 @@ def test_no_study_at_all_is_an_error(fixture_db):
 @pytest.mark.parametrize(
     ("options", "error", "match"),
     [
-        (ReportOptions(events=()), InputError, "--event"),
+        (ReportOptions(events=()), InputError, "`events`"),
         (ReportOptions(events=(SORA,), tokens=("fetch-ai",), category=AI), InputError, "not both"),
         (ReportOptions(events=(SORA,), windows="0:x"), InputError, "window"),
         (ReportOptions(events=(SORA,), move_window="4:-3"), InputError, "--move-window"),

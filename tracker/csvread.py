@@ -78,10 +78,11 @@ class BadRow:
 # --- mappings ---------------------------------------------------------------------------------
 
 
-def check_coin_id(coin_id: str, where: str) -> str:
+def check_coin_id(coin_id: str, where: str, parameters: Sequence[str] = ()) -> str:
+    """``parameters``: the library parameters ``where`` names (as `name`), for the CLI's flags."""
     coin_id = coin_id.strip()
     if not _SLUG.match(coin_id):
-        raise InputError(f"{where}: {coin_id!r} is not a CoinGecko coin id (lower-case, e.g. fetch-ai)")
+        raise InputError(f"{where}: {coin_id!r} is not a CoinGecko coin id (lower-case, e.g. fetch-ai)", parameters=parameters)
     return coin_id
 
 
@@ -96,8 +97,8 @@ def parse_mapping(texts: str | Iterable[str]) -> dict[str, str]:
                 continue
             symbol, sep, coin_id = item.partition("=")
             if not sep or not symbol.strip() or not coin_id.strip():
-                raise InputError(f"--map item {item!r} is not SYMBOL=coin-id (e.g. FET=fetch-ai)")
-            mapping[symbol.strip().upper()] = check_coin_id(coin_id, f"--map {symbol.strip()}")
+                raise InputError(f"`mapping` item {item!r} is not SYMBOL=coin-id (e.g. FET=fetch-ai)", parameters=["mapping"])
+            mapping[symbol.strip().upper()] = check_coin_id(coin_id, f"`mapping` {symbol.strip()}", ["mapping"])
     return mapping
 
 

@@ -9,9 +9,13 @@ Hierarchy::
     └── AnalysisError       a study cannot be computed from the data given
 
 The CoinGecko client's errors (tracker.coingecko.errors) also derive from TrackerError.
-Messages are one line and never contain an API key.
+Messages are one line and never contain an API key. A message names the library's own
+parameters, in backticks (`tokens` is empty), and lists them in ``parameters``; the CLI shows
+each as its flag (--tokens is empty), see ``tracker.cli.flags``.
 """
 from __future__ import annotations
+
+from typing import Iterable
 
 from storage.errors import first_line
 
@@ -20,6 +24,10 @@ __all__ = ["AnalysisError", "ConfigError", "EventsError", "InputError", "Tracker
 
 class TrackerError(Exception):
     """Base class for every failure the CLI reports as one line."""
+
+    def __init__(self, *args: object, parameters: Iterable[str] = ()):
+        super().__init__(*args)
+        self.parameters = tuple(parameters)  # named in the message as `name`
 
 
 class ConfigError(TrackerError):

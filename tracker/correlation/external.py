@@ -135,7 +135,8 @@ def read_series_csv(
     if not v_col:
         numeric = [c for c in columns if c != t_col and pd.to_numeric(frame[c].replace("", np.nan), errors="coerce").notna().any()]
         if len(numeric) != 1:
-            raise InputError(f"{path}: cannot tell which column holds the values ({', '.join(columns)}); name it with --value-column")
+            raise InputError(f"{path}: cannot tell which column holds the values ({', '.join(columns)}); name it with `value_column`",
+                             parameters=["value_column"])
         v_col = numeric[0]
     if frame.empty:
         raise InputError(f"{path} has no rows")
@@ -158,7 +159,7 @@ def read_series_csv(
     result = pd.DataFrame({"ts": ts.to_numpy(), "value": values.to_numpy(dtype=float)})
     if stamps == "period-start":
         if date_only:
-            raise InputError(f"{path}: dates already mean whole days; --stamps period-start is for date-times")
+            raise InputError(f"{path}: dates already mean whole days; `stamps` period-start is for date-times", parameters=["stamps"])
         step = pd.Timedelta(period) if period else pd.Series(result["ts"].sort_values().diff().dropna()).mode().iloc[0]
         result["ts"] = result["ts"] + step
     duplicated = result["ts"].duplicated()

@@ -209,11 +209,11 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
     if selection.kind not in ("log", "simple"):
         raise InputError(f"return kind {selection.kind!r} is not log or simple")
     if selection.max_span < 1:
-        raise InputError("--max-span must be at least 1")
+        raise InputError("`max_span` must be at least 1", parameters=["max_span"])
     if selection.index not in (None, "cap", "equal"):
         raise InputError(f"index weighting {selection.index!r} is not cap or equal")
     if not selection.tokens and not selection.category:
-        raise InputError("name the tokens with --tokens a,b,c or --category CATEGORY_ID")
+        raise InputError("name the tokens with `tokens` a,b,c or `category` CATEGORY_ID", parameters=["tokens", "category"])
     if selection.start is not None and selection.end is not None and selection.start > selection.end:
         raise InputError(f"start {selection.start} is after end {selection.end}")
     step = selection.step
@@ -228,7 +228,7 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
     notes: dict = {}
     if selection.category:
         if bench_prices.empty and (selection.start is None or selection.end is None):
-            raise InputError("with --category and no benchmark, give --start and --end")
+            raise InputError("with `category` and no benchmark, give `start` and `end`", parameters=["category", "start", "end"])
         lo = selection.start if selection.start is not None else bench_prices.index.min()
         hi = selection.end if selection.end is not None else bench_prices.index.max()
         labels = pd.date_range(lo, hi, freq=step)

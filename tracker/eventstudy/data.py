@@ -151,7 +151,7 @@ def load_study_data(
     if membership not in ("event", "first-known"):
         raise InputError(f"membership {membership!r} must be 'event' or 'first-known'")
     if not event_ids:
-        raise InputError("no event given; name one with --event (see 'tracker events list')")
+        raise InputError("no event given; name one with `event_ids` (see 'tracker events list')", parameters=["event_ids"])
     events: list[Event] = [get_event(db, event_id) for event_id in dict.fromkeys(event_ids)]
     period = HOUR if hourly else DAY
     notes: list[str] = []
@@ -159,7 +159,7 @@ def load_study_data(
     if tokens is not None:
         tokens = list(dict.fromkeys(t.strip() for t in tokens if t.strip()))
         if not tokens:
-            raise InputError("--tokens is empty; give coin ids such as fetch-ai,render-token")
+            raise InputError("`tokens` is empty; give coin ids such as fetch-ai,render-token", parameters=["tokens"])
         known = known_coins(db, tokens)  # one query, not one per token
         unknown = [t for t in tokens if t not in known]
         if unknown:

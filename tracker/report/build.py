@@ -93,7 +93,7 @@ def _sample_rule(options: ReportOptions, config: Config) -> tuple[list[str] | No
     if options.category:
         return None, options.category
     if not config.tracking.categories:
-        raise InputError("no --tokens or --category given and no category is tracked in the config")
+        raise InputError("no `tokens` or `category` given and no category is tracked in the config", parameters=["tokens", "category"])
     return None, config.tracking.categories[0]
 
 
