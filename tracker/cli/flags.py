@@ -9,6 +9,7 @@ FLAGS = {
     "events": "--event",
     "event_ids": "--event",
     "mapping": "--map",
+    "pairing": "--pairs",
 }
 
 

@@ -178,7 +178,7 @@ class Panel:
         else:
             found = all_pairs(self.series + self.benchmarks)
         if not found:
-            raise InputError(f"no pairs to study with --pairs {pairing}: name more tokens or benchmarks")
+            raise InputError(f"no pairs to study with `pairing` {pairing}: name more tokens or benchmarks", parameters=["pairing"])
         return found
 
     def grouped(self, pairs: Sequence[tuple]) -> list[tuple[pd.DataFrame, list[tuple]]]:
@@ -281,7 +281,7 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
         caps = sources.load_caps(db, tokens, load_from, selection.end, hourly=hourly, labels=prices.index)
         caps = caps.reindex(columns=tokens)
         if caps.notna().sum().sum() == 0:
-            raise InputError("no market caps stored for these tokens; use --index equal")
+            raise InputError("no market caps stored for these tokens; use `index` equal", parameters=["index"])
     return Panel(
         prices=prices,
         external=external,
@@ -316,8 +316,9 @@ def _check_spacing(external: pd.DataFrame, step: pd.Timedelta, max_span: int) ->
         typical = pd.Series(labels).diff().dropna().median() / step
         if typical > max_span:
             raise InputError(
-                f"outside series {name!r} has one value every {typical:g} periods, more than --max-span {max_span}; "
-                "use the daily grid (drop --hourly) or raise --max-span"
+                f"outside series {name!r} has one value every {typical:g} periods, more than `max_span` {max_span}; "
+                "use the daily grid (drop `hourly`) or raise `max_span`",
+                parameters=["max_span", "hourly"],
             )
 
 

@@ -183,7 +183,8 @@ def load_study_data(
             if not members:
                 raise InputError(
                     f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
-                    "(sync category members, pass --tokens, or --membership first-known to use the earliest recorded members)"
+                    "(sync category members, pass `tokens`, or `membership` first-known to use the earliest recorded members)",
+                    parameters=["tokens", "membership"],
                 )
         if isinstance(benchmark, str) and benchmark in members:
             members = [m for m in members if m != benchmark]

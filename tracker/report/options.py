@@ -77,15 +77,15 @@ class ReportOptions:
 
     @property
     def estimation(self) -> Window:
-        return as_window(self.estimation_window or STUDY_DEFAULTS[self.frequency][0], "--estimation-window")
+        return as_window(self.estimation_window or STUDY_DEFAULTS[self.frequency][0], "`estimation_window`", ["estimation_window"])
 
     @property
     def event_windows(self) -> list[Window]:
-        return parse_windows(self.windows or STUDY_DEFAULTS[self.frequency][1], "--windows window")
+        return parse_windows(self.windows or STUDY_DEFAULTS[self.frequency][1], "`windows` window", ["windows"])
 
     @property
     def move(self) -> Window:
-        return as_window(self.move_window, "--move-window")
+        return as_window(self.move_window, "`move_window`", ["move_window"])
 
     @property
     def correlation_periods(self) -> int:
