@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 import storage
-from tracker.charts import new_figure
+from tracker.plotting import new_figure
 from tracker.config import load_config
 from tracker.events import seed_events
 from tracker.report import ReportOptions, build_report, write_report

@@ -27,6 +27,7 @@ from .errors import (
     DatabaseLockedError,
     DatabaseNotFoundError,
     DatabasePathError,
+    first_line,
 )
 
 # duckdb 2.x writes storage version 69 by default, which the 1.5.x `duckdb` CLI cannot read.
@@ -160,7 +161,7 @@ _DAMAGE_MARKERS = (
 
 
 def damaged_error(path: Path, exc: BaseException) -> DatabaseDamagedError:
-    reason = str(exc).strip().splitlines()[0][:160]
+    reason = first_line(exc)[:160]
     return DatabaseDamagedError(
         f"database {path} is damaged ({reason}); nothing was written. "
         f"Run `tracker check` for what is damaged and how to restore it",
@@ -337,7 +338,7 @@ class Database:
                 if not isinstance(exc, duckdb.IOException):
                     raise
                 if _LOCK_MESSAGE not in str(exc):
-                    raise DatabasePathError(f"cannot open {self.path}: {str(exc).splitlines()[0]}") from None
+                    raise DatabasePathError(f"cannot open {self.path}: {first_line(exc)}") from None
                 if waited >= self.lock_timeout:
                     raise _locked_error(self.path, exc, waited) from None
                 delay = min(1.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0)

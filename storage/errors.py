@@ -17,6 +17,15 @@ Every message is one line, written for the person at the terminal.
 from __future__ import annotations
 
 
+def first_line(exc: BaseException | str, default: str = "") -> str:
+    """The first line of an error's message (``default`` when it has none), for one-line errors.
+
+    The one helper for this in both layers: ``tracker.errors`` re-exports it.
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else default
+
+
 class StorageError(Exception):
     """Base class for every storage failure."""
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from .connection import Database, is_damage
-from .errors import DatabaseDamagedError, SchemaError, StorageError
+from .errors import DatabaseDamagedError, SchemaError, StorageError, first_line
 from .migrations import available_migrations, current_version, latest_version
 from .schema import quote_identifier
 
@@ -125,7 +125,7 @@ def verify_on(con: duckdb.DuckDBPyConnection, path: Path, *, full: bool | None =
     except duckdb.Error as exc:
         if not is_damage(exc):
             raise
-        problem = str(exc).strip().splitlines()[0][:160]
+        problem = first_line(exc)[:160]
     if problem is not None:
         raise DatabaseDamagedError(
             f"database {path} is damaged ({problem}); refusing to write to it. "
@@ -170,7 +170,7 @@ def full_check(db: Database) -> CheckResult:
     except StorageError:
         raise
     except duckdb.Error as exc:
-        result.add("file", "file", "damaged", detail=str(exc).strip().splitlines()[0][:200])
+        result.add("file", "file", "damaged", detail=first_line(exc)[:200])
     return result
 
 
@@ -179,7 +179,7 @@ def _check_on(con: duckdb.DuckDBPyConnection, path: Path, result: CheckResult) -
         tables = _tables(con)
         problem = _length_problem(con, path, tables)
     except duckdb.Error as exc:
-        result.add("file", "file", "damaged", detail=f"metadata unreadable: {str(exc).strip().splitlines()[0][:160]}")
+        result.add("file", "file", "damaged", detail=f"metadata unreadable: {first_line(exc)[:160]}")
         return
     size = path.stat().st_size
     result.add("file", "file", "damaged" if problem else "ok", detail=problem or f"{size} bytes")
@@ -192,7 +192,7 @@ def _check_on(con: duckdb.DuckDBPyConnection, path: Path, result: CheckResult) -
     try:
         version = current_version(con)
     except duckdb.Error as exc:
-        result.add("schema_version", "table", "damaged", detail=str(exc).strip().splitlines()[0][:160])
+        result.add("schema_version", "table", "damaged", detail=first_line(exc)[:160])
         return
     newest = latest_version()
     note = "" if version == newest else (
@@ -208,11 +208,11 @@ def _check_on(con: duckdb.DuckDBPyConnection, path: Path, result: CheckResult) -
                 con.execute(f"SELECT * FROM {quote_identifier(name)} LIMIT 0").fetchall()
                 result.add(name, "view", "ok")
             except duckdb.Error as exc:
-                result.add(name, "view", "broken", detail=str(exc).strip().splitlines()[0][:160])
+                result.add(name, "view", "broken", detail=first_line(exc)[:160])
 
 
 def _damaged_columns(con: duckdb.DuckDBPyConnection, table: str, exc: duckdb.Error) -> str:
-    first = str(exc).strip().splitlines()[0][:160]
+    first = first_line(exc)[:160]
     try:
         columns = [r[0] for r in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "

@@ -38,7 +38,7 @@ from typing import Iterable, Iterator
 import duckdb
 
 from .connection import Database, _process_lock, check_database_path
-from .errors import DatabaseNotFoundError, ReadOnlyQueryError
+from .errors import DatabaseNotFoundError, ReadOnlyQueryError, first_line
 
 # Set when the connection is made: these cannot wait, since DuckDB may load an extension while
 # it opens the file, and python replacement scans would let a query read the caller's DataFrames.
@@ -242,10 +242,6 @@ def _statement_name(words: list[str], kind: str) -> str:
 # --- one-line errors ------------------------------------------------------------------------
 
 _BLOCKED_FILE = re.compile(r'Cannot access (?:file|directory) "(?P<path>[^"]*)"')
-
-
-def first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0]
 
 
 def describe_sql_error(exc: duckdb.Error) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .errors import WriteError
+from .errors import WriteError, first_line
 from .schema import quote_identifier as _quote
 from .schema import table_spec
 
@@ -90,7 +90,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.
         con.execute(f"INSERT INTO {_quote(table)} ({column_list}) SELECT {column_list} FROM __deduped")
         con.execute("DROP TABLE __deduped")
     except duckdb.Error as exc:
-        raise WriteError(f"writing {table} failed: {str(exc).splitlines()[0]}") from None
+        raise WriteError(f"writing {table} failed: {first_line(exc)}") from None
     finally:
         con.unregister(_BATCH)
     return UpsertResult(table, batch.num_rows, written, replaced, batch.num_rows - written)

@@ -9,8 +9,8 @@ import statsmodels.api as sm
 from scipy import stats
 
 from tracker.eventstudy import EventStudy, models
-from tracker.eventstudy.tests_nonparametric import wilcoxon_signed_rank
-from tracker.eventstudy.tests_parametric import average_residual_correlation
+from tracker.eventstudy.nonparametric_statistics import wilcoxon_signed_rank
+from tracker.eventstudy.parametric_statistics import average_residual_correlation
 
 
 def _panel(seed=3, periods=260, securities=12):

@@ -99,7 +99,7 @@ def test_refuses_a_file_and_a_non_empty_folder(source_db, tmp_path):
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "mine.csv").write_text("a,b\n")
-    with pytest.raises(InputError, match="not empty; .* --overwrite") as info:
+    with pytest.raises(InputError, match="not empty; .* pass `overwrite`") as info:
         export_parquet(source_db, busy)
     assert "\n" not in str(info.value)
     assert [p.name for p in busy.iterdir()] == ["mine.csv"]

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tracker import charts
+from tracker import plotting
 from tracker.errors import InputError
 from tracker.gpu import check_chart_path, compute, grid, grid_figure, load_assumptions, sensitivity, tornado, tornado_figure
-from tracker.gpu.charts import compact, h100_references
+from tracker.gpu.sensitivity_charts import compact, h100_references
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -119,20 +119,20 @@ def _assert_svg(path):
 
 
 def test_charts_are_valid_svg_and_png(tmp_path, defaults, result):
-    tornado_svg = charts.save(tornado_figure(result, references=h100_references(defaults.values)), tmp_path / "t.svg")
+    tornado_svg = plotting.save(tornado_figure(result, references=h100_references(defaults.values)), tmp_path / "t.svg")
     _assert_svg(tornado_svg)
     text = tornado_svg.read_text()
     assert "denoising_steps" in text and "2023 H100 shipments" in text
-    grid_png = charts.save(grid_figure(result, reference=550_000, reference_label="2023 H100 shipments"), tmp_path / "sub" / "g.png")
+    grid_png = plotting.save(grid_figure(result, reference=550_000, reference_label="2023 H100 shipments"), tmp_path / "sub" / "g.png")
     assert grid_png.read_bytes()[:8] == PNG_MAGIC and grid_png.stat().st_size > 5_000
-    inline = charts.to_svg(tornado_figure(result, top=3))
+    inline = plotting.to_svg(tornado_figure(result, top=3))
     assert inline.startswith("<svg") and inline.count("<svg") == 1
     ET.fromstring(inline)
 
 
 def test_tornado_chart_for_a_metric_that_moves_little(defaults):
     flat = sensitivity(defaults, metric="model_weights_gb")  # only sora_params moves it
-    svg = charts.to_svg(tornado_figure(flat))
+    svg = plotting.to_svg(tornado_figure(flat))
     assert "sora_params" in svg and "denoising_steps" not in svg
 
 

@@ -200,10 +200,10 @@ def test_no_study_at_all_is_an_error(fixture_db):
 @pytest.mark.parametrize(
     ("options", "error", "match"),
     [
-        (ReportOptions(events=()), InputError, "--event"),
+        (ReportOptions(events=()), InputError, "`events`"),
         (ReportOptions(events=(SORA,), tokens=("fetch-ai",), category=AI), InputError, "not both"),
         (ReportOptions(events=(SORA,), windows="0:x"), InputError, "window"),
-        (ReportOptions(events=(SORA,), move_window="4:-3"), InputError, "--move-window"),
+        (ReportOptions(events=(SORA,), move_window="4:-3"), InputError, "`move_window`"),
         (ReportOptions(events=(SORA,), gpu_overrides={"no_such_thing": "1"}), Exception, "no_such_thing"),
         (ReportOptions(events=("no-such-event",)), EventsError, "no event 'no-such-event'"),
         (ReportOptions(events=(SORA,), tokens=("not-a-coin",)), InputError, "unknown token"),

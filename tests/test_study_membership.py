@@ -49,7 +49,7 @@ def _load(db, membership):
 
 
 def test_strict_membership_says_how_to_proceed(late_members_db):
-    with pytest.raises(InputError, match=r"had no members at 2024-02-15 18:00 UTC .*--membership first-known"):
+    with pytest.raises(InputError, match=r"had no members at 2024-02-15 18:00 UTC .*`membership` first-known"):
         _load(late_members_db, "event")
 
 

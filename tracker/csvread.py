@@ -1,7 +1,9 @@
-"""Reading CSV text for the price importer: files, cells with their line numbers, column names,
+"""Reading CSV text for every importer: files, cells with their line numbers, column names,
 symbol-to-coin-id mappings and times.
 
-Nothing here knows about layouts or the database; ``tracker.csvimport`` puts it together.
+The price importer (``tracker.csvimport``), the outside series (``tracker.correlation.external``)
+and the event-study files (``tracker.eventstudy.files``) all find their time column by the
+same names, :data:`TIME_COLUMNS`. Nothing here knows about layouts or the database.
 """
 from __future__ import annotations
 
@@ -14,22 +16,35 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, first_line
+from .utc import naive_values
 
 __all__ = [
+    "TIME_COLUMNS",
     "BadRow",
     "CsvImportError",
     "Table",
+    "UnreadableCsvError",
     "check_coin_id",
     "check_file",
     "find_column",
+    "find_time_column",
     "lookup_symbol",
     "normalised_name",
     "parse_mapping",
     "parse_times",
     "read_mapping_file",
     "read_table",
+    "read_text_frame",
 ]
+
+# Names of the column that holds the time, in the order they are looked for (after
+# ``normalised_name``). Candle files name their opening time (open_time, start_time) first so
+# that a close_time beside it is never taken for the label.
+TIME_COLUMNS = (
+    "snapped_at", "open_time", "start_time", "timestamp", "datetime", "date_utc", "date", "time", "ts", "day", "hour",
+    "period",
+)
 
 # Quote suffixes stripped from pair symbols (FETUSDT, FET-USDT, FET/USDT) when only the base is mapped.
 _QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD")
@@ -63,10 +78,11 @@ class BadRow:
 # --- mappings ---------------------------------------------------------------------------------
 
 
-def check_coin_id(coin_id: str, where: str) -> str:
+def check_coin_id(coin_id: str, where: str, parameters: Sequence[str] = ()) -> str:
+    """``parameters``: the library parameters ``where`` names (as `name`), for the CLI's flags."""
     coin_id = coin_id.strip()
     if not _SLUG.match(coin_id):
-        raise InputError(f"{where}: {coin_id!r} is not a CoinGecko coin id (lower-case, e.g. fetch-ai)")
+        raise InputError(f"{where}: {coin_id!r} is not a CoinGecko coin id (lower-case, e.g. fetch-ai)", parameters=parameters)
     return coin_id
 
 
@@ -81,8 +97,8 @@ def parse_mapping(texts: str | Iterable[str]) -> dict[str, str]:
                 continue
             symbol, sep, coin_id = item.partition("=")
             if not sep or not symbol.strip() or not coin_id.strip():
-                raise InputError(f"--map item {item!r} is not SYMBOL=coin-id (e.g. FET=fetch-ai)")
-            mapping[symbol.strip().upper()] = check_coin_id(coin_id, f"--map {symbol.strip()}")
+                raise InputError(f"`mapping` item {item!r} is not SYMBOL=coin-id (e.g. FET=fetch-ai)", parameters=["mapping"])
+            mapping[symbol.strip().upper()] = check_coin_id(coin_id, f"`mapping` {symbol.strip()}", ["mapping"])
     return mapping
 
 
@@ -230,6 +246,32 @@ def find_column(header: Sequence[str], wanted: str | None, candidates: Sequence[
 
 
 
+def find_time_column(header: Sequence[str], names: Sequence[str] = TIME_COLUMNS) -> str | None:
+    """The header name of the first recognised time column, or None."""
+    by_name = {normalised_name(h): h for h in header}
+    return next((by_name[candidate] for candidate in names if candidate in by_name), None)
+
+
+class UnreadableCsvError(InputError):
+    """pandas could not parse the file; ``detail`` is the first line of its reason ('' if none)
+    and ``kind`` the name of the error pandas raised."""
+
+    def __init__(self, path: Path, detail: str, kind: str):
+        super().__init__(f"{path} is not a readable CSV: {detail or 'empty'}")
+        self.path, self.detail, self.kind = path, detail, kind
+
+
+_UNREADABLE = (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error)
+
+
+def read_text_frame(path: Path, *, skip_initial_space: bool = False) -> pd.DataFrame:
+    """Every cell of a CSV as text ('' for an empty one), for the importers that work on frames."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=skip_initial_space)
+    except _UNREADABLE as exc:
+        raise UnreadableCsvError(path, first_line(exc), type(exc).__name__) from None
+
+
 # --- times ------------------------------------------------------------------------------------
 
 
@@ -261,4 +303,4 @@ def _parse_distinct_times(texts: pd.Series, time_format: str | None) -> pd.Serie
             text = texts[retry].str.replace(r"\s*(?:UTC|GMT|Z)$", "+00:00", regex=True, case=False)
             text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})-(\d{2}:\d{2})", r"\1T\2", regex=True)
             parsed[retry] = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-    return parsed.dt.tz_localize(None).astype("datetime64[us]")
+    return naive_values(parsed).astype("datetime64[us]")

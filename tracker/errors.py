@@ -9,13 +9,25 @@ Hierarchy::
     └── AnalysisError       a study cannot be computed from the data given
 
 The CoinGecko client's errors (tracker.coingecko.errors) also derive from TrackerError.
-Messages are one line and never contain an API key.
+Messages are one line and never contain an API key. A message names the library's own
+parameters, in backticks (`tokens` is empty), and lists them in ``parameters``; the CLI shows
+each as its flag (--tokens is empty), see ``tracker.cli.flags``.
 """
 from __future__ import annotations
+
+from typing import Iterable
+
+from storage.errors import first_line
+
+__all__ = ["AnalysisError", "ConfigError", "EventsError", "InputError", "TrackerError", "describe", "first_line"]
 
 
 class TrackerError(Exception):
     """Base class for every failure the CLI reports as one line."""
+
+    def __init__(self, *args: object, parameters: Iterable[str] = ()):
+        super().__init__(*args)
+        self.parameters = tuple(parameters)  # named in the message as `name`
 
 
 class ConfigError(TrackerError):
@@ -36,5 +48,5 @@ class AnalysisError(TrackerError):
 
 def describe(exc: BaseException) -> str:
     """``"Kind: first line of the message"`` for an exception nobody expected, on one line."""
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+    text = first_line(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -12,7 +12,7 @@ import io
 import re
 import tomllib
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterable, Mapping
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ import storage
 from storage import Database
 
 from .config import config_dir
+from . import utc
 from .errors import EventsError
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -77,10 +78,10 @@ def parse_timestamp(value: object, where: str) -> tuple[datetime, bool]:
     if parsed.tzinfo is None:
         raise EventsError(f"{where}: timestamp {value!s} has no UTC offset; write it as e.g. 2024-02-15T18:00:00Z")
     try:
-        utc = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        instant = utc.naive(parsed)
     except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
-        utc = None
-    return _in_range(utc, value, where), True
+        instant = None
+    return _in_range(instant, value, where), True
 
 
 def _in_range(ts: datetime | None, value: object, where: str) -> datetime:
@@ -218,7 +219,7 @@ def add_events(db: Database, events: list[Event], *, skip_existing: bool = False
     _refuse_duplicates(events, "events given")
     if not events:
         return 0
-    added_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    added_at = utc.now()
     with db.transaction() as con:
         ids = [e.event_id for e in events]
         taken = storage.stored_event_ids(con, ids)

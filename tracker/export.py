@@ -21,7 +21,7 @@ import os
 import shutil
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -30,6 +30,7 @@ import pandas as pd
 import storage
 from storage import Database
 
+from . import utc
 from .errors import InputError
 from .paths import check_output_dir
 
@@ -169,7 +170,7 @@ def export_parquet(
                 rows = _write_one(con, name, time_column, stage / name)
                 files = sum(1 for _ in (stage / name).rglob("*.parquet"))
                 exported.append(TableExport(name, rows, files, time_column, str(target / name)))
-        exported_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        exported_at = utc.now().replace(microsecond=0)
         manifest = {
             "exported_at_utc": exported_at.isoformat(),
             "schema_version": version,

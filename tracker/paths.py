@@ -25,7 +25,7 @@ def check_output_dir(path: str | Path, *, what: str = "output", empty_unless_ove
         if not path.is_dir():
             raise InputError(f"output path {path} is not a folder; give a folder for the {what}")
         if empty_unless_overwrite and not overwrite and any(path.iterdir()):
-            raise InputError(f"output folder {path} is not empty; choose a new folder or pass --overwrite")
+            raise InputError(f"output folder {path} is not empty; choose a new folder or pass `overwrite`", parameters=["overwrite"])
         _probe(path, f"cannot write into output folder {path}")
         return path
     parent = _nearest_existing(path)

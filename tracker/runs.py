@@ -13,7 +13,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -22,12 +22,10 @@ import pandas as pd
 
 import storage
 
+from .errors import first_line
+from .utc import now as utcnow  # ingest, jobs and the tests import it from here
+
 STATUSES = ("running", "ok", "partial", "failed", "abandoned", "spooled")
-
-
-def utcnow() -> datetime:
-    """Now, as the naive UTC datetime every table stores."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _process_start(pid: int) -> str | None:
@@ -91,7 +89,7 @@ class RunRecord:
             raise ValueError(f"unknown run status {status!r}")
         self.status, self.finished_at = status, utcnow()
         if error is not None:
-            self.error = error.strip().splitlines()[0] if error.strip() else error
+            self.error = first_line(error) or error
         return self
 
     @property

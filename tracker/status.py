@@ -1,13 +1,15 @@
 """What `tracker status` reports: the database, table freshness, and the ingestion jobs' runs."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 import storage
 from storage import Database
+
+from . import utc
 
 
 def _age(newest: Any, now: datetime) -> str:
@@ -22,7 +24,7 @@ def _age(newest: Any, now: datetime) -> str:
 
 def collect_status(db: Database, *, error_limit: int = 5) -> dict[str, Any]:
     """Sections for `tracker status`, each a DataFrame or a plain value."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = utc.now()
     with db.connect(read_only=True) as con:
         version = storage.current_version(con)
         tables = storage.table_stats(con)

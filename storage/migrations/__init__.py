@@ -14,7 +14,7 @@ from importlib import resources
 
 import duckdb
 
-from ..errors import MigrationError
+from ..errors import MigrationError, first_line
 
 _NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -80,7 +80,6 @@ def migrate(con: duckdb.DuckDBPyConnection, *, target: int | None = None) -> lis
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
-            first_line = str(exc).splitlines()[0]
-            raise MigrationError(f"migration {migration.version:04d}_{migration.name} failed: {first_line}") from None
+            raise MigrationError(f"migration {migration.version:04d}_{migration.name} failed: {first_line(exc)}") from None
         applied.append(migration)
     return applied

@@ -16,6 +16,7 @@ from storage import StorageError
 from ..errors import TrackerError, describe
 from ..urls import mask_urls
 from ._context import AppContext
+from .flags import with_flags
 
 # Commands are imported only when used, so `tracker sql` does not pay for statsmodels,
 # scipy and matplotlib. name -> "module:attribute" inside tracker.cli.
@@ -68,7 +69,7 @@ class TrackerGroup(click.Group):
         except (TrackerError, StorageError) as exc:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            click.echo(f"error: {mask_urls(str(exc))}", err=True)
+            click.echo(f"error: {mask_urls(with_flags(exc))}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .. import charts as base_charts
-from ..correlation import charts, service, sources
+from .. import plotting, utc
+from ..correlation import correlation_charts, service, sources
 from ..correlation.event_change import parse_span
 from ..correlation.external import check_series_id, read_series_csv
 from ..errors import InputError
@@ -36,13 +36,11 @@ def _time(text: str | None, option: str, *, end: bool, hourly: bool) -> pd.Times
     if text is None:
         return None
     try:
-        value = pd.Timestamp(text.strip())
+        value = utc.parse(text)
     except ValueError:
         raise InputError(f"{option} {text!r} is not a date (2024-02-15) or date-time (2024-02-15T18:00Z)") from None
     if value is pd.NaT:
         raise InputError(f"{option} is empty")
-    if value.tzinfo is not None:
-        value = value.tz_convert("UTC").tz_localize(None)
     step = "h" if hourly else "D"
     if end and hourly and _DATE_ONLY.match(text.strip()):
         return value + pd.Timedelta(hours=23)
@@ -63,7 +61,7 @@ def _check_chart(path: str | None) -> Path | None:
 
 def _save_chart(fig, chart: Path | None) -> None:
     if chart is not None:
-        base_charts.save(fig, chart)
+        plotting.save(fig, chart)
         click.echo(f"chart written to {chart}", err=True)
 
 
@@ -188,7 +186,7 @@ def rolling_command(app: AppContext, window: int, method: str, min_periods: int 
     progress = _Progress("series ranked (Spearman)")
     frame = service.rolling_table(panel, window, methods, min_periods, progress=progress)
     progress.done()
-    _save_chart(charts.rolling_chart(frame, methods[0]), chart_path)
+    _save_chart(correlation_charts.rolling_chart(frame, methods[0]), chart_path)
     _emit(fmt, frame.attrs, {"rolling": frame}, "rolling")
 
 
@@ -210,7 +208,7 @@ def matrix_command(app: AppContext, method: str, min_overlap: int, no_cluster: b
     chart_path = _check_chart(chart)
     panel = _panel(app, _selection(params))
     result = service.matrix_result(panel, method, min_overlap, cluster=not no_cluster)
-    _save_chart(charts.heatmap(result), chart_path)
+    _save_chart(correlation_charts.heatmap(result), chart_path)
     if fmt == "json":
         click.echo(result.to_json())
         return
@@ -264,7 +262,7 @@ def change_command(app: AppContext, event_id: str | None, at: str | None, pre: s
     frame = service.change_table(panel, event_ts, windows["--pre"], windows["--post"], gap=windows["--gap"],
                                  pairing=pairing, method=method, min_overlap=min_overlap)
     frame.attrs["event"] = label
-    _save_chart(charts.change_chart(frame, f"correlation before and after {label}"), chart_path)
+    _save_chart(correlation_charts.change_chart(frame, f"correlation before and after {label}"), chart_path)
     _emit(fmt, frame.attrs, {"change": frame}, "change")
 
 
@@ -290,10 +288,9 @@ def _window(value: str, option: str):
 
 def _instant(text: str) -> pd.Timestamp:
     try:
-        value = pd.Timestamp(text.strip())
+        return utc.parse(text)
     except ValueError:
         raise InputError(f"--at {text!r} is not a date-time such as 2024-02-15T18:00Z") from None
-    return value.tz_convert("UTC").tz_localize(None) if value.tzinfo is not None else value
 
 
 @correlate_group.command("leadlag")
@@ -321,7 +318,7 @@ def leadlag_command(app: AppContext, max_lag: int, pairing: str, method: str, mi
     panel = _panel(app, _selection(params))
     ccf, summary = service.leadlag_tables(panel, max_lag, pairing=pairing, method=method, min_overlap=min_overlap)
     timing = service.timing_table(panel, pairing)
-    _save_chart(charts.cross_correlation_chart(ccf), chart_path)
+    _save_chart(correlation_charts.cross_correlation_chart(ccf), chart_path)
     if fmt == "table":
         _emit(fmt, ccf.attrs, {"lead-lag (peak per pair)": summary, "who made half the move first": timing}, "")
     else:

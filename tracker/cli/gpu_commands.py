@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import click
 
-from .. import charts
+from .. import plotting
 from ..errors import InputError
 from ..gpu import ARITHMETIC, ARTICLE, check_chart_path, estimate, grid_figure, load_assumptions, parse_set, sensitivity, tornado_figure
-from ..gpu.charts import h100_references
+from ..gpu.sensitivity_charts import h100_references
 from ..gpu.sensitivity import DEFAULT_ADOPTION, DEFAULT_UTILIZATION
 from ..output import render, render_sections
 from ._context import format_option
@@ -113,10 +113,10 @@ def gpu_sensitivity(
     a = assumptions.values
     if paths[0]:
         references = h100_references(a) if result.unit == "H100" else None
-        charts.save(tornado_figure(result, top=top, references=references), paths[0])
+        plotting.save(tornado_figure(result, top=top, references=references), paths[0])
         click.echo(f"wrote tornado chart to {paths[0]}", err=True)
     if paths[1]:
-        charts.save(grid_figure(result, reference=a.h100_shipments_2023, reference_label="2023 H100 shipments"), paths[1])
+        plotting.save(grid_figure(result, reference=a.h100_shipments_2023, reference_label="2023 H100 shipments"), paths[1])
         click.echo(f"wrote grid chart to {paths[1]}", err=True)
 
 

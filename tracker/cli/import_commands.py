@@ -24,6 +24,7 @@ from ..csvimport import (
     prepare_import,
     read_mapping_file,
 )
+from .. import utc
 from ..errors import InputError
 from ..output import render_sections
 from ._context import AppContext, format_option, pass_app
@@ -60,9 +61,7 @@ def _when(value: str | None, option: str) -> datetime | None:
         stamp = pd.Timestamp(value)
     except ValueError:
         raise InputError(f"{option} {value!r} is not a date or date-time such as 2024-02-12") from None
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.to_pydatetime()
+    return utc.naive(stamp).to_pydatetime()
 
 
 def _render(result: ImportResult, fmt: str) -> str:

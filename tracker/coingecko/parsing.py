@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from .. import utc
 from .errors import ResponseFormatError
 
 MARKET_COLUMNS = (
@@ -68,13 +69,11 @@ def parse_iso(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        stamp = pd.Timestamp(value.strip())
+        stamp = utc.parse(value)
     except (ValueError, TypeError):
         return None
     if stamp is pd.NaT:
         return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_pydatetime()
 
 

@@ -13,7 +13,7 @@ compute returns with :func:`to_returns`, then
 
 Every result is a tidy frame with the number of observations ``n`` behind each figure and its
 settings in ``attrs``; :func:`to_json` writes both. :mod:`.service` runs the same analyses on
-data from the database (and outside series from CSV), :mod:`.charts` draws them.
+data from the database (and outside series from CSV), :mod:`.correlation_charts` draws them.
 See docs/correlation.md.
 """
 from .event_change import all_pairs, bh_adjust, correlation_change, event_windows, fisher_z_test, pairs_against

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import utc
 from ..errors import AnalysisError
 from .pairwise import METHODS, check_pairs, pair_correlation
 from .returns import period_of
@@ -108,9 +109,7 @@ def event_windows(index: pd.DatetimeIndex, event_ts, step: pd.Timedelta, pre, po
         ``event_period`` (label of the return that contains the event), ``pre_start``,
         ``pre_end``, ``post_start``, ``post_end`` (ends exclusive).
     """
-    event = pd.Timestamp(event_ts)
-    if event.tzinfo is not None:
-        event = event.tz_convert("UTC").tz_localize(None)
+    event = utc.naive(pd.Timestamp(event_ts))
     # Labels are period starts on the grid; the period holding the event starts at its floor.
     origin = index[0] if len(index) else pd.Timestamp(0)
     event_period = origin + ((event - origin) // step) * step

@@ -17,20 +17,20 @@ no value: nothing is carried forward.
 """
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from .. import utc
+from ..csvread import find_time_column, read_text_frame
+from ..errors import InputError, first_line
 from ..values import SERIES, bad_values, describe
 
 __all__ = ["SERIES_ID", "read_series_csv", "to_grid", "check_series_id"]
 
 SERIES_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_TIME_NAMES = ("ts", "timestamp", "time", "datetime", "date", "date_utc", "open_time", "day", "hour")
 _VALUE_NAMES = ("value", "close", "adj close", "adj_close", "price", "last")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _JITTER = pd.Timedelta(minutes=5)
@@ -43,13 +43,15 @@ def check_series_id(series_id: str) -> str:
     return series_id
 
 
-def _pick(columns: list[str], wanted: str | None, names: tuple[str, ...], what: str, path: Path, exclude: str | None = None) -> str:
-    if wanted is not None:
-        if wanted not in columns:
-            raise InputError(f"{path}: no column {wanted!r}; columns are {', '.join(columns)}")
-        return wanted
+def _named(columns: list[str], wanted: str, path: Path) -> str:
+    if wanted not in columns:
+        raise InputError(f"{path}: no column {wanted!r}; columns are {', '.join(columns)}")
+    return wanted
+
+
+def _value_column(columns: list[str], exclude: str) -> str:
     lowered = {c.strip().lower(): c for c in columns}
-    for name in names:
+    for name in _VALUE_NAMES:
         if name in lowered and lowered[name] != exclude:
             return lowered[name]
     return ""
@@ -70,7 +72,7 @@ def _parse_times(raw: pd.Series, path: Path, tz: str, column: str) -> tuple[pd.S
         if date_only:
             return pd.to_datetime(text, format="%Y-%m-%d") + pd.Timedelta(days=1), True  # a close is seen at the day's end
         if offsets.all():
-            return pd.to_datetime(text, format="ISO8601", utc=True).dt.tz_localize(None), False
+            return utc.naive_values(pd.to_datetime(text, format="ISO8601", utc=True)), False
         parsed = pd.to_datetime(text, format="ISO8601")
     except (ValueError, TypeError):
         bad = next((v for v in text if pd.isna(pd.to_datetime(v, errors="coerce", format="ISO8601"))), text.iloc[0])
@@ -78,8 +80,8 @@ def _parse_times(raw: pd.Series, path: Path, tz: str, column: str) -> tuple[pd.S
     try:
         localized = parsed.dt.tz_localize(tz, ambiguous="raise", nonexistent="raise")
     except Exception as exc:  # unknown zone, or a wall time that does not exist there
-        raise InputError(f"{path}: cannot read the times in time zone {tz!r}: {str(exc).splitlines()[0]}") from None
-    return localized.dt.tz_convert("UTC").dt.tz_localize(None), False
+        raise InputError(f"{path}: cannot read the times in time zone {tz!r}: {first_line(exc)}") from None
+    return utc.naive_values(localized), False
 
 
 def read_series_csv(
@@ -98,9 +100,9 @@ def read_series_csv(
     path : path
         CSV with a header row.
     time_column, value_column : str, optional
-        Column names; by default the first of ts/timestamp/time/datetime/date/date_utc/
-        open_time/day/hour (else the first column) and the first of value/close/adj close/
-        price/last (else the only other numeric column).
+        Column names; by default the first named as in ``tracker.csvread.TIME_COLUMNS``
+        (else the first column) and the first of value/close/adj close/price/last (else the
+        only other numeric column).
     tz : str
         Time zone of naive date-times (default UTC). Dates and offsets are unaffected.
     stamps : {"instant", "period-start"}
@@ -124,19 +126,17 @@ def read_series_csv(
         raise InputError(f"series file {path} does not exist")
     if stamps not in ("instant", "period-start"):
         raise InputError("stamps must be 'instant' or 'period-start'")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path} is not a readable CSV: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'empty'}") from None
+    frame = read_text_frame(path, skip_initial_space=True)
     columns = [str(c) for c in frame.columns]
     if len(columns) < 2:
         raise InputError(f"{path}: a series CSV needs a time column and a value column")
-    t_col = _pick(columns, time_column, _TIME_NAMES, "time", path) or columns[0]
-    v_col = _pick(columns, value_column, _VALUE_NAMES, "value", path, exclude=t_col)
+    t_col = _named(columns, time_column, path) if time_column is not None else find_time_column(columns) or columns[0]
+    v_col = _named(columns, value_column, path) if value_column is not None else _value_column(columns, exclude=t_col)
     if not v_col:
         numeric = [c for c in columns if c != t_col and pd.to_numeric(frame[c].replace("", np.nan), errors="coerce").notna().any()]
         if len(numeric) != 1:
-            raise InputError(f"{path}: cannot tell which column holds the values ({', '.join(columns)}); name it with --value-column")
+            raise InputError(f"{path}: cannot tell which column holds the values ({', '.join(columns)}); name it with `value_column`",
+                             parameters=["value_column"])
         v_col = numeric[0]
     if frame.empty:
         raise InputError(f"{path} has no rows")
@@ -159,7 +159,7 @@ def read_series_csv(
     result = pd.DataFrame({"ts": ts.to_numpy(), "value": values.to_numpy(dtype=float)})
     if stamps == "period-start":
         if date_only:
-            raise InputError(f"{path}: dates already mean whole days; --stamps period-start is for date-times")
+            raise InputError(f"{path}: dates already mean whole days; `stamps` period-start is for date-times", parameters=["stamps"])
         step = pd.Timedelta(period) if period else pd.Series(result["ts"].sort_values().diff().dropna()).mode().iloc[0]
         result["ts"] = result["ts"] + step
     duplicated = result["ts"].duplicated()

@@ -27,6 +27,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .. import utc
 from ..errors import AnalysisError
 
 __all__ = ["KINDS", "FREQUENCIES", "infer_frequency", "calendar_points", "to_returns", "period_of", "step_label"]
@@ -75,8 +76,7 @@ def _check_prices(prices: pd.DataFrame) -> pd.DataFrame:
         raise AnalysisError("prices must be a DataFrame with one column per series")
     if not isinstance(prices.index, pd.DatetimeIndex):
         raise AnalysisError("prices need a time index (one row per UTC period)")
-    if prices.index.tz is not None:
-        prices = prices.tz_convert("UTC").tz_localize(None)
+    prices = utc.naive(prices)
     if prices.index.has_duplicates:
         first = prices.index[prices.index.duplicated()][0]
         raise AnalysisError(f"prices have two rows for {first}; give one close per period")
@@ -108,9 +108,7 @@ def calendar_points(prices: pd.DataFrame, *, freq=None, calendar: Iterable | Non
         )
     if calendar is None:
         return grid, step
-    wanted = pd.DatetimeIndex(pd.to_datetime(list(calendar)))
-    if wanted.tz is not None:
-        wanted = wanted.tz_convert("UTC").tz_localize(None)
+    wanted = utc.naive(pd.DatetimeIndex(pd.to_datetime(list(calendar))))
     return grid.intersection(wanted).sort_values(), step
 
 

@@ -178,7 +178,7 @@ class Panel:
         else:
             found = all_pairs(self.series + self.benchmarks)
         if not found:
-            raise InputError(f"no pairs to study with --pairs {pairing}: name more tokens or benchmarks")
+            raise InputError(f"no pairs to study with `pairing` {pairing}: name more tokens or benchmarks", parameters=["pairing"])
         return found
 
     def grouped(self, pairs: Sequence[tuple]) -> list[tuple[pd.DataFrame, list[tuple]]]:
@@ -218,7 +218,7 @@ def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], 
         caps = sources.load_caps(db, tokens, load_from, selection.end, hourly=selection.hourly, labels=crypto.prices.index)
         caps = caps.reindex(columns=tokens)
         if caps.notna().sum().sum() == 0:
-            raise InputError("no market caps stored for these tokens; use --index equal")
+            raise InputError("no market caps stored for these tokens; use `index` equal", parameters=["index"])
     return Panel(
         prices=crypto.prices,
         external=external,
@@ -241,11 +241,11 @@ def _check_selection(selection: Selection) -> None:
     if selection.kind not in ("log", "simple"):
         raise InputError(f"return kind {selection.kind!r} is not log or simple")
     if selection.max_span < 1:
-        raise InputError("--max-span must be at least 1")
+        raise InputError("`max_span` must be at least 1", parameters=["max_span"])
     if selection.index not in (None, "cap", "equal"):
         raise InputError(f"index weighting {selection.index!r} is not cap or equal")
     if not selection.tokens and not selection.category:
-        raise InputError("name the tokens with --tokens a,b,c or --category CATEGORY_ID")
+        raise InputError("name the tokens with `tokens` a,b,c or `category` CATEGORY_ID", parameters=["tokens", "category"])
     if selection.start is not None and selection.end is not None and selection.start > selection.end:
         raise InputError(f"start {selection.start} is after end {selection.end}")
 
@@ -291,7 +291,7 @@ def _category_members(db: Database, selection: Selection, bench_prices: pd.DataF
                       progress: Callable[[int], None] | None) -> pd.DataFrame:
     """The category's membership on the grid from start to end (the benchmarks' range if open)."""
     if bench_prices.empty and (selection.start is None or selection.end is None):
-        raise InputError("with --category and no benchmark, give --start and --end")
+        raise InputError("with `category` and no benchmark, give `start` and `end`", parameters=["category", "start", "end"])
     lo = selection.start if selection.start is not None else bench_prices.index.min()
     hi = selection.end if selection.end is not None else bench_prices.index.max()
     labels = pd.date_range(lo, hi, freq=selection.step)
@@ -348,8 +348,9 @@ def _check_spacing(external: pd.DataFrame, step: pd.Timedelta, max_span: int) ->
         typical = pd.Series(labels).diff().dropna().median() / step
         if typical > max_span:
             raise InputError(
-                f"outside series {name!r} has one value every {typical:g} periods, more than --max-span {max_span}; "
-                "use the daily grid (drop --hourly) or raise --max-span"
+                f"outside series {name!r} has one value every {typical:g} periods, more than `max_span` {max_span}; "
+                "use the daily grid (drop `hourly`) or raise `max_span`",
+                parameters=["max_span", "hourly"],
             )
 
 

@@ -6,7 +6,6 @@ work on plain DataFrames.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,7 +14,7 @@ import pandas as pd
 import storage
 from storage import Database
 
-from .. import panels
+from .. import panels, utc
 from ..errors import InputError
 from ..values import SERIES, bad_values, describe
 from .external import check_series_id, read_series_csv, to_grid
@@ -107,7 +106,7 @@ def import_series(db: Database, frame: pd.DataFrame, series_id: str, *, unit: st
             "value": frame["value"].astype(float),
             "unit": unit,
             "source": source,
-            "ingested_at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "ingested_at": utc.now(),
         }
     )
     with db.transaction() as con:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Mapping
 
-from ..csvread import check_coin_id
+from ..csvread import TIME_COLUMNS, check_coin_id
 from ..errors import InputError
 
 LAYOUTS = ("auto", "coingecko", "long", "wide", "series")
@@ -24,8 +24,8 @@ PERIODS = {
 # The API ingester's source name; an import under it would overwrite (and be mistaken for) API rows.
 RESERVED_SOURCES = ("coingecko",)
 
-# Column names recognised without options (compared lower-cased, spaces as underscores), best first.
-TIME_COLUMNS = ("snapped_at", "open_time", "start_time", "timestamp", "datetime", "date_utc", "date", "time", "ts", "day")
+# Column names recognised without options (compared lower-cased, spaces as underscores), best
+# first; the time columns are csvread's, shared by every importer.
 PRICE_COLUMNS = ("close", "price", "close_price")
 SYMBOL_COLUMNS = ("symbol", "coin", "ticker", "asset")
 COIN_ID_COLUMNS = ("coin_id",)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import tests_nonparametric as nonpar
-from . import tests_parametric as par
+from . import nonparametric_statistics as nonpar
+from . import parametric_statistics as par
 
 
 @dataclass(frozen=True)

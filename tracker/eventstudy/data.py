@@ -145,7 +145,7 @@ def load_study_data(
     if membership not in ("event", "first-known"):
         raise InputError(f"membership {membership!r} must be 'event' or 'first-known'")
     if not event_ids:
-        raise InputError("no event given; name one with --event (see 'tracker events list')")
+        raise InputError("no event given; name one with `event_ids` (see 'tracker events list')", parameters=["event_ids"])
     events: list[Event] = [get_event(db, event_id) for event_id in dict.fromkeys(event_ids)]
     period = HOUR if hourly else DAY
     notes: list[str] = []
@@ -178,7 +178,7 @@ def load_study_data(
 def _checked_tokens(db: Database, tokens: Sequence[str]) -> list[str]:
     tokens = list(dict.fromkeys(t.strip() for t in tokens if t.strip()))
     if not tokens:
-        raise InputError("--tokens is empty; give coin ids such as fetch-ai,render-token")
+        raise InputError("`tokens` is empty; give coin ids such as fetch-ai,render-token", parameters=["tokens"])
     known = known_coins(db, tokens)  # one query, not one per token
     unknown = [t for t in tokens if t not in known]
     if unknown:
@@ -216,7 +216,8 @@ def _members(db: Database, event: Event, category: str, membership: str, notes: 
     if not members:
         raise InputError(
             f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
-            "(sync category members, pass --tokens, or --membership first-known to use the earliest recorded members)"
+            "(sync category members, pass `tokens`, or `membership` first-known to use the earliest recorded members)",
+            parameters=["tokens", "membership"],
         )
     return members
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import charts as base_charts
+from .. import plotting
 from ..output import to_csv
 from ..paths import check_output_dir as check_paths
-from . import charts
+from . import caar_charts
 from .results import EventStudyResults
 
 
@@ -30,6 +30,6 @@ def write_outputs(results: EventStudyResults, path: str | Path) -> list[Path]:
     for name, text in (("results.json", results.to_json()), ("summary.txt", results.summary() + "\n")):
         (folder / name).write_text(text)
         written.append(folder / name)
-    written.append(base_charts.save(charts.caar_chart(results)[0], folder / "caar.svg"))
-    written.append(base_charts.save(charts.car_bar_chart(results)[0], folder / "car.svg"))
+    written.append(plotting.save(caar_charts.caar_chart(results)[0], folder / "caar.svg"))
+    written.append(plotting.save(caar_charts.car_bar_chart(results)[0], folder / "car.svg"))
     return written

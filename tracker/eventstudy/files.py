@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..csvread import UnreadableCsvError, find_time_column, read_text_frame
 from ..errors import EventsError, InputError
 from ..events import parse_timestamp
 from .windows import utc_naive
-
-DATE_COLUMNS = ("date", "date_utc", "timestamp", "time", "datetime", "period", "day", "hour")
 
 
 def _read_csv(path: str | Path, what: str) -> pd.DataFrame:
@@ -26,9 +25,9 @@ def _read_csv(path: str | Path, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"{what} file {path} does not exist")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path} is not a readable CSV file: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+        frame = read_text_frame(path)
+    except UnreadableCsvError as exc:
+        raise InputError(f"{path} is not a readable CSV file: {exc.detail or exc.kind}") from None
     if frame.empty:
         raise InputError(f"{path} has no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -38,11 +37,11 @@ def _read_csv(path: str | Path, what: str) -> pd.DataFrame:
 def read_returns_csv(path: str | Path) -> pd.DataFrame:
     """A wide returns frame (UTC index, float columns) from a CSV file.
 
-    The date column is the first one named like ``date``/``timestamp``, else the first column.
+    The date column is the first one named as in ``tracker.csvread.TIME_COLUMNS`` (``date``,
+    ``timestamp`` ...), else the first column.
     """
     frame = _read_csv(path, "returns")
-    lower = {c.lower(): c for c in frame.columns}
-    date_column = next((lower[name] for name in DATE_COLUMNS if name in lower), frame.columns[0])
+    date_column = find_time_column(list(frame.columns)) or frame.columns[0]
     raw_dates = frame.pop(date_column)
     if frame.shape[1] == 0:
         raise InputError(f"{path}: no security columns besides {date_column!r}")
@@ -74,7 +73,7 @@ def read_events_csv(path: str | Path) -> pd.DataFrame:
     frame = _read_csv(path, "events")
     lower = {c.lower(): c for c in frame.columns}
     id_column = lower.get("event_id") or lower.get("id") or lower.get("event")
-    time_column = next((lower[n] for n in ("timestamp", "date", "ts", "datetime") if n in lower), None)
+    time_column = find_time_column(list(frame.columns), ("timestamp", "date", "ts", "datetime"))
     if id_column is None or time_column is None:
         raise InputError(f"{path}: an events CSV needs columns event_id and date (or timestamp); it has {', '.join(frame.columns)}")
     security_column = next((lower[n] for n in ("security", "token", "coin_id", "ticker") if n in lower), None)

@@ -19,7 +19,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, InputError
+from ..errors import AnalysisError, InputError, first_line
 from . import models
 from .battery import BatteryInput, run_battery
 from .blocks import Layout, gather, other_event_mask, same_period_share
@@ -138,7 +138,7 @@ def _prepare_events(events, securities: Sequence[str]) -> "ExpandedEvents":
     try:
         frame["timestamp"] = utc_naive(frame["timestamp"])
     except (TypeError, ValueError) as exc:
-        raise InputError(f"an event timestamp cannot be read as a date or time: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"an event timestamp cannot be read as a date or time: {first_line(exc)}") from None
     if frame["timestamp"].isna().any():
         bad = frame.loc[frame["timestamp"].isna(), "event_id"].iloc[0]
         raise InputError(f"event {bad!s} has no timestamp")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..utc import naive_index as utc_naive  # noqa: F401  (study.py and data.py import it from here)
 
 _WINDOW = re.compile(r"^\s*([+-]?\d+)\s*:\s*([+-]?\d+)\s*$")
 _BOUNDARY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -55,8 +56,10 @@ class Window:
         return self.start <= other.end and other.start <= self.end
 
 
-def as_window(value: object, what: str = "window") -> Window:
+def as_window(value: object, what: str = "window", parameters: Sequence[str] = ()) -> Window:
     """A :class:`Window` from ``Window``, ``(start, end)`` or the text ``"start:end"``.
+
+    ``parameters``: the library parameters ``what`` names (as `name`), for the CLI's flags.
 
     Raises
     ------
@@ -68,28 +71,29 @@ def as_window(value: object, what: str = "window") -> Window:
     elif isinstance(value, str):
         match = _WINDOW.match(value)
         if not match:
-            raise InputError(f"{what} {value!r} must be START:END in relative periods, e.g. -130:-11")
+            raise InputError(f"{what} {value!r} must be START:END in relative periods, e.g. -130:-11", parameters=parameters)
         window = Window(int(match.group(1)), int(match.group(2)))
     elif isinstance(value, Sequence) and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value):
         window = Window(int(value[0]), int(value[1]))
     else:
-        raise InputError(f"{what} {value!r} must be a (start, end) pair of integers or 'START:END'")
+        raise InputError(f"{what} {value!r} must be a (start, end) pair of integers or 'START:END'", parameters=parameters)
     if window.start > window.end:
-        raise InputError(f"{what} {window.start}:{window.end} starts after it ends; write it as {window.end}:{window.start}")
+        raise InputError(f"{what} {window.start}:{window.end} starts after it ends; write it as {window.end}:{window.start}",
+                         parameters=parameters)
     if max(abs(window.start), abs(window.end)) > MAX_PERIOD:
         raise InputError(f"{what} {window.start}:{window.end} reaches too far; relative periods must be within "
-                         f"-{MAX_PERIOD}:{MAX_PERIOD}")
+                         f"-{MAX_PERIOD}:{MAX_PERIOD}", parameters=parameters)
     return window
 
 
-def parse_windows(text: str | Iterable[object], what: str = "event window") -> list[Window]:
+def parse_windows(text: str | Iterable[object], what: str = "event window", parameters: Sequence[str] = ()) -> list[Window]:
     """Windows from ``"0:0,-1:1,0:5"`` or an iterable of window-like values, duplicates dropped."""
     items = [part for part in text.split(",") if part.strip()] if isinstance(text, str) else list(text)
     if not items:
-        raise InputError(f"no {what}s given; write them as e.g. 0:0,-1:1,0:5")
+        raise InputError(f"no {what}s given; write them as e.g. 0:0,-1:1,0:5", parameters=parameters)
     windows: list[Window] = []
     for item in items:
-        window = as_window(item, what)
+        window = as_window(item, what, parameters)
         if window not in windows:
             windows.append(window)
     return windows
@@ -124,10 +128,6 @@ def parse_day_boundary(value: object) -> pd.Timedelta:
     return offset
 
 
-def utc_naive(values) -> pd.DatetimeIndex:
-    """Timestamps as naive UTC (nanoseconds); naive input is taken to be UTC already."""
-    index = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
-    return index.tz_convert("UTC").tz_localize(None).as_unit("ns")
 
 
 def infer_period(index: pd.DatetimeIndex) -> pd.Timedelta:

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-
-def real_utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+from ..utc import now as real_utcnow
 
 
 class FakeClock:

@@ -101,9 +101,6 @@ class ControlMethods:
         """Change rate_limit_per_minute, rate_window_seconds, history_limit_days or require_key."""
         return self._control("POST", "config", settings)
 
-    def universe_summary(self) -> dict[str, Any]:
-        return self._control("GET", "universe")
-
 
 class FakeGeckoControl(ControlMethods):
     """Control a fake server running elsewhere, over its ``/__fake`` HTTP API.

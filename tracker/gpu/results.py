@@ -1,7 +1,7 @@
 """Estimate and sensitivity results as tidy frames, notes for the reader, and JSON.
 
 The CLI prints these sections; the report reuses them (``Estimate.outputs_frame()``,
-``Estimate.notes``) beside a chart from :mod:`tracker.gpu.charts`.
+``Estimate.notes``) beside a chart from :mod:`tracker.gpu.sensitivity_charts`.
 """
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import InputError
+from ..errors import InputError, first_line
 from ..runs import RunRecord, utcnow
 
 FORMAT = "ai-token-tracker-batch"
@@ -163,7 +163,7 @@ class Batch:
                 try:
                     frame = pq.read_table(path).to_pandas()
                 except (OSError, pa.ArrowException) as exc:
-                    raise InputError(f"{source}: cannot read {path.name}: {str(exc).splitlines()[0]}") from None
+                    raise InputError(f"{source}: cannot read {path.name}: {first_line(exc)}") from None
                 if len(frame) != entry.get("rows"):
                     raise InputError(f"{source}: {path.name} has {len(frame)} rows, the manifest says {entry.get('rows')}")
                 out[name] = frame

@@ -16,15 +16,15 @@ import pandas as pd
 
 from storage import Database
 
-from .. import charts as base_charts
+from .. import plotting
 from ..config import Config
 from ..errors import InputError
 from ..events import Event, get_event
 from ..eventstudy import TESTS
-from ..eventstudy.charts import caar_band, car_bar_chart, caar_chart
+from ..eventstudy.caar_charts import caar_band, car_bar_chart, caar_chart
 from ..eventstudy.data import StudyData, known_coins, load_study_data
 from ..output import to_json
-from .charts import moves_chart
+from .moves_chart import moves_chart
 from .correlations import CorrelationOutcome, correlation_context
 from .gpu_context import GpuOutcome, gpu_context
 from .moves import day_zero, raw_moves
@@ -93,14 +93,14 @@ def _sample_rule(options: ReportOptions, config: Config) -> tuple[list[str] | No
     if options.category:
         return None, options.category
     if not config.tracking.categories:
-        raise InputError("no --tokens or --category given and no category is tracked in the config")
+        raise InputError("no `tokens` or `category` given and no category is tracked in the config", parameters=["tokens", "category"])
     return None, config.tracking.categories[0]
 
 
 def _chart(charts: dict[str, Chart], name: str, figure, title: str, caption: str) -> None:
     if isinstance(figure, tuple):  # the event-study charts return (figure, axes)
         figure = figure[0]
-    svg = base_charts.to_svg(figure)
+    svg = plotting.to_svg(figure)
     charts[name] = Chart(name, title, caption, svg, inline_svg(svg, f"c{len(charts)}", title))
 
 

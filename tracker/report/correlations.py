@@ -17,7 +17,7 @@ import pandas as pd
 from storage import Database
 
 from .. import panels
-from ..correlation.charts import change_chart
+from ..correlation.correlation_charts import change_chart
 from ..correlation.service import Selection, change_range, change_table, load_panel
 from ..errors import TrackerError
 from ..events import Event

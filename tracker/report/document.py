@@ -7,7 +7,7 @@ construction, and the HTML carries the pointer (``data-path``) for anyone to che
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence, Union
+from typing import Any, Union
 
 from .formatting import format_value
 
@@ -129,8 +129,3 @@ class Doc:
 
     def get(self, *parts: Any) -> Any:
         return resolve(self.data, pointer(*parts))
-
-
-def plain_text(parts: Sequence[Inline]) -> str:
-    """Inline parts as plain text (for alt texts and the CLI)."""
-    return "".join(p if isinstance(p, str) else p.text if isinstance(p, Cell) else p.text for p in parts)

@@ -13,7 +13,7 @@ from typing import Mapping
 import pandas as pd
 
 from ..gpu import Estimate, estimate, load_assumptions, sensitivity, tornado_figure
-from ..gpu.charts import h100_references
+from ..gpu.sensitivity_charts import h100_references
 
 # The outputs the report quotes, in reading order; the full table goes to JSON and CSV.
 HEADLINE = (

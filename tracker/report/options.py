@@ -77,15 +77,15 @@ class ReportOptions:
 
     @property
     def estimation(self) -> Window:
-        return as_window(self.estimation_window or STUDY_DEFAULTS[self.frequency][0], "--estimation-window")
+        return as_window(self.estimation_window or STUDY_DEFAULTS[self.frequency][0], "`estimation_window`", ["estimation_window"])
 
     @property
     def event_windows(self) -> list[Window]:
-        return parse_windows(self.windows or STUDY_DEFAULTS[self.frequency][1], "--windows window")
+        return parse_windows(self.windows or STUDY_DEFAULTS[self.frequency][1], "`windows` window", ["windows"])
 
     @property
     def move(self) -> Window:
-        return as_window(self.move_window, "--move-window")
+        return as_window(self.move_window, "`move_window`", ["move_window"])
 
     @property
     def correlation_periods(self) -> int:
@@ -119,24 +119,27 @@ class ReportOptions:
     def check(self) -> "ReportOptions":
         """Refuse bad options with one-line errors before any work; returns self."""
         if not self.events:
-            raise InputError("name the event(s) with --event ID (see 'tracker events list')")
+            raise InputError("name the event(s) with `events` ID (see 'tracker events list')", parameters=["events"])
         if self.tokens is not None and self.category is not None:
-            raise InputError("choose the sample with --tokens or --category, not both")
+            raise InputError("choose the sample with `tokens` or `category`, not both", parameters=["tokens", "category"])
         if self.tokens is not None and not self.tokens:
-            raise InputError("--tokens is empty; give coin ids such as fetch-ai,render-token")
+            raise InputError("`tokens` is empty; give coin ids such as fetch-ai,render-token", parameters=["tokens"])
         if self.index_weights not in INDEX_WEIGHTS:
-            raise InputError(f"--index-weights {self.index_weights!r} must be one of {', '.join(INDEX_WEIGHTS)}")
+            raise InputError(f"`index_weights` {self.index_weights!r} must be one of {', '.join(INDEX_WEIGHTS)}",
+                             parameters=["index_weights"])
         if self.return_kind not in RETURN_KINDS:
-            raise InputError(f"--return-kind {self.return_kind!r} must be one of {', '.join(RETURN_KINDS)}")
+            raise InputError(f"`return_kind` {self.return_kind!r} must be one of {', '.join(RETURN_KINDS)}", parameters=["return_kind"])
         canonical_model(self.model)  # raises for an unknown model
         self.estimation, self.event_windows  # noqa: B018 - parsing is the check
         move = self.move
         if move.start >= move.end:
-            raise InputError(f"--move-window {self.move_window!r} must run from an earlier to a later day, e.g. -3:4")
+            raise InputError(f"`move_window` {self.move_window!r} must run from an earlier to a later day, e.g. -3:4",
+                             parameters=["move_window"])
         if self.gpu_overrides:
             load_assumptions(None, dict(self.gpu_overrides))  # unknown names and bad values fail now, not after the study
         if self.correlation_window is not None and self.correlation_window < 5:
-            raise InputError("--correlation-window must be at least 5 periods (Fisher's z needs n > 3 per window)")
+            raise InputError("`correlation_window` must be at least 5 periods (Fisher's z needs n > 3 per window)",
+                             parameters=["correlation_window"])
         return self
 
 

@@ -6,7 +6,6 @@ The API key is never read here beyond whether one is set (``CoinGeckoConfig.mask
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timezone
 from importlib import metadata
 from typing import Sequence
 from urllib.parse import urlsplit
@@ -16,7 +15,7 @@ import pandas as pd
 import storage
 from storage import Database
 
-from .. import panels
+from .. import panels, utc
 from ..config import Config
 from ..urls import mask_url
 
@@ -76,5 +75,5 @@ def generator_info() -> dict:
     return {
         "generator": "ai-token-tracker report event-study",
         "tracker_version": version,
-        "generated_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+        "generated_at": utc.now().replace(microsecond=0),
     }

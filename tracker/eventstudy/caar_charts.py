@@ -1,14 +1,14 @@
 """Charts of a fitted study: CAAR over the event span with a confidence band, CAR per token.
 
-Both return a matplotlib (figure, axes) pair drawn with :func:`tracker.charts.new_figure`;
-pass the figure to :func:`tracker.charts.to_svg` or :func:`tracker.charts.save`.
+Both return a matplotlib (figure, axes) pair drawn with :func:`tracker.plotting.new_figure`;
+pass the figure to :func:`tracker.plotting.to_svg` or :func:`tracker.plotting.save`.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import stats
 
-from ..charts import new_figure
+from ..plotting import new_figure
 from ..errors import InputError
 from .results import EventStudyResults
 from .windows import as_window

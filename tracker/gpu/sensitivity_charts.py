@@ -1,7 +1,7 @@
 """Charts for the GPU estimate: the sensitivity tornado and the adoption x utilization heatmap.
 
 Both return a matplotlib figure in the tracker's style; write it with
-:func:`tracker.charts.save` (SVG or PNG by suffix) or embed it with :func:`tracker.charts.to_svg`.
+:func:`tracker.plotting.save` (SVG or PNG by suffix) or embed it with :func:`tracker.plotting.to_svg`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .. import charts
+from .. import plotting
 from ..errors import InputError
 from ..paths import check_output_file
 from .assumptions import Assumptions
@@ -64,7 +64,7 @@ def tornado_figure(result: SensitivityResult, *, top: int = 12, references: dict
     ``references`` adds labelled vertical lines, e.g. {"2023 H100 shipments": 550_000}.
     """
     moving = result.tornado[result.tornado["swing"] > 0].head(top).iloc[::-1]
-    fig, ax = charts.new_figure(8, max(2.5, 0.45 * len(moving) + 1.5))
+    fig, ax = plotting.new_figure(8, max(2.5, 0.45 * len(moving) + 1.5))
     base = result.base
     positions = np.arange(len(moving))
     for y, row in zip(positions, moving.itertuples()):
@@ -102,7 +102,7 @@ def grid_figure(result: SensitivityResult, *, reference: float | None = None, re
     grid = result.grid
     table = grid.pivot(index="adoption_multiplier", columns="inference_mfu", values="peak_h100")
     minutes = grid.drop_duplicates("adoption_multiplier").set_index("adoption_multiplier")["ai_minutes_per_day"]
-    fig, ax = charts.new_figure(8, 1.0 + 0.6 * len(table.index))
+    fig, ax = plotting.new_figure(8, 1.0 + 0.6 * len(table.index))
     norm = LogNorm()
     image = ax.imshow(table.to_numpy(), cmap="viridis", norm=norm, aspect="auto", origin="lower")
     ax.set_xticks(range(len(table.columns)), [f"{mfu:.0%}" for mfu in table.columns])

@@ -1,7 +1,7 @@
 """Charts of the correlation results, drawn with the tracker's shared chart style.
 
 Each function takes a result of this package and returns a matplotlib figure; save it with
-``tracker.charts.save(fig, path)`` or embed it with ``tracker.charts.to_svg(fig)`` (the
+``tracker.plotting.save(fig, path)`` or embed it with ``tracker.plotting.to_svg(fig)`` (the
 event-study report reuses :func:`heatmap` and :func:`change_chart` this way).
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import matplotlib
 
-from .. import charts
+from .. import plotting
 from .matrix import MatrixResult
 
 __all__ = ["heatmap", "rolling_chart", "change_chart", "cross_correlation_chart"]
@@ -23,7 +23,7 @@ def heatmap(result: MatrixResult | pd.DataFrame, title: str | None = None, *, an
     corr = result.corr if isinstance(result, MatrixResult) else result
     size = len(corr)
     side = min(14.0, max(4.5, 0.45 * size + 2.5))
-    fig, ax = charts.new_figure(side + 1.2, side)
+    fig, ax = plotting.new_figure(side + 1.2, side)
     cmap = matplotlib.colormaps[_CMAP].with_extremes(bad="#d9d9d9")
     image = ax.imshow(np.ma.masked_invalid(corr.to_numpy(dtype=float)), cmap=cmap, vmin=-1, vmax=1)
     ax.grid(False)
@@ -52,7 +52,7 @@ def rolling_chart(frame: pd.DataFrame, value: str = "pearson", title: str | None
     """One line per (series, benchmark) of a rolling result (``rolling_table`` or the tidy
     frames of ``rolling_correlation`` / ``rolling_beta``)."""
     column = value if value in frame.columns else ("corr" if "corr" in frame.columns else "beta")
-    fig, ax = charts.new_figure(9, 4.8)
+    fig, ax = plotting.new_figure(9, 4.8)
     groups = list(frame.groupby(["series", "benchmark"], sort=False))
     for (series, benchmark), group in groups:
         ax.plot(pd.to_datetime(group["ts"]), group[column], linewidth=1.1 if len(groups) <= max_legend else 0.6,
@@ -74,7 +74,7 @@ def change_chart(frame: pd.DataFrame, title: str | None = None, *, alpha: float 
     significant at ``alpha`` (adjusted p) are drawn in red."""
     rows = frame.reset_index(drop=True)
     height = max(3.0, 0.35 * len(rows) + 1.5)
-    fig, ax = charts.new_figure(8, height)
+    fig, ax = plotting.new_figure(8, height)
     labels = [f"{x} ~ {y}" for x, y in zip(rows["x"], rows["y"])]
     positions = np.arange(len(rows))[::-1]
     p_column = "p_adj" if "p_adj" in rows else "p_value"
@@ -99,7 +99,7 @@ def cross_correlation_chart(ccf: pd.DataFrame, title: str | None = None, *, max_
     """Cross-correlation against lag per pair, with the ±1.96/sqrt(n) band of no correlation.
 
     A peak right of zero means x moved first."""
-    fig, ax = charts.new_figure(9, 4.5)
+    fig, ax = plotting.new_figure(9, 4.5)
     groups = list(ccf.groupby(["x", "y"], sort=False))[:max_pairs]
     for (x, y), group in groups:
         ax.plot(group["lag"], group["corr"], marker="o", markersize=3, linewidth=1, label=f"{x} -> {y}")

@@ -1,6 +1,6 @@
 """Sign and rank test statistics, vectorised over days or windows where the formula allows.
 
-Arrays are (N, D) as in :mod:`tests_parametric`. Formulas and conventions are in
+Arrays are (N, D) as in :mod:`parametric_statistics`. Formulas and conventions are in
 docs/eventstudy.md ("Tests").
 """
 from __future__ import annotations
