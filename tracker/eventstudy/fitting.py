@@ -17,7 +17,7 @@ from . import models
 from .battery import BatteryInput
 from .blocks import Layout, gather, other_event_mask, same_period_share
 from .exclusions import Checks, excluded_frame, exclusion_reasons
-from .results import StudyArrays
+from .results import EventStudySettings, StudyArrays
 from .windows import DAY, locate_day0, period_name
 
 if TYPE_CHECKING:
@@ -156,28 +156,28 @@ def clustering(study: "EventStudy", s: Stacked, keep: np.ndarray, diagnostics: d
     }
 
 
-def settings(study: "EventStudy", s: Stacked) -> dict:
+def settings(study: "EventStudy", s: Stacked) -> EventStudySettings:
     event_ids = list(dict.fromkeys(s.events.event_id.tolist()))
     bench_names = s.bench_names
-    return {
-        "model": study.model,
-        "model_description": models.DESCRIPTIONS[study.model],
-        "benchmark": ", ".join(bench_names) if len(bench_names) <= 3 else "per-security benchmarks",
-        "return_kind": study.return_kind,
-        "frequency": period_name(s.period),
-        "day_boundary": _boundary_text(study.day_boundary) if s.period == DAY else None,
-        "benchmark_gaps": study.benchmark_gaps if s.block_m is not None else None,
-        "estimation_window": study.estimation_window.label,
-        "estimation_length": study.estimation_window.length,
-        "event_windows": [w.label for w in study.event_windows],
-        "min_estimation_obs": study.min_estimation_obs,
-        "max_zero_share": study.max_zero_share,
-        "exclude_other_events": study.exclude_other_events,
-        "n_events": len(event_ids),
-        "event_ids": event_ids,
-        "first_period": s.index[0],
-        "last_period": s.index[-1],
-    }
+    return EventStudySettings(
+        model=study.model,
+        model_description=models.DESCRIPTIONS[study.model],
+        benchmark=", ".join(bench_names) if len(bench_names) <= 3 else "per-security benchmarks",
+        return_kind=study.return_kind,
+        frequency=period_name(s.period),
+        day_boundary=_boundary_text(study.day_boundary) if s.period == DAY else None,
+        benchmark_gaps=study.benchmark_gaps if s.block_m is not None else None,
+        estimation_window=study.estimation_window.label,
+        estimation_length=study.estimation_window.length,
+        event_windows=[w.label for w in study.event_windows],
+        min_estimation_obs=study.min_estimation_obs,
+        max_zero_share=study.max_zero_share,
+        exclude_other_events=study.exclude_other_events,
+        n_events=len(event_ids),
+        event_ids=event_ids,
+        first_period=s.index[0],
+        last_period=s.index[-1],
+    )
 
 
 def arrays(study: "EventStudy", s: Stacked, span: EventSpan, keep: np.ndarray) -> StudyArrays:
