@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from tracker.analysis_results import AnalysisResults, Settings, SettingsMap
-from tracker.correlation import correlation_matrix
+from tracker.correlation import correlation_matrix, rolling_correlation, to_returns
+from tracker.correlation.results import CorrelationResults
 from tracker.eventstudy import EventStudy
 from tracker.gpu import estimate, load_assumptions
 from tracker.gpu.sensitivity import sensitivity
@@ -77,3 +78,18 @@ def test_settings_map_is_read_only():
     with pytest.raises(TypeError):
         settings.entries["window"] = 31
     assert settings == {"window": 30} and dict(settings) == {"window": 30}
+
+
+def test_correlation_results_take_the_settings_off_the_frames():
+    rng = np.random.default_rng(9)
+    index = pd.date_range("2023-01-01", periods=80, freq="D")
+    returns = to_returns(pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.02, (80, 2)), axis=0)),
+                                      index=index, columns=["a", "b"]))
+    frame = rolling_correlation(returns[["a"]], returns["b"], window=20)
+    assert frame.attrs["window"] == 20  # the plain-frame function still notes it for the next step
+    results = CorrelationResults.of("rolling", {"rolling": frame}, dict(frame.attrs))
+    assert results.frame is frame and frame.attrs == {}
+    assert results.settings["window"] == 20 and isinstance(results, AnalysisResults)
+    assert "window" in results.summary() and set(results.to_frames()) == {"rolling"}
+    payload = json.loads(results.to_json())
+    assert payload["settings"]["window"] == 20 and len(payload["rolling"]) == len(frame)
