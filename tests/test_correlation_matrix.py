@@ -110,13 +110,13 @@ def test_tidy_and_json_report_n_for_every_pair():
     result = correlation_matrix(gappy_returns(), min_overlap=20)
     tidy = result.tidy()
     assert len(tidy) == 15 and set(tidy.columns) == {"x", "y", "method", "n", "corr", "p_value"}
-    assert tidy.attrs["min_overlap"] == 20
+    assert result.settings["min_overlap"] == 20
     payload = json.loads(result.to_json())
     assert payload["order"] == result.order and len(payload["pairs"]) == 15
     short = [p for p in payload["pairs"] if "e" in (p["x"], p["y"])]
     assert all(p["corr"] is None and p["n"] <= 15 for p in short)
-    as_frame = json.loads(to_json(tidy))
-    assert as_frame["settings"]["method"] == "pearson" and len(as_frame["rows"]) == 15
+    via_helper = json.loads(to_json(result))
+    assert via_helper["settings"]["method"] == "pearson" and len(via_helper["pairs"]) == 15
 
 
 def test_bad_arguments():

@@ -5,14 +5,14 @@ import pandas as pd
 import pytest
 
 from tracker import csvread
-from tracker.csvimport import options as import_options
+from tracker.csvimport import assemble as import_assemble
 from tracker.correlation import read_series_csv
 from tracker.errors import InputError
 from tracker.eventstudy.files import read_returns_csv
 
 
 def test_the_price_importer_uses_the_shared_names():
-    assert import_options.TIME_COLUMNS is csvread.TIME_COLUMNS
+    assert import_assemble.TIME_COLUMNS is csvread.TIME_COLUMNS
 
 
 @pytest.mark.parametrize("name", csvread.TIME_COLUMNS)

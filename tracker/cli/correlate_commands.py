@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Mapping
 
 import click
 import pandas as pd
@@ -134,7 +135,7 @@ def _panel(app: AppContext, selection: service.Selection) -> service.Panel:
         progress.done()
 
 
-def _settings_frame(settings: dict) -> pd.DataFrame:
+def _settings_frame(settings: Mapping) -> pd.DataFrame:
     rows = []
     for key, value in settings.items():
         if value is None or (isinstance(value, (list, tuple)) and not value):
@@ -144,7 +145,7 @@ def _settings_frame(settings: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["setting", "value"])
 
 
-def _emit(fmt: str, settings: dict, sections: dict[str, pd.DataFrame], csv_section: str) -> None:
+def _emit(fmt: str, settings: Mapping, sections: dict[str, pd.DataFrame], csv_section: str) -> None:
     """Table: settings then each section; JSON: one object; CSV: the main tidy frame only."""
     if fmt == "csv":
         click.echo(render(sections[csv_section], "csv"))
@@ -184,10 +185,10 @@ def rolling_command(app: AppContext, window: int, method: str, min_periods: int 
     panel = _panel(app, _selection(params))
     methods = ("pearson", "spearman") if method == "both" else (method,)
     progress = _Progress("series ranked (Spearman)")
-    frame = service.rolling_table(panel, window, methods, min_periods, progress=progress)
+    result = service.rolling_table(panel, window, methods, min_periods, progress=progress)
     progress.done()
-    _save_chart(correlation_charts.rolling_chart(frame, methods[0]), chart_path)
-    _emit(fmt, frame.attrs, {"rolling": frame}, "rolling")
+    _save_chart(correlation_charts.rolling_chart(result.frame, methods[0], window=result.settings.get("window")), chart_path)
+    _emit(fmt, result.settings, {"rolling": result.frame}, "rolling")
 
 
 @correlate_group.command("matrix")
@@ -259,11 +260,10 @@ def change_command(app: AppContext, event_id: str | None, at: str | None, pre: s
     selection.start = selection.start if selection.start is not None else first
     selection.end = selection.end if selection.end is not None else last
     panel = _panel(app, selection)
-    frame = service.change_table(panel, event_ts, windows["--pre"], windows["--post"], gap=windows["--gap"],
-                                 pairing=pairing, method=method, min_overlap=min_overlap)
-    frame.attrs["event"] = label
-    _save_chart(correlation_charts.change_chart(frame, f"correlation before and after {label}"), chart_path)
-    _emit(fmt, frame.attrs, {"change": frame}, "change")
+    result = service.change_table(panel, event_ts, windows["--pre"], windows["--post"], gap=windows["--gap"],
+                                  pairing=pairing, method=method, min_overlap=min_overlap)
+    _save_chart(correlation_charts.change_chart(result.frame, f"correlation before and after {label}"), chart_path)
+    _emit(fmt, {**result.settings, "event": label}, {"change": result.frame}, "change")
 
 
 
@@ -316,13 +316,14 @@ def leadlag_command(app: AppContext, max_lag: int, pairing: str, method: str, mi
     """
     chart_path = _check_chart(chart)
     panel = _panel(app, _selection(params))
-    ccf, summary = service.leadlag_tables(panel, max_lag, pairing=pairing, method=method, min_overlap=min_overlap)
-    timing = service.timing_table(panel, pairing)
+    result = service.leadlag_tables(panel, max_lag, pairing=pairing, method=method, min_overlap=min_overlap)
+    ccf, summary = result.frames["cross_correlation"], result.frames["summary"]
+    timing = service.timing_table(panel, pairing).frame
     _save_chart(correlation_charts.cross_correlation_chart(ccf), chart_path)
     if fmt == "table":
-        _emit(fmt, ccf.attrs, {"lead-lag (peak per pair)": summary, "who made half the move first": timing}, "")
+        _emit(fmt, result.settings, {"lead-lag (peak per pair)": summary, "who made half the move first": timing}, "")
     else:
-        _emit(fmt, ccf.attrs, {"summary": summary, "timing": timing, "cross_correlation": ccf}, "cross_correlation")
+        _emit(fmt, result.settings, {"summary": summary, "timing": timing, "cross_correlation": ccf}, "cross_correlation")
 
 
 @correlate_group.command("granger")
@@ -343,9 +344,9 @@ def granger_command(app: AppContext, max_lag: int, criterion: str, lag: int | No
     """
     panel = _panel(app, _selection(params))
     progress = _Progress("pairs tested")
-    frame = service.granger_table(panel, max_lag, pairing=pairing, criterion=criterion, lag=lag, progress=progress)
+    result = service.granger_table(panel, max_lag, pairing=pairing, criterion=criterion, lag=lag, progress=progress)
     progress.done()
-    _emit(fmt, frame.attrs, {"granger": frame}, "granger")
+    _emit(fmt, result.settings, {"granger": result.frame}, "granger")
 
 
 @correlate_group.group("series")

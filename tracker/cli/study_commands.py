@@ -127,34 +127,13 @@ def study_command(
         if hourly and frequency != "hourly":
             raise InputError(f"--hourly was given but {returns_csv} holds daily returns")
     else:
-        if events_csv or market_column:
-            raise InputError("--events-csv and --market-column go with --returns-csv (file mode)")
-        if day_boundary.strip() not in ("00:00", "0:00", "24:00"):
-            raise InputError("--day-boundary applies to --returns-csv; the database's daily closes end at 00:00 UTC")
-        if not event_ids:
-            raise InputError("name the event(s) with --event ID (see 'tracker events list'), or use --returns-csv")
-        if token_list and category:
-            raise InputError("choose the sample with --tokens or --category, not both")
         frequency = "hourly" if hourly else "daily"
         estimation = estimation or as_window(DEFAULTS[frequency][0])
         event_windows = event_windows or parse_windows(DEFAULTS[frequency][1])
-        check_layout(estimation, event_windows)  # before any data is loaded
-        db = app.database()
-        if not token_list and not category:
-            if not app.config.tracking.categories:
-                raise InputError("no --tokens or --category given and no category is tracked in the config")
-            category = app.config.tracking.categories[0]
-        unique_events = list(dict.fromkeys(event_ids))
-        stderr = sys.stderr
-        # On a terminal, a bar per event sampled; piped, nothing (errors stay one line).
-        with click.progressbar(length=len(unique_events), label="sampling events", file=stderr, hidden=not stderr.isatty()) as bar:
-            data = load_study_data(
-                db, unique_events, tokens=token_list, category=None if token_list else category,
-                benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
-                estimation_window=estimation, event_windows=event_windows,
-                return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items),
-            )
-        returns, market, events, benchmark_name, notes = data.returns, data.market, data.events, data.benchmark_name, data.notes
+        returns, market, events, benchmark_name, notes = _database_inputs(
+            app, event_ids, token_list, category, membership, benchmark, index_weights, hourly, return_kind,
+            estimation, event_windows, day_boundary, events_csv, market_column,
+        )
         day_boundary = "00:00"
 
     study = EventStudy(
@@ -171,6 +150,36 @@ def study_command(
         written = write_outputs(results, output_dir)
         click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
     click.echo(_render(results, sections, fmt))
+
+
+def _database_inputs(app: AppContext, event_ids, token_list, category, membership, benchmark, index_weights, hourly,
+                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column):
+    """Database mode: check the options, then load returns, benchmark and events for the study."""
+    if events_csv or market_column:
+        raise InputError("--events-csv and --market-column go with --returns-csv (file mode)")
+    if day_boundary.strip() not in ("00:00", "0:00", "24:00"):
+        raise InputError("--day-boundary applies to --returns-csv; the database's daily closes end at 00:00 UTC")
+    if not event_ids:
+        raise InputError("name the event(s) with --event ID (see 'tracker events list'), or use --returns-csv")
+    if token_list and category:
+        raise InputError("choose the sample with --tokens or --category, not both")
+    check_layout(estimation, event_windows)  # before any data is loaded
+    db = app.database()
+    if not token_list and not category:
+        if not app.config.tracking.categories:
+            raise InputError("no --tokens or --category given and no category is tracked in the config")
+        category = app.config.tracking.categories[0]
+    unique_events = list(dict.fromkeys(event_ids))
+    stderr = sys.stderr
+    # On a terminal, a bar per event sampled; piped, nothing (errors stay one line).
+    with click.progressbar(length=len(unique_events), label="sampling events", file=stderr, hidden=not stderr.isatty()) as bar:
+        data = load_study_data(
+            db, unique_events, tokens=token_list, category=None if token_list else category,
+            benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
+            estimation_window=estimation, event_windows=event_windows,
+            return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items),
+        )
+    return data.returns, data.market, data.events, data.benchmark_name, data.notes
 
 
 def _ticking(bar, items):

@@ -11,9 +11,11 @@ compute returns with :func:`to_returns`, then
 * :func:`granger_causality` - Granger F tests with the lag order chosen by AIC/BIC;
 * :func:`index_returns` - a cap- or equal-weighted AI index.
 
-Every result is a tidy frame with the number of observations ``n`` behind each figure and its
-settings in ``attrs``; :func:`to_json` writes both. :mod:`.service` runs the same analyses on
-data from the database (and outside series from CSV), :mod:`.correlation_charts` draws them.
+Every result is a tidy frame with the number of observations ``n`` behind each figure; the
+plain-frame functions note their settings in ``attrs`` for the next step and :func:`to_json`
+writes both. :mod:`.service` runs the same analyses on data from the database (and outside
+series from CSV) and returns :class:`CorrelationResults` (frames plus frozen settings);
+:mod:`.correlation_charts` draws them.
 See docs/correlation.md.
 """
 from .event_change import all_pairs, bh_adjust, correlation_change, event_windows, fisher_z_test, pairs_against
@@ -23,11 +25,12 @@ from .index import index_returns
 from .leadlag import cross_correlation, lead_lag_summary, move_timing
 from .matrix import MatrixResult, correlation_matrix, matrix_from
 from .pairwise import correlation_p_value, pairwise_correlation
-from .results import to_json
+from .results import CorrelationResults, to_json
 from .returns import calendar_points, infer_frequency, to_returns
 from .rolling import rolling_beta, rolling_correlation
 
 __all__ = [
+    "CorrelationResults",
     "MatrixResult",
     "all_pairs",
     "bh_adjust",

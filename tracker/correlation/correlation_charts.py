@@ -48,9 +48,10 @@ def heatmap(result: MatrixResult | pd.DataFrame, title: str | None = None, *, an
     return fig
 
 
-def rolling_chart(frame: pd.DataFrame, value: str = "pearson", title: str | None = None, *, max_legend: int = 12):
-    """One line per (series, benchmark) of a rolling result (``rolling_table`` or the tidy
-    frames of ``rolling_correlation`` / ``rolling_beta``)."""
+def rolling_chart(frame: pd.DataFrame, value: str = "pearson", title: str | None = None, *, max_legend: int = 12,
+                  window: int | None = None):
+    """One line per (series, benchmark) of a rolling result (``rolling_table``'s frame, with its
+    ``window`` setting, or the tidy frames of ``rolling_correlation`` / ``rolling_beta``)."""
     column = value if value in frame.columns else ("corr" if "corr" in frame.columns else "beta")
     fig, ax = plotting.new_figure(9, 4.8)
     groups = list(frame.groupby(["series", "benchmark"], sort=False))
@@ -61,7 +62,7 @@ def rolling_chart(frame: pd.DataFrame, value: str = "pearson", title: str | None
         ax.set_ylim(-1.05, 1.05)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel("beta" if column == "beta" else f"{column} correlation")
-    window = frame.attrs.get("window") or (int(frame["window"].iloc[0]) if "window" in frame and len(frame) else "")
+    window = window or frame.attrs.get("window") or (int(frame["window"].iloc[0]) if "window" in frame and len(frame) else "")
     ax.set_title(title or f"rolling {window}-period {column}")
     if len(groups) <= max_legend:
         ax.legend(fontsize=8, loc="lower left", ncol=2)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..analysis_results import AnalysisResults, SettingsMap
 from .clustering import cluster_order
 from .pairwise import correlation_p_value, pairwise_correlation
 from .results import settings_of, to_json
@@ -14,7 +15,7 @@ __all__ = ["MatrixResult", "correlation_matrix", "matrix_from"]
 
 
 @dataclass
-class MatrixResult:
+class MatrixResult(AnalysisResults):
     """A correlation matrix and everything needed to read it honestly.
 
     Attributes
@@ -29,8 +30,8 @@ class MatrixResult:
         Series labels in hierarchical-clustering order (or as given when not clustered).
     tree : ndarray or None
         scipy linkage matrix, for a dendrogram.
-    settings : dict
-        method, min_overlap, clustered, linkage, and the returns' kind and frequency.
+    settings : SettingsMap
+        method, min_overlap, clustered, linkage, and the returns' kind and frequency (frozen).
     """
 
     corr: pd.DataFrame
@@ -38,7 +39,11 @@ class MatrixResult:
     p_value: pd.DataFrame
     order: list
     tree: np.ndarray | None = None
-    settings: dict = field(default_factory=dict)
+    settings: SettingsMap = field(default_factory=SettingsMap)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.settings, SettingsMap):
+            self.settings = SettingsMap(self.settings)
 
     def tidy(self) -> pd.DataFrame:
         """One row per pair (upper triangle in matrix order): x, y, method, n, corr, p_value."""
@@ -49,7 +54,6 @@ class MatrixResult:
                 rows.append((x, y, int(self.n.at[x, y]), self.corr.at[x, y], self.p_value.at[x, y]))
         frame = pd.DataFrame(rows, columns=["x", "y", "n", "corr", "p_value"])
         frame.insert(2, "method", self.settings.get("method"))
-        frame.attrs.update(self.settings)
         return frame
 
     def wide(self) -> pd.DataFrame:
@@ -57,6 +61,12 @@ class MatrixResult:
         frame = self.corr.copy()
         frame.insert(0, "series", frame.index)
         return frame.reset_index(drop=True)
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """The pairs (tidy), the matrix (wide) and the overlaps behind it, in matrix order."""
+        overlaps = self.n.copy()
+        overlaps.insert(0, "series", overlaps.index)
+        return {"pairs": self.tidy(), "correlation": self.wide(), "observations": overlaps.reset_index(drop=True)}
 
     def to_json(self) -> str:
         """Settings, order, and the pairs as records."""

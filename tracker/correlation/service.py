@@ -28,6 +28,7 @@ from .index import index_returns
 from .leadlag import cross_correlation, lead_lag_summary, move_timing, rank_timing
 from .matrix import MatrixResult, matrix_from
 from .pairwise import pairwise_correlation
+from .results import CorrelationResults
 from .returns import step_label, to_returns
 from .rolling import rolling_beta, rolling_correlation
 
@@ -358,13 +359,14 @@ def _check_spacing(external: pd.DataFrame, step: pd.Timedelta, max_span: int) ->
 
 
 def rolling_table(panel: Panel, window: int = 30, methods: Sequence[str] = ("pearson",), min_periods: int | None = None,
-                  *, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+                  *, progress: Callable[[int], None] | None = None) -> CorrelationResults:
     """Rolling correlation(s) and beta of every series against every benchmark.
 
     Returns
     -------
-    DataFrame
-        ``ts``, ``series``, ``benchmark``, ``window``, ``n``, one column per method, ``beta``.
+    CorrelationResults
+        Frame ``rolling``: ``ts``, ``series``, ``benchmark``, ``window``, ``n``, one column per
+        method, ``beta``.
     """
     if not panel.benchmarks:
         raise InputError("rolling needs at least one benchmark (--against or --series)")
@@ -379,9 +381,9 @@ def rolling_table(panel: Panel, window: int = 30, methods: Sequence[str] = ("pea
         pieces.append(merged)
     frame = pd.concat(pieces, ignore_index=True)
     frame = frame.dropna(subset=list(methods) + ["beta"], how="all").reset_index(drop=True)
-    frame.attrs = panel._attrs(pieces[0].attrs) | {"methods": list(methods)}
-    frame.attrs.pop("method", None)
-    return frame
+    settings = panel._attrs(pieces[0].attrs) | {"methods": list(methods)}
+    settings.pop("method", None)
+    return CorrelationResults.of("rolling", {"rolling": frame}, settings)
 
 
 def matrix_result(panel: Panel, method: str = "pearson", min_overlap: int = 20, cluster: bool = True) -> MatrixResult:
@@ -406,7 +408,7 @@ def matrix_result(panel: Panel, method: str = "pearson", min_overlap: int = 20, 
 
 
 def change_table(panel: Panel, event_ts, pre=30, post=30, *, gap=0, pairing: str = "benchmarks",
-                 method: str = "pearson", min_overlap: int = 10) -> pd.DataFrame:
+                 method: str = "pearson", min_overlap: int = 10) -> CorrelationResults:
     """Pre- against post-event correlation of each pair, Fisher z test of the change."""
     pieces = [
         correlation_change(returns, event_ts, pre, post, pairs=pairs, method=method, gap=gap, min_overlap=min_overlap)
@@ -414,8 +416,7 @@ def change_table(panel: Panel, event_ts, pre=30, post=30, *, gap=0, pairing: str
     ]
     frame = pd.concat(pieces, ignore_index=True)
     frame["p_adj"] = bh_adjust(frame["p_value"].to_numpy())
-    frame.attrs = panel._attrs(pieces[0].attrs)
-    return frame
+    return CorrelationResults.of("change", {"change": frame}, panel._attrs(pieces[0].attrs))
 
 
 def change_range(event_ts, pre, post, gap, step: pd.Timedelta) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -427,18 +428,19 @@ def change_range(event_ts, pre, post, gap, step: pd.Timedelta) -> tuple[pd.Times
 
 
 def leadlag_tables(panel: Panel, max_lag: int = 24, *, pairing: str = "all", method: str = "pearson",
-                   min_overlap: int = 20) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cross-correlations at lags ``-max_lag..max_lag`` per pair, and the peak per pair."""
+                   min_overlap: int = 20) -> CorrelationResults:
+    """Cross-correlations at lags ``-max_lag..max_lag`` per pair (frame ``cross_correlation``), and
+    the peak per pair (``summary``)."""
     pieces = [
         cross_correlation(returns, pairs, max_lag, method=method, min_overlap=min_overlap)
         for returns, pairs in panel.grouped(panel.pairs(pairing))
     ]
     ccf = pd.concat(pieces, ignore_index=True)
-    ccf.attrs = panel._attrs(pieces[0].attrs)
-    return ccf, lead_lag_summary(ccf)
+    return CorrelationResults.of("leadlag", {"cross_correlation": ccf, "summary": lead_lag_summary(ccf)},
+                                 panel._attrs(pieces[0].attrs))
 
 
-def timing_table(panel: Panel, pairing: str = "all", fraction: float = 0.5) -> pd.DataFrame:
+def timing_table(panel: Panel, pairing: str = "all", fraction: float = 0.5) -> CorrelationResults:
     """When each series of the pairs made ``fraction`` of its move over the range (who moved first).
 
     Crypto series share the grid; an outside series is timed on its own calendar.
@@ -448,12 +450,11 @@ def timing_table(panel: Panel, pairing: str = "all", fraction: float = 0.5) -> p
     pieces = [move_timing(panel.returns(internal), fraction=fraction)] if internal else []
     pieces += [move_timing(panel.returns([c]), fraction=fraction) for c in names if panel.is_external(c)]
     frame = rank_timing(pd.concat(pieces, ignore_index=True))  # one order across calendars
-    frame.attrs = panel._attrs(pieces[0].attrs)
-    return frame
+    return CorrelationResults.of("timing", {"timing": frame}, panel._attrs(pieces[0].attrs))
 
 
 def granger_table(panel: Panel, max_lag: int = 10, *, pairing: str = "all", criterion: str = "bic",
-                  lag: int | None = None, progress: Callable | None = None) -> pd.DataFrame:
+                  lag: int | None = None, progress: Callable | None = None) -> CorrelationResults:
     """Granger tests both ways for each pair, lag order by AIC/BIC unless ``lag`` is given."""
     pieces = []
     for returns, pairs in panel.grouped(panel.pairs(pairing)):
@@ -462,5 +463,4 @@ def granger_table(panel: Panel, max_lag: int = 10, *, pairing: str = "all", crit
             progress(len(pairs))
     frame = pd.concat(pieces, ignore_index=True)
     frame["p_adj"] = bh_adjust(frame["p_value"].to_numpy())
-    frame.attrs = panel._attrs(pieces[0].attrs)
-    return frame
+    return CorrelationResults.of("granger", {"granger": frame}, panel._attrs(pieces[0].attrs))

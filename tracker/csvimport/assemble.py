@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..csvread import BadRow, CsvImportError, Table, check_coin_id, find_column, lookup_symbol, normalised_name
+from ..csvread import TIME_COLUMNS, BadRow, CsvImportError, Table, check_coin_id, find_column, lookup_symbol, normalised_name
 from .options import (
     COIN_ID_COLUMNS,
     MARKET_CAP_COLUMNS,
     PRICE_COLUMNS,
     SYMBOL_COLUMNS,
-    TIME_COLUMNS,
     VOLUME_COLUMNS,
     ImportOptions,
 )

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Mapping
 
-from ..csvread import TIME_COLUMNS, check_coin_id
+from ..csvread import check_coin_id
 from ..errors import InputError
 
 LAYOUTS = ("auto", "coingecko", "long", "wide", "series")

@@ -101,22 +101,44 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
         The tidy table and the intermediate figures the results report (mean residual
         correlation, sd of the estimation AAR, Cowan's p-hat, rank series length).
     """
-    n = data.ar.shape[0]
-    day_labels = [str(d) for d in data.days]
-    window_labels = [w.label for w in data.windows]
-    lengths = np.array([w.length for w in data.windows], dtype=float)
-    aar = data.ar.mean(axis=0)
-    caar = data.car.mean(axis=0)
-    sar = data.ar / np.sqrt(data.ar_variance)
-    scar = data.car / np.sqrt(data.car_variance)
-    day = dict(labels=day_labels, starts=data.days, ends=data.days, estimate=aar)
-    win = dict(labels=window_labels, starts=[w.start for w in data.windows], ends=[w.end for w in data.windows], estimate=caar)
-    table = _Table()
+    rows = _Rows(data)
+    aar_estimation, rbar = _parametric(data, rows)
+    p_hat, rank_periods, grank_periods = _nonparametric(data, rows)
+    extras = {
+        "mean_residual_correlation": rbar,
+        "estimation_aar_sd": float(aar_estimation.std(ddof=1)) if len(aar_estimation) > 1 else float("nan"),
+        "estimation_aar_periods": int(len(aar_estimation)),
+        "positive_share_estimation": p_hat,
+        "rank_periods": rank_periods,
+        "grank_periods": grank_periods,
+    }
+    return rows.table.frame(), extras
 
-    def add(name: str, statistic_day, statistic_win, p_day, p_win, distribution, df_day, df_win) -> None:
-        table.add(name, "window", win["labels"], win["starts"], win["ends"], win["estimate"], statistic_win, p_win, distribution, df_win, n)
-        table.add(name, "day", day["labels"], day["starts"], day["ends"], day["estimate"], statistic_day, p_day, distribution, df_day, n)
 
+class _Rows:
+    """The battery's table, with the day and window figures every test's rows share."""
+
+    def __init__(self, data: BatteryInput):
+        self.n = data.ar.shape[0]
+        self.aar = data.ar.mean(axis=0)
+        self.caar = data.car.mean(axis=0)
+        self.sar = data.ar / np.sqrt(data.ar_variance)
+        self.scar = data.car / np.sqrt(data.car_variance)
+        self.lengths = np.array([w.length for w in data.windows], dtype=float)
+        self.day = dict(labels=[str(d) for d in data.days], starts=data.days, ends=data.days, estimate=self.aar)
+        self.win = dict(labels=[w.label for w in data.windows], starts=[w.start for w in data.windows],
+                        ends=[w.end for w in data.windows], estimate=self.caar)
+        self.table = _Table()
+
+    def add(self, name: str, statistic_day, statistic_win, p_day, p_win, distribution, df_day, df_win) -> None:
+        win, day, n = self.win, self.day, self.n
+        self.table.add(name, "window", win["labels"], win["starts"], win["ends"], win["estimate"], statistic_win, p_win, distribution, df_win, n)
+        self.table.add(name, "day", day["labels"], day["starts"], day["ends"], day["estimate"], statistic_day, p_day, distribution, df_day, n)
+
+
+def _parametric(data: BatteryInput, rows: _Rows) -> tuple[np.ndarray, float]:
+    """The parametric tests; returns the estimation-period AAR and the mean residual correlation."""
+    add, aar, caar, sar, scar = rows.add, rows.aar, rows.caar, rows.sar, rows.scar
     # Cross-sectional t on AR and CAR.
     t_day, df_cs = par.cross_sectional_t(data.ar)
     t_win, _ = par.cross_sectional_t(data.car)
@@ -128,7 +150,7 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
 
     aar_estimation = par.estimation_aar(data.residuals)
     t_day, df_bw = par.brown_warner_1985(aar_estimation, aar, np.ones(len(aar)))
-    t_win, _ = par.brown_warner_1985(aar_estimation, caar, lengths)
+    t_win, _ = par.brown_warner_1985(aar_estimation, caar, rows.lengths)
     add("bw1985", t_day, t_win, par.p_t(t_day, df_bw), par.p_t(t_win, df_bw), f"t({df_bw})", df_bw, df_bw)
 
     q = par.t_variance(data.df)
@@ -141,11 +163,16 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
     add("bmp", bmp_day, bmp_win, par.p_t(bmp_day, df_bmp), par.p_t(bmp_win, df_bmp), f"t({df_bmp})", df_bmp, df_bmp)
 
     rbar = par.average_residual_correlation(data.residuals)
-    kp_p = par.kolari_pynnonen_factor(rbar, n, patell=True)
-    kp_b = par.kolari_pynnonen_factor(rbar, n, patell=False)
+    kp_p = par.kolari_pynnonen_factor(rbar, rows.n, patell=True)
+    kp_b = par.kolari_pynnonen_factor(rbar, rows.n, patell=False)
     add("kp_patell", patell_day * kp_p, patell_win * kp_p, par.p_normal(patell_day * kp_p), par.p_normal(patell_win * kp_p), NORMAL, np.nan, np.nan)
     add("kp_bmp", bmp_day * kp_b, bmp_win * kp_b, par.p_t(bmp_day * kp_b, df_bmp), par.p_t(bmp_win * kp_b, df_bmp), f"t({df_bmp})", df_bmp, df_bmp)
+    return aar_estimation, rbar
 
+
+def _nonparametric(data: BatteryInput, rows: _Rows) -> tuple[float, int, int]:
+    """The nonparametric tests; returns Cowan's p-hat and the rank series lengths."""
+    add, day, win, n = rows.add, rows.day, rows.win, rows.n
     z_day, z_win = nonpar.sign_test(data.ar), nonpar.sign_test(data.car)
     add("sign", z_day, z_win, par.p_normal(z_day), par.p_normal(z_win), NORMAL, np.nan, np.nan)
 
@@ -161,12 +188,12 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
 
     w_day = [nonpar.wilcoxon_signed_rank(data.ar[:, j]) for j in range(data.ar.shape[1])]
     w_win = [nonpar.wilcoxon_signed_rank(data.car[:, j]) for j in range(data.car.shape[1])]
-    table.add("wilcoxon", "window", win["labels"], win["starts"], win["ends"], caar, [w[0] for w in w_win], [w[1] for w in w_win], [w[3] for w in w_win], np.nan, n)
-    table.add("wilcoxon", "day", day["labels"], day["starts"], day["ends"], aar, [w[0] for w in w_day], [w[1] for w in w_day], [w[3] for w in w_day], np.nan, n)
+    rows.table.add("wilcoxon", "window", win["labels"], win["starts"], win["ends"], rows.caar, [w[0] for w in w_win], [w[1] for w in w_win], [w[3] for w in w_win], np.nan, n)
+    rows.table.add("wilcoxon", "day", day["labels"], day["starts"], day["ends"], rows.aar, [w[0] for w in w_day], [w[1] for w in w_day], [w[3] for w in w_day], np.nan, n)
 
     grank = nonpar.GeneralizedRank(data.residuals / data.sigma[:, None])
-    g_day = [grank(sar[:, j]) for j in range(sar.shape[1])]
-    g_win = [grank(scar[:, j]) for j in range(scar.shape[1])]
+    g_day = [grank(rows.sar[:, j]) for j in range(rows.sar.shape[1])]
+    g_win = [grank(rows.scar[:, j]) for j in range(rows.scar.shape[1])]
     df_g = grank.T - 2
     add(
         "grank",
@@ -174,13 +201,4 @@ def run_battery(data: BatteryInput) -> tuple[pd.DataFrame, dict]:
         par.p_t(np.array([g[0] for g in g_day]), df_g), par.p_t(np.array([g[0] for g in g_win]), df_g),
         f"t({df_g})", df_g, df_g,
     )
-
-    extras = {
-        "mean_residual_correlation": rbar,
-        "estimation_aar_sd": float(aar_estimation.std(ddof=1)) if len(aar_estimation) > 1 else float("nan"),
-        "estimation_aar_periods": int(len(aar_estimation)),
-        "positive_share_estimation": p_hat,
-        "rank_periods": rank_periods,
-        "grank_periods": grank.T,
-    }
-    return table.frame(), extras
+    return p_hat, rank_periods, grank.T

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis_results import AnalysisResults, Settings
 from ..output import to_json as _to_json
 from ..output import to_table
 from .battery import ROBUST_TESTS, TESTS
@@ -46,8 +47,31 @@ class StudyArrays:
     df: np.ndarray
 
 
+@dataclass(frozen=True)
+class EventStudySettings(Settings):
+    """The conventions a study ran with (read by name too: ``settings["model"]``)."""
+
+    model: str
+    model_description: str
+    benchmark: str
+    return_kind: str
+    frequency: str
+    day_boundary: str | None
+    benchmark_gaps: str | None
+    estimation_window: str
+    estimation_length: int
+    event_windows: list
+    min_estimation_obs: int
+    max_zero_share: float
+    exclude_other_events: bool
+    n_events: int
+    event_ids: list
+    first_period: Any
+    last_period: Any
+
+
 @dataclass
-class EventStudyResults:
+class EventStudyResults(AnalysisResults):
     """Results of :meth:`EventStudy.fit`.
 
     Attributes
@@ -70,7 +94,7 @@ class EventStudyResults:
     clustering : dict
         How many security-events share day 0 with another security, and the mean residual
         correlation.
-    settings : dict
+    settings : EventStudySettings
         The conventions the study ran with.
     """
 
@@ -78,7 +102,7 @@ class EventStudyResults:
     tests: pd.DataFrame
     excluded: pd.DataFrame
     clustering: dict
-    settings: dict
+    settings: EventStudySettings
     diagnostics: dict = field(default_factory=dict)
 
     # ---- frames -------------------------------------------------------------------------
@@ -276,7 +300,7 @@ class EventStudyResults:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"settings": self.settings, "clustering": self.clustering, "diagnostics": self.diagnostics, **self.to_frames()}
+        return {"settings": self.settings.as_dict(), "clustering": self.clustering, "diagnostics": self.diagnostics, **self.to_frames()}
 
     def to_json(self) -> str:
         """Every number of the study as JSON (NaN becomes null)."""

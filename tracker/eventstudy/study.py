@@ -19,22 +19,17 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, InputError, first_line
-from . import models
-from .battery import BatteryInput, run_battery
-from .blocks import Layout, gather, other_event_mask, same_period_share
+from ..errors import InputError, first_line
+from . import fitting, models
+from .battery import run_battery
 from .calendar import GAP_POLICIES, RETURN_KINDS, align_benchmark, returns_from_prices
-from .exclusions import Checks, excluded_frame, exclusion_reasons
-from .results import EventStudyResults, StudyArrays
+from .results import EventStudyResults
 from .windows import (
-    DAY,
     as_window,
     check_layout,
     infer_period,
-    locate_day0,
     parse_day_boundary,
     parse_windows,
-    period_name,
     utc_naive,
 )
 
@@ -313,6 +308,17 @@ class EventStudy:
     # ------------------------------------------------------------------------------------
     def fit(self) -> EventStudyResults:
         """Fit the model for every security-event and run the full test battery."""
+        stacked = self._stack()
+        fit, mask = fitting.estimate(self, stacked)
+        excluded, keep = fitting.exclusions(self, stacked, fit, mask)
+        span = fitting.event_span(self, stacked, fit, keep)
+        tests, diagnostics = run_battery(span.battery_input)
+        return EventStudyResults(
+            fitting.arrays(self, stacked, span, keep), tests, excluded,
+            fitting.clustering(self, stacked, keep, diagnostics), fitting.settings(self, stacked), diagnostics,
+        )
+
+    def _stack(self) -> fitting.Stacked:
         returns = self.returns
         securities = list(returns.columns)
         market = None
@@ -321,161 +327,8 @@ class EventStudy:
         if self.market_input is not None:
             market, bench_column, bench_names = _prepare_market(self.market_input, securities, returns.index, self.benchmark_name)
             returns, market = align_benchmark(returns, market, self.benchmark_gaps, self.return_kind)
-        index = returns.index
-        period = infer_period(index)
+        period = infer_period(returns.index)
         events = _prepare_events(self.events_input, securities)
-        layout = Layout(self.estimation_window, tuple(self.event_windows))
-
-        column = events.column
-        day0 = locate_day0(index, period, self.day_boundary, events.timestamp)
-        located = day0 >= 0
-        relative = layout.relative
-        r_values = returns.to_numpy()
-        block_r = gather(r_values, np.where(located, day0, 0), column, relative)
-        block_m = None
-        if market is not None:
-            block_m = gather(market.to_numpy(), np.where(located, day0, 0), bench_column[column], relative)
-
-        est = layout.columns(layout.estimation)
-        evt = layout.columns(layout.event_span)
-        r_est = block_r[:, est]
-        mask = np.isfinite(r_est)
-        if block_m is not None:
-            mask &= np.isfinite(block_m[:, est])
-        if self.exclude_other_events:
-            mask &= ~other_event_mask(np.where(located, day0, -10**9), column, len(index), len(securities), layout)
-        mask &= located[:, None]
-        fit = models.fit(self.model, r_est, None if block_m is None else block_m[:, est], mask)
-
-        # Why each security-event is left out, first reason wins.
-        r_evt = block_r[:, evt]
-        m_evt = None if block_m is None else block_m[:, evt]
-        missing_event = (~np.isfinite(r_evt)).sum(axis=1)
-        if m_evt is not None:
-            missing_event = np.maximum(missing_event, (~np.isfinite(m_evt)).sum(axis=1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zero_share = np.where(mask, r_est == 0, False).sum(axis=1) / np.maximum(fit.n_obs, 1)
-        excluded_any, reason, detail = exclusion_reasons(
-            Checks(
-                located=located,
-                n_obs=fit.n_obs,
-                min_obs=self.min_estimation_obs,
-                window_length=self.estimation_window.length,
-                constant_benchmark=~(fit.s_mm > 0) if self.model == "market" else np.zeros(len(day0), dtype=bool),
-                zero_share=zero_share,
-                max_zero_share=self.max_zero_share,
-                sigma2=fit.sigma2,
-                missing_event=missing_event,
-                span_length=layout.event_span.length,
-            )
-        )
-        excluded = excluded_frame(events.event_id, events.security, events.timestamp, reason, detail, fit.n_obs, excluded_any)
-        keep = ~excluded_any
-        if not keep.any():
-            summary = "; ".join(f"{c} x {r}" for r, c in excluded["reason"].value_counts().items())
-            raise AnalysisError(f"no security-event is left to study ({summary})")
-
-        # Event-span figures for the included security-events.
-        r_evt, m_evt = r_evt[keep], None if m_evt is None else m_evt[keep]
-        sub = _subset(fit, keep)
-        shape = r_evt.shape
-        expected = np.asarray(sub.expected(m_evt, shape), dtype=float)
-        ar = r_evt - expected
-        ar_variance = sub.sigma2[:, None] * sub.forecast_factor(m_evt, shape)
-        window_columns = [slice(w.start - layout.event_span.start, w.end - layout.event_span.start + 1) for w in self.event_windows]
-        car = np.stack([ar[:, c].sum(axis=1) for c in window_columns], axis=1)
-        car_variance = np.stack(
-            [sub.sigma2 * sub.car_factor(None if m_evt is None else m_evt[:, c], w.length) for c, w in zip(window_columns, self.event_windows)],
-            axis=1,
-        )
-        battery_input = BatteryInput(
-            ar=ar,
-            ar_variance=ar_variance,
-            car=car,
-            car_variance=car_variance,
-            days=np.arange(layout.event_span.start, layout.event_span.end + 1),
-            windows=list(self.event_windows),
-            window_columns=window_columns,
-            residuals=sub.residuals,
-            sigma=np.sqrt(sub.sigma2),
-            df=sub.df,
-        )
-        tests, diagnostics = run_battery(battery_input)
-
-        kept_day0 = day0[keep]
-        share, n_periods, largest = same_period_share(kept_day0, column[keep])
-        clustering = {
-            "share_same_period": share,
-            "event_periods": n_periods,
-            "largest_cluster": largest,
-            "mean_residual_correlation": diagnostics["mean_residual_correlation"],
-            "threshold": self.cluster_threshold,
-            "clustered": bool(share >= self.cluster_threshold and largest > 1),
-        }
-        event_ids = list(dict.fromkeys(events.event_id.tolist()))
-        settings = {
-            "model": self.model,
-            "model_description": models.DESCRIPTIONS[self.model],
-            "benchmark": ", ".join(bench_names) if len(bench_names) <= 3 else "per-security benchmarks",
-            "return_kind": self.return_kind,
-            "frequency": period_name(period),
-            "day_boundary": _boundary_text(self.day_boundary) if period == DAY else None,
-            "benchmark_gaps": self.benchmark_gaps if market is not None else None,
-            "estimation_window": self.estimation_window.label,
-            "estimation_length": self.estimation_window.length,
-            "event_windows": [w.label for w in self.event_windows],
-            "min_estimation_obs": self.min_estimation_obs,
-            "max_zero_share": self.max_zero_share,
-            "exclude_other_events": self.exclude_other_events,
-            "n_events": len(event_ids),
-            "event_ids": event_ids,
-            "first_period": index[0],
-            "last_period": index[-1],
-        }
-        arrays = StudyArrays(
-            event_id=events.event_id[keep],
-            security=events.security[keep],
-            benchmark=np.asarray(bench_names, dtype=object)[bench_column[column[keep]]].astype(str),
-            event_time=events.timestamp.to_numpy()[keep],
-            day0=kept_day0,
-            index=index,
-            days=battery_input.days,
-            returns=r_evt,
-            market=np.full(shape, np.nan) if m_evt is None else m_evt,
-            expected=expected,
-            ar=ar,
-            ar_variance=ar_variance,
-            windows=list(self.event_windows),
-            car=car,
-            car_variance=car_variance,
-            alpha=sub.alpha,
-            beta=sub.beta,
-            sigma=np.sqrt(sub.sigma2),
-            r_squared=sub.r_squared,
-            n_obs=sub.n_obs,
-            df=sub.df,
-        )
-        return EventStudyResults(arrays, tests, excluded, clustering, settings, diagnostics)
+        return fitting.stack(self, returns, market, bench_column, bench_names, events, period)
 
 
-def _boundary_text(offset: pd.Timedelta) -> str:
-    minutes = int(offset.total_seconds() // 60) % (24 * 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _subset(fit: models.ModelFit, keep: np.ndarray) -> models.ModelFit:
-    def pick(values):
-        return values[keep] if isinstance(values, np.ndarray) and values.shape[:1] == keep.shape else values
-
-    return models.ModelFit(
-        fit.model,
-        pick(fit.alpha),
-        pick(fit.beta),
-        pick(fit.sigma2),
-        pick(fit.n_obs),
-        pick(fit.df),
-        pick(fit.r_squared),
-        pick(fit.mean_market),
-        pick(fit.s_mm),
-        fit.residuals[keep],
-    )

@@ -6,8 +6,9 @@ and, on a Pro host, ``/key``), enforces a rate limit, checks the key header for 
 Demo callers (10012), and injects the faults listed in :mod:`tracker.fakegecko.faults`.
 
 It is controlled the same way in-process and from another process: every control method of
-:class:`FakeGecko` is an operation on the ``/__fake/...`` HTTP API, which
-:class:`tracker.fakegecko.control.FakeGeckoControl` calls remotely.
+:class:`FakeGecko` is an operation on the ``/__fake/...`` HTTP API (served by
+:mod:`tracker.fakegecko.control_api`), which :class:`tracker.fakegecko.control.FakeGeckoControl`
+calls remotely. This module serves the API responses.
 
 Example
 -------
@@ -24,14 +25,13 @@ import socket
 import struct
 import threading
 import time
-from collections import Counter, deque
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from .clock import FakeClock, real_utcnow
-from .control import ControlMethods
+from .control_api import CONTROL_PREFIX, ControlApi, WindowLimiter
 from .faults import (
     CLOUDFLARE_403,
     CLOUDFLARE_502,
@@ -48,9 +48,7 @@ from .universe import Universe, generate
 log = logging.getLogger("tracker.fakegecko")
 
 API_PREFIX = "/api/v3"
-CONTROL_PREFIX = "/__fake"
 HOST_TYPES = ("public", "pro")
-REQUEST_LOG_LIMIT = 20000
 _NOT_PATH = {"error": "Incorrect path. Please check https://www.coingecko.com/api/documentation"}
 
 
@@ -60,35 +58,6 @@ def endpoint_template(path: str) -> str:
     if len(parts) >= 4 and parts[1] == "coins" and parts[2] not in ("list", "markets", "categories"):
         parts[2] = "{id}"
     return "/".join(parts)
-
-
-class WindowLimiter:
-    """The server's own rate limit: at most ``limit`` requests in any ``window`` seconds.
-
-    A small grace (2% of the window) stands for the slack of a real server's counters, so a
-    client that spaces its calls exactly at the budget is not refused for network jitter.
-    """
-
-    GRACE = 0.02
-
-    def __init__(self, limit: float | None, window: float = 60.0):
-        self.limit = int(limit) if limit else None
-        self.window = float(window)
-        self._arrivals: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def admit(self, now: float) -> float | None:
-        """None if the request may go ahead (and count it), else the seconds until one may."""
-        if not self.limit:
-            return None
-        with self._lock:
-            horizon = now - self.window * (1.0 - self.GRACE)
-            while self._arrivals and self._arrivals[0] <= horizon:
-                self._arrivals.popleft()
-            if len(self._arrivals) >= self.limit:
-                return max(0.001, self._arrivals[0] - horizon)
-            self._arrivals.append(now)
-            return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -121,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.app._dispatch(self, "PUT")
 
 
-class FakeGecko(ControlMethods):
+class FakeGecko(ControlApi):
     """A fake CoinGecko API server.
 
     Parameters
@@ -227,110 +196,6 @@ class FakeGecko(ControlMethods):
 
     # -- control (the same operations serve the Python API and /__fake/...) -----------------
 
-    def _control(self, method: str, op: str, payload: Any = None, query: Mapping[str, str] | None = None) -> Any:
-        return self._control_op(method, op, payload, dict(query or {}))
-
-    def _reset_stats_locked(self) -> None:
-        self._started = time.monotonic()
-        self._calls = 0
-        self._by_endpoint: Counter = Counter()
-        self._by_status: Counter = Counter()
-        self._faults_fired: Counter = Counter()
-        self._rate_limited = 0
-        self._key_in_query = 0
-        self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
-
-    def _stats(self) -> dict[str, Any]:
-        with self._stats_lock:
-            return {
-                "calls": self._calls,
-                "by_endpoint": dict(self._by_endpoint),
-                "by_status": {str(k): v for k, v in self._by_status.items()},
-                "faults_fired": dict(self._faults_fired),
-                "rate_limited": self._rate_limited,
-                "key_in_query": self._key_in_query,
-                "requests": list(self._requests),
-            }
-
-    def _control_op(self, method: str, op: str, payload: Any, query: dict[str, str]) -> Any:
-        op = op.strip("/")
-        if op == "health" and method == "GET":
-            return {"ok": True, "host_type": self.host_type}
-        if op == "stats" and method == "GET":
-            return self._stats()
-        if (op == "stats" and method == "DELETE") or (op == "stats/reset" and method == "POST"):
-            with self._stats_lock:
-                self._reset_stats_locked()
-            return {"ok": True}
-        if op == "faults":
-            if method == "GET":
-                return {"rules": self.faultbook.rules()}
-            if method == "DELETE":
-                self.faultbook.clear()
-                return {"rules": []}
-            if method == "POST":
-                rules = payload.get("rules") if isinstance(payload, dict) else payload
-                if not isinstance(rules, list):
-                    raise ValueError("POST /__fake/faults takes a JSON list of rules, or {\"rules\": [...]}")
-                parsed = [FaultRule.from_dict(r) for r in rules]  # all valid, or none added
-                if isinstance(payload, dict) and payload.get("replace"):
-                    self.faultbook.clear()
-                for rule in parsed:
-                    self.faultbook.add(rule)
-                return {"rules": self.faultbook.rules()}
-        if op == "members":
-            if method == "GET":
-                category = query.get("category", "")
-                if category not in self.universe.categories:
-                    raise ValueError(f"unknown category {category!r}")
-                return {"category": category, "members": [c.coin_id for c in self.universe.members(category, self.clock.now())]}
-            if method == "POST":
-                body = _object(payload)
-                category = body.get("category")
-                if not isinstance(category, str) or not category:
-                    raise ValueError("members needs a category")
-                count = self.universe.set_members(
-                    category, add=_strings(body.get("add", [])), remove=_strings(body.get("remove", [])),
-                    replace_with=_strings(body["set"]) if body.get("set") is not None else None, name=body.get("name"),
-                )
-                return {"category": category, "count": count}
-        if op in ("delist", "relist") and method == "POST":
-            coins = _strings(_object(payload).get("coins", []))
-            (self.universe.delist if op == "delist" else self.universe.relist)(coins)
-            return {"delisted": [c.coin_id for c in self.universe.delisted_coins()]}
-        if op == "clock":
-            if method == "POST":
-                body = _object(payload)
-                if "now" in body:
-                    now = body["now"]
-                    self.clock.set(datetime.fromisoformat(now.replace("Z", "")) if now else None, frozen=body.get("frozen", True))
-                if body.get("advance_seconds"):
-                    self.clock.advance(float(body["advance_seconds"]))
-            return {"now": self.clock.now().isoformat(), "frozen": self.clock.frozen}
-        if op == "config" and method in ("GET", "POST"):
-            if method == "POST":
-                body = _object(payload)
-                unknown = sorted(set(body) - {"rate_limit_per_minute", "rate_window_seconds", "history_limit_days", "require_key"})
-                if unknown:
-                    raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
-                if "rate_limit_per_minute" in body or "rate_window_seconds" in body:
-                    limit = body.get("rate_limit_per_minute", self._rate_per_window)
-                    window = float(body.get("rate_window_seconds", self.limiter.window))
-                    self.limiter = WindowLimiter(limit, window)
-                    self._rate_per_window = limit
-                if "history_limit_days" in body:
-                    self.history_limit_days = body["history_limit_days"]
-                if "require_key" in body:
-                    self.require_key = bool(body["require_key"])
-            return {
-                "host_type": self.host_type, "rate_limit_per_minute": self._rate_per_window,
-                "rate_window_seconds": self.limiter.window, "history_limit_days": self.history_limit_days,
-                "require_key": self.require_key,
-            }
-        if op == "universe" and method == "GET":
-            return self.universe.summary()
-        raise LookupError(f"no control operation {method} {CONTROL_PREFIX}/{op}")
-
     # -- HTTP -------------------------------------------------------------------------------
 
     def _dispatch(self, handler: _Handler, method: str) -> None:
@@ -346,20 +211,6 @@ class FakeGecko(ControlMethods):
                 self._send_json(handler, 404, _NOT_PATH)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
-
-    def _serve_control(self, handler: _Handler, method: str, op: str, params: dict[str, str]) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
-        try:
-            payload = json.loads(raw) if raw.strip() else None
-            result = self._control_op(method, op, payload, params)
-        except LookupError as exc:
-            self._send_json(handler, 404, {"error": str(exc)})
-            return
-        except (ValueError, TypeError) as exc:
-            self._send_json(handler, 400, {"error": str(exc)})
-            return
-        self._send_json(handler, 200, result)
 
     def _note(self, handler: _Handler, *, path: str, template: str, query: str, status: int | None, fault: str | None,
               auth: str | None, rate_limited: bool = False) -> None:
@@ -592,22 +443,6 @@ def _reset(handler: _Handler) -> None:
         handler.connection.close()
     except OSError:
         pass
-
-
-def _object(payload: Any) -> dict[str, Any]:
-    if payload is None:
-        return {}
-    if not isinstance(payload, dict):
-        raise ValueError("expected a JSON object")
-    return payload
-
-
-def _strings(values: Any) -> list[str]:
-    if isinstance(values, str):
-        values = [values]
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ValueError("expected a list of ids")
-    return values
 
 
 __all__ = ["API_PREFIX", "CONTROL_PREFIX", "FakeGecko", "WindowLimiter", "endpoint_template"]

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..output import to_json
+from ..analysis_results import AnalysisResults, Settings
+from ..output import render_sections, to_json
 from . import model
 from .assumptions import Assumptions, AssumptionSet
 from .model import ARTICLE, OUTPUT_FIELDS, Outputs
@@ -129,13 +130,49 @@ def memory_frame(a: Assumptions, outputs: Outputs) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class Estimate:
+class EstimateSettings(Settings):
+    """How an estimate ran: the arithmetic, the assumptions set with --set, and every value used."""
+
+    arithmetic: str
+    overridden: tuple[str, ...]
+    assumptions: dict
+
+
+@dataclass(frozen=True)
+class SensitivitySettings(Settings):
+    metric: str
+    unit: str
+    base: float
+    arithmetic: str
+
+
+@dataclass(frozen=True)
+class Estimate(AnalysisResults):
     """One run of the model: the assumptions used, every output, and the notes."""
 
     assumptions: AssumptionSet
     arithmetic: str
     outputs: Outputs
     notes: tuple[str, ...]
+
+    @property
+    def settings(self) -> EstimateSettings:
+        values = self.assumptions.values
+        return EstimateSettings(self.arithmetic, tuple(sorted(self.assumptions.overridden)),
+                                {f.name: getattr(values, f.name) for f in dataclasses.fields(values)})
+
+    def summary(self) -> str:
+        """The CLI's table: outputs, memory fit, reproduction, assumptions, notes."""
+        return render_sections(self.sections("table"), "table")
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        return {
+            "outputs": self.outputs_frame(),
+            "memory_fit": self.memory_frame(),
+            "reproduction": self.reproduction_frame(),
+            "assumptions": self.assumptions.frame(),
+            "notes": pd.DataFrame({"note": list(self.notes)}),
+        }
 
     def value(self, name: str) -> float | None:
         return getattr(self.outputs, name)
@@ -197,7 +234,7 @@ def estimate(assumptions: AssumptionSet, arithmetic: str = ARTICLE) -> Estimate:
 
 
 @dataclass(frozen=True)
-class SensitivityResult:
+class SensitivityResult(AnalysisResults):
     """Which assumptions move a metric most (tornado), and a grid over adoption x utilization."""
 
     metric: str
@@ -206,6 +243,16 @@ class SensitivityResult:
     arithmetic: str
     tornado: pd.DataFrame
     grid: pd.DataFrame
+
+    @property
+    def settings(self) -> SensitivitySettings:
+        return SensitivitySettings(self.metric, self.unit, self.base, self.arithmetic)
+
+    def summary(self) -> str:
+        return render_sections(self.sections("table"), "table")
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        return {"tornado": self.tornado, "grid": self.grid}
 
     def grid_table(self) -> pd.DataFrame:
         """The grid as rows of adoption and a column of peak H100 per utilization, for reading."""
@@ -236,7 +283,9 @@ class SensitivityResult:
 
 __all__ = [
     "Estimate",
+    "EstimateSettings",
     "SensitivityResult",
+    "SensitivitySettings",
     "arithmetic_note",
     "estimate",
     "memory_frame",

@@ -163,6 +163,9 @@ def _question(events: Sequence[Event], options: ReportOptions, category: str | N
 def build_report(db: Database, config: Config, options: ReportOptions, *, progress: Progress | None = None) -> ReportData:
     """Build a report from the database.
 
+    The steps, in order: check the options, load the prices, fit the studies, measure the raw
+    moves, compare correlations, estimate GPU demand, collect provenance, assemble.
+
     Parameters
     ----------
     db : storage.Database
@@ -178,10 +181,34 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
         Bad options, unknown events or tokens, or no event that can be studied.
     """
     say = progress or (lambda text: None)
+    tokens, category, events = _check_inputs(db, config, options)
+    period = pd.Timedelta(hours=1) if options.hourly else pd.Timedelta(days=1)
+    data = _load(db, events, options, tokens, category, say)
+    outcomes = fit_studies(data, events, options, progress=say)
+    sample = sample_frame(db, events, data, outcomes, options, category)
+    charts: dict[str, Chart] = {}
+    studies, per_study = _study_charts(outcomes, period, charts, say)
+    say("measuring raw moves")
+    references = [c for c in dict.fromkeys(([options.benchmark] if options.benchmark != "index" else []) + list(REFERENCE_COINS))
+                  if known_coins(db, [c])]
+    samples = {e.event_id: data.events.loc[data.events["event_id"] == e.event_id, "security"].tolist() for e in events}
+    moves = _raw_moves(db, events, samples, references, options, charts)
+    correlation = _correlations(db, events, samples, options, charts, say)
+    say("estimating GPU demand")
+    gpu = _gpu(options, charts)
+    say("collecting provenance")
+    provenance = _provenance(db, config, options, data, events, references, period)
+    warnings = _warnings(events, options, data, outcomes, correlation)
+    parts = _Parts(tokens=tokens, category=category, events=events, data=data, outcomes=outcomes, sample=sample,
+                   studies=studies, per_study=per_study, moves=moves, correlation=correlation, gpu=gpu,
+                   provenance=provenance, warnings=warnings)
+    return _assemble(db, options, parts, charts)
+
+
+def _check_inputs(db: Database, config: Config, options: ReportOptions) -> tuple[list[str] | None, str | None, list[Event]]:
     options.check()
     tokens, category = _sample_rule(options, config)
     events = [get_event(db, event_id) for event_id in options.events]
-    period = pd.Timedelta(hours=1) if options.hourly else pd.Timedelta(days=1)
     # The loader checks these too; checking them first keeps such errors ahead of any progress line.
     if tokens is not None:
         known = known_coins(db, tokens)
@@ -190,18 +217,22 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
             raise InputError(f"unknown token {unknown[0]!r}: no such coin id in the database (coin ids look like fetch-ai)")
     if options.benchmark != "index" and not known_coins(db, [options.benchmark]):
         raise InputError(f"unknown benchmark {options.benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
+    return tokens, category, events
 
+
+def _load(db: Database, events: Sequence[Event], options: ReportOptions, tokens: list[str] | None,
+          category: str | None, say: Progress) -> StudyData:
     say(f"loading {options.frequency} prices for {len(events)} event(s)")
-    data: StudyData = load_study_data(
+    return load_study_data(
         db, [e.event_id for e in events], tokens=tokens, category=category, benchmark=options.benchmark,
         index_weights=options.index_weights, hourly=options.hourly, estimation_window=options.estimation,
         event_windows=options.event_windows, return_kind=options.return_kind, membership=options.membership,
     )
-    outcomes = fit_studies(data, events, options, progress=say)
-    sample = sample_frame(db, events, data, outcomes, options, category)
 
+
+def _study_charts(outcomes: Sequence[StudyOutcome], period: pd.Timedelta, charts: dict[str, Chart],
+                  say: Progress) -> tuple[list[dict], list[tuple[str, dict[str, pd.DataFrame]]]]:
     say("drawing the event-study charts")
-    charts: dict[str, Chart] = {}
     studies, per_study = [], []
     for outcome in outcomes:
         record, frames = _study_record(outcome, period)
@@ -215,11 +246,11 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
             _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, title=f"CAR per token over {record['car_window']}, {what}"),
                    f"CAR per token, {outcome.label}",
                    f"Each token's cumulative abnormal return over {record['car_window']}, with 95% intervals from its estimation variance.")
+    return studies, per_study
 
-    say("measuring raw moves")
-    references = [c for c in dict.fromkeys(([options.benchmark] if options.benchmark != "index" else []) + list(REFERENCE_COINS))
-                  if known_coins(db, [c])]
-    samples = {e.event_id: data.events.loc[data.events["event_id"] == e.event_id, "security"].tolist() for e in events}
+
+def _raw_moves(db: Database, events: Sequence[Event], samples: dict[str, list[str]], references: list[str],
+               options: ReportOptions, charts: dict[str, Chart]) -> pd.DataFrame:
     moves = raw_moves(db, events, samples, references, options.move)
     for event in events:
         rows = moves[moves["event_id"] == event.event_id]
@@ -228,7 +259,11 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
             _chart(charts, f"moves-{event.event_id}", moves_chart(rows, f"Raw move, {first['start_day']} to {first['end_day']}: {event.event_id}"),
                    f"Raw moves around {event.event_id}",
                    f"Close of {first['start_day']} to close of {first['end_day']} (relative days {options.move.start} to +{options.move.end}), no model.")
+    return moves
 
+
+def _correlations(db: Database, events: Sequence[Event], samples: dict[str, list[str]], options: ReportOptions,
+                  charts: dict[str, Chart], say: Progress) -> list[CorrelationOutcome]:
     correlation: list[CorrelationOutcome] = []
     for event in events:
         say(f"comparing correlations before and after {event.event_id}")
@@ -238,13 +273,29 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
         if outcome.ok:
             _chart(charts, f"correlation-{event.event_id}", outcome.figure, f"Correlation before and after {event.event_id}",
                    "Each token's correlation with the benchmarks before (open circle) and after (dot) the event; red = change significant after Benjamini-Hochberg.")
+    return correlation
 
-    say("estimating GPU demand")
-    gpu: GpuOutcome = gpu_context(options.gpu_overrides)
+
+def _gpu(options: ReportOptions, charts: dict[str, Chart]) -> GpuOutcome:
+    gpu = gpu_context(options.gpu_overrides)
     _chart(charts, "gpu-tornado", gpu.figure, "What moves the peak H100 count most",
            "Peak H100s needed when each assumption moves over its range (the others at their values), against a year of H100 shipments.")
+    return gpu
 
-    say("collecting provenance")
+
+@dataclass
+class _Provenance:
+    first_day: pd.Timestamp
+    last_day: pd.Timestamp
+    sources: pd.DataFrame
+    runs: pd.DataFrame
+    plan: dict
+    simulated: bool
+    simulated_reason: str
+
+
+def _provenance(db: Database, config: Config, options: ReportOptions, data: StudyData, events: Sequence[Event],
+                references: list[str], period: pd.Timedelta) -> _Provenance:
     coins = sorted(set(data.events["security"]) | set(references))
     first_day = min(day_zero(e) for e in events) + (options.estimation.start - 1) * period
     last_day = max(day_zero(e) for e in events) + max(w.end for w in options.event_windows) * period + pd.Timedelta(days=max(options.move.end, 0))
@@ -256,25 +307,54 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
         "made by `tracker demo` from a fake CoinGecko server" if options.simulated
         else f"the config points at a server on this machine ({plan['base_url']}), not CoinGecko" if simulated else ""
     )
+    return _Provenance(first_day, last_day, sources, runs, plan, simulated, simulated_reason)
 
+
+def _warnings(events: Sequence[Event], options: ReportOptions, data: StudyData, outcomes: Sequence[StudyOutcome],
+              correlation: Sequence[CorrelationOutcome]) -> list[dict]:
     warnings = event_warnings(events, options)
     warnings += [{"kind": "sample", "events": [], "message": note} for note in data.notes]
     warnings += [{"kind": "study-failed", "events": o.event_ids, "message": f"{o.id}: {o.error}"} for o in outcomes if not o.ok]
     warnings += [{"kind": "correlation-unavailable", "events": [c.event_id], "message": f"correlation around {c.event_id}: {c.error}"}
                  for c in correlation if not c.ok]
+    return warnings
 
-    event_rows = pd.DataFrame([
+
+@dataclass
+class _Parts:
+    """What the steps of :func:`build_report` produced, for :func:`_assemble`."""
+
+    tokens: list[str] | None
+    category: str | None
+    events: list[Event]
+    data: StudyData
+    outcomes: list[StudyOutcome]
+    sample: pd.DataFrame
+    studies: list[dict]
+    per_study: list[tuple[str, dict[str, pd.DataFrame]]]
+    moves: pd.DataFrame
+    correlation: list[CorrelationOutcome]
+    gpu: GpuOutcome
+    provenance: _Provenance
+    warnings: list[dict]
+
+
+def _event_rows(events: Sequence[Event], data: StudyData, options: ReportOptions) -> pd.DataFrame:
+    return pd.DataFrame([
         {"event_id": e.event_id, "name": e.name, "ts": pd.Timestamp(e.ts), "time_known": e.time_known, "kind": e.kind,
          "day0": day_zero(e) if not options.hourly else pd.Timestamp(e.ts).floor("h"),
          "source_url": e.source_url, "notes": e.notes,
          "sample_size": int((data.events["event_id"] == e.event_id).sum())}
         for e in events
     ])
-    ok_study = next(o for o in outcomes if o.ok).results
-    settings = {
+
+
+def _settings(options: ReportOptions, parts: _Parts) -> dict:
+    ok_study = next(o for o in parts.outcomes if o.ok).results
+    return {
         "model": ok_study.settings["model"],
         "model_description": ok_study.settings["model_description"],
-        "benchmark": data.benchmark_name,
+        "benchmark": parts.data.benchmark_name,
         "benchmark_option": options.benchmark,
         "index_weights": options.index_weights if options.benchmark == "index" else None,
         "frequency": options.frequency,
@@ -284,35 +364,40 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
         "min_estimation_obs": ok_study.settings["min_estimation_obs"],
         "event_windows": [w.label for w in options.event_windows],
         "exclude_other_events": options.exclude_other_events,
-        "sample_rule": "tokens" if tokens is not None else "category",
-        "category": category,
-        "tokens": tokens,
+        "sample_rule": "tokens" if parts.tokens is not None else "category",
+        "category": parts.category,
+        "tokens": parts.tokens,
         "move_window": options.move.label,
         "correlation_periods": options.correlation_periods,
         "gpu_overrides": dict(options.gpu_overrides),
     }
+
+
+def _assemble(db: Database, options: ReportOptions, parts: _Parts, charts: dict[str, Chart]) -> ReportData:
+    event_rows = _event_rows(parts.events, parts.data, options)
+    events, gpu, prov = parts.events, parts.gpu, parts.provenance
     tests_info = pd.DataFrame([{"test": t.name, "title": t.title, "robust_to_cross_correlation": t.robust, "why": t.why} for t in TESTS.values()])
     correlation_records = [
         {"event_id": c.event_id, "status": "ok" if c.ok else "unavailable", "error": c.error, "settings": c.settings,
          "pairs": c.pairs if c.ok else [], "tokens_summary": c.summary}
-        for c in correlation
+        for c in parts.correlation
     ]
     title = options.title or ("Event study: " + " and ".join(e.name for e in events))
     doc = plain({
         "report": {
             **generator_info(),
             "title": title,
-            "simulated": simulated,
-            "simulated_reason": simulated_reason,
+            "simulated": prov.simulated,
+            "simulated_reason": prov.simulated_reason,
             "command": options.command or options.command_line(),
         },
-        "question": _question(events, options, category, data.benchmark_name),
-        "settings": settings,
+        "question": _question(events, options, parts.category, parts.data.benchmark_name),
+        "settings": _settings(options, parts),
         "events": event_rows,
-        "warnings": warnings,
-        "sample": sample,
-        "studies": studies,
-        "raw_moves": moves,
+        "warnings": parts.warnings,
+        "sample": parts.sample,
+        "studies": parts.studies,
+        "raw_moves": parts.moves,
         "correlation": correlation_records,
         "gpu": {
             "arithmetic": gpu.estimate.arithmetic,
@@ -327,30 +412,32 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
         "methodology": {"tests": tests_info},
         "provenance": {
             "database": database_info(db),
-            "plan": plan,
-            "price_sources": sources,
-            "ingest_runs": runs,
-            "price_range": {"first": first_day, "last": last_day},
+            "plan": prov.plan,
+            "price_sources": prov.sources,
+            "ingest_runs": prov.runs,
+            "price_range": {"first": prov.first_day, "last": prov.last_day},
         },
     })
-    tables = {
+    return ReportData(doc, _tables(event_rows, parts), charts)
+
+
+def _tables(event_rows: pd.DataFrame, parts: _Parts) -> dict[str, pd.DataFrame]:
+    per_study, correlation, gpu = parts.per_study, parts.correlation, parts.gpu
+
+    def stacked(name: str) -> pd.DataFrame:
+        return _with_study([(i, f[name]) for i, f in per_study if f])
+
+    return {
         "events": event_rows,
-        "sample": sample,
-        "caar": _with_study([(i, f["caar"]) for i, f in per_study if f]),
-        "car": _with_study([(i, f["car"]) for i, f in per_study if f]),
-        "aar": _with_study([(i, f["aar"]) for i, f in per_study if f]),
-        "tests": _with_study([(i, f["tests"]) for i, f in per_study if f]),
-        "estimation": _with_study([(i, f["estimation"]) for i, f in per_study if f]),
-        "excluded": _with_study([(i, f["excluded"]) for i, f in per_study if f]),
-        "caar_band": _with_study([(i, f["caar_band"]) for i, f in per_study if f]),
-        "raw_moves": moves,
+        "sample": parts.sample,
+        **{name: stacked(name) for name in ("caar", "car", "aar", "tests", "estimation", "excluded", "caar_band")},
+        "raw_moves": parts.moves,
         "correlation": pd.concat([c.pairs.assign(event_id=c.event_id) for c in correlation if c.ok], ignore_index=True)
         if any(c.ok for c in correlation) else pd.DataFrame(),
         "gpu_outputs": gpu.outputs,
         "gpu_assumptions": gpu.assumptions,
         "gpu_tornado": gpu.tornado,
-        "price_sources": sources,
-        "ingest_runs": runs,
-        "warnings": pd.DataFrame([{**w, "events": ",".join(w["events"])} for w in warnings], columns=["kind", "events", "message"]),
+        "price_sources": parts.provenance.sources,
+        "ingest_runs": parts.provenance.runs,
+        "warnings": pd.DataFrame([{**w, "events": ",".join(w["events"])} for w in parts.warnings], columns=["kind", "events", "message"]),
     }
-    return ReportData(doc, tables, charts)

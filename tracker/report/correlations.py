@@ -92,11 +92,12 @@ def correlation_context(
         return CorrelationOutcome(event.event_id, settings=settings, error=f"no {missing} has prices between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
     try:
         panel = load_panel(db, Selection(tokens=series, benchmarks=benchmarks, start=start, end=end, hourly=hourly, kind="log"))
-        pairs = change_table(panel, event.ts, periods, periods, pairing="benchmarks")
-        summary = token_pairs_summary(change_table(panel, event.ts, periods, periods, pairing="tokens")) if len(series) > 1 else {}
+        change = change_table(panel, event.ts, periods, periods, pairing="benchmarks")
+        summary = token_pairs_summary(change_table(panel, event.ts, periods, periods, pairing="tokens").frame) if len(series) > 1 else {}
     except TrackerError as exc:
         return CorrelationOutcome(event.event_id, settings=settings, error=str(exc))
-    settings.update({k: pairs.attrs[k] for k in ("event_period", "pre_start", "pre_end", "post_start", "post_end") if k in pairs.attrs})
+    pairs = change.frame
+    settings.update({k: change.settings[k] for k in ("event_period", "pre_start", "pre_end", "post_start", "post_end") if k in change.settings})
     # Past about 40 rows the chart stops being readable (and costs a second to draw): then it
     # shows the pairs with the first benchmark only; the table keeps every pair.
     shown = benchmarks if len(pairs) <= CHART_ROWS else benchmarks[:1]
