@@ -179,7 +179,7 @@ class DaemonProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
-            raise AssertionError(f"the daemon did not exit within {timeout:g}s of SIGTERM:\n{self.log()[-3000:]}")
+            raise AssertionError(f"the daemon did not exit within {timeout:g}s of SIGTERM:\n{self.log()[-3000:]}") from None
 
     def kill9(self) -> None:
         assert self.process is not None
@@ -328,20 +328,22 @@ def once(folder: Path, *, env: dict[str, str] | None = None, timeout: float = 18
     return run_tracker(folder, "daemon", "--once", env=env, timeout=timeout)
 
 
-def duckdb_cli_read(db_path: Path, sql: str, *, attempts: int = 40, pause: float = 0.05) -> tuple[bool, int, str]:
-    """One read with the stock `duckdb` CLI, retried briefly on the lock (the CLI has no retry
-    of its own; docs/daemon.md shows the same loop). Returns (ok, attempts used, output)."""
-    output = ""
-    for attempt in range(1, attempts + 1):
+def duckdb_cli_read(db_path: Path, sql: str, *, patience: float = 120.0, pause: float = 0.05) -> tuple[bool, int, str]:
+    """One read with the stock `duckdb` CLI, retried on the lock (the CLI has no retry of its
+    own; docs/daemon.md shows the same loop) for up to ``patience`` seconds, which only a daemon
+    that never lets go could use up. Returns (ok, attempts used, output)."""
+    output, attempt = "", 0
+    deadline = time.monotonic() + patience
+    while True:
+        attempt += 1
         done = subprocess.run([DUCKDB, "-readonly", "-csv", "-noheader", str(db_path), "-c", sql],
                               capture_output=True, text=True, timeout=60)
         output = done.stdout + done.stderr
         if done.returncode == 0:
             return True, attempt, done.stdout
-        if "Could not set lock" not in output:
+        if "Could not set lock" not in output or time.monotonic() > deadline:
             return False, attempt, output
         time.sleep(pause)
-    return False, attempts, output
 
 
 READER_SCRIPT = """
