@@ -347,18 +347,19 @@ def duckdb_cli_read(db_path: Path, sql: str, *, patience: float = 120.0, pause: 
 
 
 READER_SCRIPT = """
-import sys, time, duckdb
+import select, sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SELECT count(*) FROM ingest_runs").fetchall()
 print("holding", flush=True)
-time.sleep(float(sys.argv[2]))
+select.select([sys.stdin], [], [], float(sys.argv[2]))  # until released, or the time is up
 con.close()
 print("released", flush=True)
 """
 
 
 class LockHolder:
-    """A separate process holding the database read-only (like an open `duckdb -readonly` shell)."""
+    """A separate process holding the database read-only (like an open `duckdb -readonly` shell)
+    for at most ``seconds``; tests release it when what they waited for has happened."""
 
     def __init__(self, db_path: Path, seconds: float):
         self.db_path, self.seconds = db_path, seconds
@@ -366,10 +367,18 @@ class LockHolder:
 
     def __enter__(self) -> "LockHolder":
         self.process = subprocess.Popen([sys.executable, "-c", READER_SCRIPT, str(self.db_path), str(self.seconds)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         assert line.strip() == "holding", f"the lock holder did not start: {line!r} {self.process.stderr.read()}"
         return self
+
+    def release(self, timeout: float = 60) -> None:
+        """Close the reader's connection now and wait for the process to end."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.stdin.write("release\n")
+            self.process.stdin.flush()
+        self.wait(timeout)
 
     def wait(self, timeout: float = 60) -> None:
         assert self.process is not None
@@ -380,7 +389,7 @@ class LockHolder:
             if self.process.poll() is None:
                 self.process.kill()
             self.process.wait(10)
-            for stream in (self.process.stdout, self.process.stderr):
+            for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
                 stream.close()
 
 
