@@ -13,8 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tracker.errors import InputError
-from tracker.gpu import ARITHMETIC, EXACT, compute, load_assumptions
-from tracker.gpu import model
+from tracker.gpu import ARITHMETIC, EXACT, compute, load_assumptions, model
 from tracker.gpu.assumptions import RULES, SMALLEST_FRACTION, SMALLEST_MINUTES
 from tracker.gpu.sensitivity import scale_adoption
 
