@@ -169,7 +169,7 @@ def test_a_positive_value_below_the_domain_is_refused_in_one_line(name, value):
     with pytest.raises(InputError) as caught:
         load_assumptions(overrides={name: value})
     message = str(caught.value)
-    assert "\n" not in message and message.startswith(f"{name} = ") and "at least" in message
+    assert "\n" not in message and message.startswith(f"{name} = ") and f"{RULES[name].smallest_positive:g}" in message
 
 
 @given(assumptions(), arithmetic, positive(100, 5000), mfu)

@@ -39,12 +39,12 @@ class Rule:
 
     def allowed(self) -> str:
         kind = "a whole number" if self.integer else "a number"
-        if self.smallest_positive is not None:
-            low = f"0 or at least {self.smallest_positive:g}" if self.allow_minimum else f"at least {self.smallest_positive:g}"
-        else:
-            low = f"{'at least' if self.allow_minimum else 'greater than'} {self.minimum:g}"
-        high = f" and at most {self.maximum:g}" if self.maximum is not None else ""
         reason = f" ({self.why})" if self.why else ""
+        if self.smallest_positive is not None:
+            span = f"from {self.smallest_positive:g} to {self.maximum:g}" if self.maximum is not None else f"of at least {self.smallest_positive:g}"
+            return f"{'0 or ' if self.allow_minimum else ''}{kind} {span}{reason}"
+        low = f"{'at least' if self.allow_minimum else 'greater than'} {self.minimum:g}"
+        high = f" and at most {self.maximum:g}" if self.maximum is not None else ""
         return f"{kind} {low}{high}{reason}"
 
     def check(self, name: str, value: float) -> float:
