@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_hypothesis_runs_from_the_reproducible_profile():
     current = settings()
-    assert settings._current_profile == "ci"
+    assert settings.get_current_profile_name() == "ci"
     assert current.derandomize is True and current.deadline is None
 
 
