@@ -68,8 +68,8 @@ def test_a_stretch_of_429s_and_5xx_slows_the_daemon_then_it_catches_up(tmp_path)
             status = status_json(live)
             lines_during = len(log_lines(daemon.log()))
             fake.control.clear_faults()
-            wait_for(lambda: len(watermarks(daemon.db_path)) == coins, 60, what="the backfill to catch up")
-            wait_for(lambda: "markets: ok" in daemon.log(), 30, what="a good markets run")
+            wait_for(lambda: len(watermarks(daemon.db_path)) == coins, 300, what="the backfill to catch up")
+            wait_for(lambda: "markets: ok" in daemon.log(), 120, what="a good markets run")
             assert daemon.terminate() == 0
             log = daemon.log()
 

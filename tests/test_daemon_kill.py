@@ -99,7 +99,7 @@ def test_kill9_many_times_then_restart_equals_a_clean_run(tmp_path):
                     progress.append(stored)
             # The last life runs until its history run has been through every coin.
             daemon.start()
-            wait_for(lambda: _history_ran(daemon) and len(watermarks(db_path)) == coins, 120,
+            wait_for(lambda: _history_ran(daemon) and len(watermarks(db_path)) == coins, 300,
                      what="the backfill to finish")
             assert daemon.terminate() == 0
         finally:

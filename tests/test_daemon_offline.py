@@ -31,7 +31,7 @@ def test_offline_daemon_stays_up_and_logs_each_failure_once(tmp_path):
                  every={"markets": "1s", "categories": "2s", "members": "2s", "history": "2s"})
     with DaemonProcess(tmp_path) as daemon:
         # Several failed runs of every job.
-        wait_for(lambda: all(_failed_runs(daemon.db_path, job) >= 3 for job in JOBS), 60, what="three failed runs per job")
+        wait_for(lambda: all(_failed_runs(daemon.db_path, job) >= 3 for job in JOBS), 300, what="three failed runs per job")
         time.sleep(1.0)
         assert daemon.running(), daemon.log()[-3000:]
         status = status_json(tmp_path)

@@ -79,7 +79,7 @@ def test_a_second_daemon_on_the_same_database_is_refused(tmp_path):
     with FakeGeckoProcess(fake_args(ai_coins=4, other_coins=2, now=frozen_now())) as fake:
         write_config(tmp_path, fake.base_url)
         with DaemonProcess(tmp_path) as daemon:
-            wait_for(daemon.heartbeat, 30, what="the first daemon's heartbeat")
+            wait_for(daemon.heartbeat, 120, what="the first daemon's heartbeat")
             second = once(tmp_path)
             still_running = daemon.running()
             code = daemon.terminate()

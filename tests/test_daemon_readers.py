@@ -49,7 +49,7 @@ def test_duckdb_cli_and_tracker_sql_read_throughout_a_backfill(tmp_path):
         fake.control.add_fault("slow", endpoint=CHART, delay=1.0, times=None)
         write_config(tmp_path, fake.base_url, every={"markets": "1s", "categories": "2s", "members": "2s"})
         with DaemonProcess(tmp_path) as daemon:
-            wait_for(lambda: table_exists(daemon.db_path), 60, what="the database")
+            wait_for(lambda: table_exists(daemon.db_path), 300, what="the database")
             results: dict[str, list[tuple]] = {"tracker": [], "duckdb": []}
             stop = threading.Event()
 

@@ -48,11 +48,11 @@ def test_signal_mid_backfill_abandons_the_hanging_call_and_exits_0(tmp_path, sig
         fake.control.add_faults([SLOW])
         write_config(tmp_path, fake.base_url, timeout=CALL_TIMEOUT, every=QUIET)
         with DaemonProcess(tmp_path) as daemon:
-            wait_for(lambda: _coins_done(daemon.db_path) >= 2, 60, what="two coins backfilled")
+            wait_for(lambda: _coins_done(daemon.db_path) >= 2, 300, what="two coins backfilled")
             # The next chart call hangs (the fake holds the connection open).
             # (Rules apply first match first: the hang goes before the slowness.)
             fake.control.add_faults([{"kind": "timeout", "endpoint": CHART, "delay": HANG, "times": 1}, SLOW], replace=True)
-            wait_for(lambda: _timeouts_fired(fake), 30, what="a call hanging")
+            wait_for(lambda: _timeouts_fired(fake), 120, what="a call hanging")
             calls_at_signal = fake.control.stats()["calls"]
             sent = time.monotonic()
             daemon.process.send_signal(signum)
@@ -87,7 +87,7 @@ def test_sigterm_during_once_stops_after_the_call_in_flight(tmp_path):
         fake.control.add_faults([dict(SLOW, delay=1.0)])
         write_config(tmp_path, fake.base_url, timeout=CALL_TIMEOUT)
         with DaemonProcess(tmp_path, args=("--once",)) as daemon:
-            wait_for(lambda: _coins_done(daemon.db_path) >= 2, 60, what="two coins backfilled")
+            wait_for(lambda: _coins_done(daemon.db_path) >= 2, 300, what="two coins backfilled")
             daemon.process.send_signal(signal.SIGTERM)
             code = daemon.wait(120)
             log = daemon.log()

@@ -24,8 +24,8 @@ def test_status_shows_next_runs_while_alive_and_none_after_stop(tmp_path):
         write_config(tmp_path, fake.base_url, max_retries=0)
         started_at = datetime.now(timezone.utc)
         with DaemonProcess(tmp_path) as daemon:
-            wait_for(lambda: history_done(daemon.db_path), 60, what="the first backfill")
-            wait_for(lambda: (daemon.heartbeat() or {}).get("jobs", {}).get("markets", {}).get("next_run"), 30,
+            wait_for(lambda: history_done(daemon.db_path), 300, what="the first backfill")
+            wait_for(lambda: (daemon.heartbeat() or {}).get("jobs", {}).get("markets", {}).get("next_run"), 120,
                      what="a scheduled markets run")
             alive = status_json(tmp_path)
             table = run_tracker(tmp_path, "status")
