@@ -55,9 +55,9 @@ def write_config(
     *,
     every: dict[str, str] | None = None,
     run_at_start: tuple[str, ...] = ("history",),
-    lock_timeout: float = 5.0,
+    lock_timeout: float = 15.0,
     history_days: int = HISTORY_DAYS,
-    timeout: float = 5.0,
+    timeout: float = 15.0,
     max_retries: int = 2,
     backoff: float = 0.05,
     backoff_max: float = 0.5,
@@ -169,7 +169,7 @@ class DaemonProcess:
         assert self.process is not None
         return self.process.wait(timeout)
 
-    def terminate(self, timeout: float = 30.0) -> int:
+    def terminate(self, timeout: float = 120.0) -> int:
         """SIGTERM, then wait; returns the exit code (fails the test if it does not exit in time)."""
         assert self.process is not None
         if self.process.poll() is None:
@@ -241,7 +241,7 @@ def history_done(db_path: Path) -> bool:
         return False
 
 
-def run_tracker(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_tracker(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([TRACKER, *args], cwd=folder, env=subprocess_env(**(env or {})), capture_output=True,
                           text=True, timeout=timeout)
 
@@ -323,7 +323,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def once(folder: Path, *, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+def once(folder: Path, *, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """`tracker daemon --once` in ``folder``."""
     return run_tracker(folder, "daemon", "--once", env=env, timeout=timeout)
 

@@ -35,7 +35,7 @@ def test_offline_daemon_stays_up_and_logs_each_failure_once(tmp_path):
         time.sleep(1.0)
         assert daemon.running(), daemon.log()[-3000:]
         status = status_json(tmp_path)
-        code = daemon.terminate(30)
+        code = daemon.terminate()
         log = daemon.log()
 
     assert code == 0
