@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 import storage
 
@@ -70,8 +71,6 @@ def subprocess_env(**extra: str) -> dict:
 # Hypothesis draws the same examples on every run and every machine (derandomize), and a slow
 # or busy machine never fails a test for taking long (no deadline). Registered here so every
 # run, CI's included, uses it; HYPOTHESIS_PROFILE picks another (e.g. "dev" to explore).
-from hypothesis import HealthCheck, settings  # noqa: E402
-
 settings.register_profile(
     "ci",
     derandomize=True,

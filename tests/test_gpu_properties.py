@@ -20,7 +20,7 @@ from tracker.gpu.sensitivity import scale_adoption
 DEFAULTS = load_assumptions().values
 REL = 1e-9
 
-positive = lambda lo, hi: st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)  # noqa: E731
+positive = lambda lo, hi: st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 # The rules' domain (tracker/gpu/assumptions.py): a share is 0 or at least a millionth, daily
 # minutes 0 or at least one. Values below are refused on loading, so the model never sees them.
 share = st.one_of(st.just(0.0), positive(SMALLEST_FRACTION, 1.0))
@@ -63,7 +63,7 @@ arithmetic = st.sampled_from(ARITHMETIC)
 @given(assumptions(), arithmetic, st.integers(1, 2000), st.integers(1, 2000))
 def test_more_denoising_steps_never_lower_the_gpu_count(a, mode, s1, s2):
     fewer, more = sorted((s1, s2))
-    at = lambda steps: compute(dataclasses.replace(a, denoising_steps=float(steps)), mode)  # noqa: E731
+    at = lambda steps: compute(dataclasses.replace(a, denoising_steps=float(steps)), mode)
     low, high = at(fewer), at(more)
     assert low.average_h100 <= high.average_h100 and low.peak_h100 <= high.peak_h100
     assert low.gpu_seconds_per_video_minute <= high.gpu_seconds_per_video_minute
@@ -73,7 +73,7 @@ def test_more_denoising_steps_never_lower_the_gpu_count(a, mode, s1, s2):
 @given(assumptions(), arithmetic, share, share, st.sampled_from(["tiktok_ai_share", "youtube_ai_share", "youtube_eligible_fraction"]))
 def test_more_ai_share_never_lowers_the_peak(a, mode, x1, x2, name):
     less, more = sorted((x1, x2))
-    peak = lambda x: compute(dataclasses.replace(a, **{name: x}), mode).peak_h100  # noqa: E731
+    peak = lambda x: compute(dataclasses.replace(a, **{name: x}), mode).peak_h100
     assert peak(less) <= peak(more)
 
 
@@ -84,7 +84,7 @@ def test_scaling_adoption_up_never_lowers_the_peak(a, multiplier, mode):
 
 @given(assumptions(), positive(0.01, 0.5))
 def test_doubling_utilization_halves_the_gpus(a, u):
-    at = lambda x: compute(dataclasses.replace(a, inference_mfu=x), EXACT)  # noqa: E731
+    at = lambda x: compute(dataclasses.replace(a, inference_mfu=x), EXACT)
     once, twice = at(u), at(2 * u)
     assert twice.average_h100 == pytest.approx(once.average_h100 / 2, rel=REL, abs=1e-9)
     assert twice.peak_h100 == pytest.approx(once.peak_h100 / 2, rel=REL, abs=1e-9)
@@ -94,7 +94,7 @@ def test_doubling_utilization_halves_the_gpus(a, u):
 @given(assumptions(), arithmetic, mfu, mfu)
 def test_more_utilization_never_raises_the_gpus(a, mode, u1, u2):
     low, high = sorted((u1, u2))
-    at = lambda x: model.peak_h100(dataclasses.replace(a, inference_mfu=x), mode)  # noqa: E731
+    at = lambda x: model.peak_h100(dataclasses.replace(a, inference_mfu=x), mode)
     assert at(high) <= at(low)
 
 
