@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 import storage
 
@@ -65,3 +66,17 @@ def subprocess_env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "COINGECKO_"))}
     env.update(extra)
     return env
+
+
+# Hypothesis draws the same examples on every run and every machine (derandomize), and a slow
+# or busy machine never fails a test for taking long (no deadline). Registered here so every
+# run, CI's included, uses it; HYPOTHESIS_PROFILE picks another (e.g. "dev" to explore).
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

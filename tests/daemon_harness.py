@@ -55,9 +55,9 @@ def write_config(
     *,
     every: dict[str, str] | None = None,
     run_at_start: tuple[str, ...] = ("history",),
-    lock_timeout: float = 5.0,
+    lock_timeout: float = 15.0,
     history_days: int = HISTORY_DAYS,
-    timeout: float = 5.0,
+    timeout: float = 15.0,
     max_retries: int = 2,
     backoff: float = 0.05,
     backoff_max: float = 0.5,
@@ -169,7 +169,7 @@ class DaemonProcess:
         assert self.process is not None
         return self.process.wait(timeout)
 
-    def terminate(self, timeout: float = 30.0) -> int:
+    def terminate(self, timeout: float = 120.0) -> int:
         """SIGTERM, then wait; returns the exit code (fails the test if it does not exit in time)."""
         assert self.process is not None
         if self.process.poll() is None:
@@ -179,7 +179,7 @@ class DaemonProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
-            raise AssertionError(f"the daemon did not exit within {timeout:g}s of SIGTERM:\n{self.log()[-3000:]}")
+            raise AssertionError(f"the daemon did not exit within {timeout:g}s of SIGTERM:\n{self.log()[-3000:]}") from None
 
     def kill9(self) -> None:
         assert self.process is not None
@@ -241,7 +241,7 @@ def history_done(db_path: Path) -> bool:
         return False
 
 
-def run_tracker(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_tracker(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([TRACKER, *args], cwd=folder, env=subprocess_env(**(env or {})), capture_output=True,
                           text=True, timeout=timeout)
 
@@ -323,40 +323,43 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def once(folder: Path, *, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+def once(folder: Path, *, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """`tracker daemon --once` in ``folder``."""
     return run_tracker(folder, "daemon", "--once", env=env, timeout=timeout)
 
 
-def duckdb_cli_read(db_path: Path, sql: str, *, attempts: int = 40, pause: float = 0.05) -> tuple[bool, int, str]:
-    """One read with the stock `duckdb` CLI, retried briefly on the lock (the CLI has no retry
-    of its own; docs/daemon.md shows the same loop). Returns (ok, attempts used, output)."""
-    output = ""
-    for attempt in range(1, attempts + 1):
+def duckdb_cli_read(db_path: Path, sql: str, *, patience: float = 120.0, pause: float = 0.05) -> tuple[bool, int, str]:
+    """One read with the stock `duckdb` CLI, retried on the lock (the CLI has no retry of its
+    own; docs/daemon.md shows the same loop) for up to ``patience`` seconds, which only a daemon
+    that never lets go could use up. Returns (ok, attempts used, output)."""
+    output, attempt = "", 0
+    deadline = time.monotonic() + patience
+    while True:
+        attempt += 1
         done = subprocess.run([DUCKDB, "-readonly", "-csv", "-noheader", str(db_path), "-c", sql],
                               capture_output=True, text=True, timeout=60)
         output = done.stdout + done.stderr
         if done.returncode == 0:
             return True, attempt, done.stdout
-        if "Could not set lock" not in output:
+        if "Could not set lock" not in output or time.monotonic() > deadline:
             return False, attempt, output
         time.sleep(pause)
-    return False, attempts, output
 
 
 READER_SCRIPT = """
-import sys, time, duckdb
+import select, sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SELECT count(*) FROM ingest_runs").fetchall()
 print("holding", flush=True)
-time.sleep(float(sys.argv[2]))
+select.select([sys.stdin], [], [], float(sys.argv[2]))  # until released, or the time is up
 con.close()
 print("released", flush=True)
 """
 
 
 class LockHolder:
-    """A separate process holding the database read-only (like an open `duckdb -readonly` shell)."""
+    """A separate process holding the database read-only (like an open `duckdb -readonly` shell)
+    for at most ``seconds``; tests release it when what they waited for has happened."""
 
     def __init__(self, db_path: Path, seconds: float):
         self.db_path, self.seconds = db_path, seconds
@@ -364,10 +367,18 @@ class LockHolder:
 
     def __enter__(self) -> "LockHolder":
         self.process = subprocess.Popen([sys.executable, "-c", READER_SCRIPT, str(self.db_path), str(self.seconds)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         assert line.strip() == "holding", f"the lock holder did not start: {line!r} {self.process.stderr.read()}"
         return self
+
+    def release(self, timeout: float = 60) -> None:
+        """Close the reader's connection now and wait for the process to end."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.stdin.write("release\n")
+            self.process.stdin.flush()
+        self.wait(timeout)
 
     def wait(self, timeout: float = 60) -> None:
         assert self.process is not None
@@ -378,7 +389,7 @@ class LockHolder:
             if self.process.poll() is None:
                 self.process.kill()
             self.process.wait(10)
-            for stream in (self.process.stdout, self.process.stderr):
+            for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
                 stream.close()
 
 

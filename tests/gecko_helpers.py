@@ -23,8 +23,12 @@ DATA_TABLES = ("coins", "categories", "category_snapshots", "category_members", 
 
 
 def make_client(fake, *, plan: str = "keyless", api_key: str | None = None, retry: RetryPolicy = FAST_RETRY,
-                calls_per_minute: float | None = None, timeout: float = 2.0, **kwargs) -> CoinGeckoClient:
-    """A client for ``fake`` with no limiter (unless asked) and near-instant retries."""
+                calls_per_minute: float | None = None, timeout: float = 30.0, **kwargs) -> CoinGeckoClient:
+    """A client for ``fake`` with no limiter (unless asked) and near-instant retries.
+
+    The default timeout is long enough that no answer times out because the machine is busy
+    (a 250-coin page can take seconds then); tests of timeouts pass a short one explicitly,
+    with a fault that holds the answer far longer."""
     return CoinGeckoClient(fake.base_url, plan=plan, api_key=api_key, retry=retry, timeout=timeout,
                            limiter=RateLimiter(calls_per_minute), **kwargs)
 

@@ -22,7 +22,10 @@ while the doc and the real outputs differ.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import sys
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -188,11 +191,29 @@ def _category_snapshots(paths: dict[str, pd.Series]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+_TEMPLATE: list[Path] = []  # this process's one built copy, which build_fixture copies
+
+
 def build_fixture(path: str | Path) -> storage.Database:
-    """Create the cookbook database at ``path`` (which must not exist yet) and return it."""
+    """Create the cookbook database at ``path`` (which must not exist yet) and return it.
+
+    The database is built once per test process (a few seconds) and copied after that: every
+    caller gets its own file, identical to a fresh build, which it may change freely.
+    """
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists; the fixture builder only creates new files")
+    if not _TEMPLATE or not _TEMPLATE[0].is_file():
+        folder = Path(tempfile.mkdtemp(prefix="sqlfixture-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _build(folder / "fixture.duckdb")
+        _TEMPLATE[:] = [folder / "fixture.duckdb"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE[0], path)
+    return storage.open_database(path)
+
+
+def _build(path: Path) -> storage.Database:
     db = storage.open_database(path, create=True)
     paths = _daily_paths()
     history = pd.concat([_history_rows(paths), _hourly_rows(paths)], ignore_index=True)

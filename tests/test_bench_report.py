@@ -4,9 +4,12 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_report.py"
 
 
+@pytest.mark.slow
 def test_the_report_benchmark_runs_and_cross_checks_the_baseline(capsys):
     spec = importlib.util.spec_from_file_location("bench_report", BENCH)
     bench = importlib.util.module_from_spec(spec)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from .sqlcookbook import cookbook_queries
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_sql.py"
 
 
+@pytest.mark.slow
 def test_bench_runs_every_cookbook_query_and_checks_the_baselines(capsys):
     spec = importlib.util.spec_from_file_location("bench_sql", BENCH)
     bench = importlib.util.module_from_spec(spec)

@@ -18,6 +18,7 @@ def _run(*args: str, cwd, env: dict | None = None) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow
 def test_init_status_sql_in_an_empty_folder(tmp_path):
     for args in (["init"], ["status"], ["sql", "select count(*) as n from events"]):
         out = _run(*args, cwd=tmp_path)

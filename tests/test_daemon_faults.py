@@ -1,6 +1,9 @@
 """A stretch of 429s and 5xx slows the daemon down rather than stopping it: it stays alive,
 honours Retry-After, logs a bounded number of lines, records the failed runs, and catches up
-with a clean run once the faults stop."""
+with a clean run once the faults stop.
+
+The stretch lasts until what it must show has happened (both kinds of fault fired, every job
+recorded a failure), not for a fixed time, so a slow machine only makes it longer."""
 from __future__ import annotations
 
 import re
@@ -22,13 +25,13 @@ from .daemon_harness import (
     once,
     query,
     status_json,
+    table_exists,
     utcnow,
     wait_for,
     watermarks,
     write_config,
 )
 
-STRETCH_SECONDS = 12.0
 FAULTS = [
     # /coins/markets (markets and members): a few 503s, then 429s asking for a second's pause.
     {"kind": "server_error", "endpoint": "/coins/markets", "status": 503, "times": 4},
@@ -56,14 +59,17 @@ def test_a_stretch_of_429s_and_5xx_slows_the_daemon_then_it_catches_up(tmp_path)
         fake.control.add_faults(FAULTS, replace=True)
         write_config(live, fake.base_url, every=every)
         with DaemonProcess(live) as daemon:
-            time.sleep(STRETCH_SECONDS)
+            started = time.monotonic()
+            wait_for(lambda: _stretch_has_shown_enough(fake, daemon.db_path), 300,
+                     what="429s and 5xx to fire and every job to record a failure", interval=0.5)
             during = fake.control.stats()
+            stretch_seconds = time.monotonic() - started
             alive_after_stretch = daemon.running()
             status = status_json(live)
             lines_during = len(log_lines(daemon.log()))
             fake.control.clear_faults()
-            wait_for(lambda: len(watermarks(daemon.db_path)) == coins, 60, what="the backfill to catch up")
-            wait_for(lambda: "markets: ok" in daemon.log(), 30, what="a good markets run")
+            wait_for(lambda: len(watermarks(daemon.db_path)) == coins, 300, what="the backfill to catch up")
+            wait_for(lambda: "markets: ok" in daemon.log(), 120, what="a good markets run")
             assert daemon.terminate() == 0
             log = daemon.log()
 
@@ -74,9 +80,9 @@ def test_a_stretch_of_429s_and_5xx_slows_the_daemon_then_it_catches_up(tmp_path)
     statuses = during["by_status"]
     assert statuses.get("429", 0) >= 5 and sum(n for code, n in statuses.items() if code.startswith("5")) >= 5, statuses
     # Slowed down: Retry-After is honoured by every job sharing the client, so the stretch
-    # cost about two calls a second (about 22 here). Retrying at once instead, markets alone
-    # (every second, two calls retried twice) would make about six a second.
-    assert during["calls"] <= 3 * STRETCH_SECONDS, during["calls"]
+    # cost about two calls a second. Retrying at once instead, markets alone (every second,
+    # two calls retried twice) would make about six a second. (A busy machine only lowers it.)
+    assert during["calls"] <= 3 * stretch_seconds, (during["calls"], stretch_seconds)
     # After a 429 asking for a second, the same call comes back a second later at the
     # earliest; an identical call the other worker (members asks for the same first page as
     # markets) had already sent may come sooner, hence "most".
@@ -96,7 +102,11 @@ def test_a_stretch_of_429s_and_5xx_slows_the_daemon_then_it_catches_up(tmp_path)
     failed = runs[runs["status"].isin(["failed", "partial"])]
     assert {"markets", "categories"} <= set(runs.loc[runs["status"] == "failed", "job"])
     assert "history" in set(failed["job"])
-    assert failed["error"].str.contains("429|50[023]", regex=True).all(), failed
+    # A run in flight when SIGTERM arrives ends with the client's "stopped ..." instead (members
+    # wraps it: "membership not updated, the pages were incomplete (stopped ...)"); every other
+    # failure is one of the stretch's 429s or 5xx.
+    stopped = failed["error"].str.contains("stopped (?:before|while waiting to) call", regex=True)
+    assert failed.loc[~stopped, "error"].str.contains("429|50[023]", regex=True).all(), failed["error"].tolist()
     assert "recovered after" in log
     # Caught up: the history equals the clean run's.
     since = comparable_since(utcnow())
@@ -104,6 +114,16 @@ def test_a_stretch_of_429s_and_5xx_slows_the_daemon_then_it_catches_up(tmp_path)
     assert watermarks(db_path) == watermarks(clean / "data" / "tracker.duckdb")
     assert not history_problems(db_path) and set(duplicate_counts(db_path).values()) == {0}
     assert clean_started < utcnow()
+
+
+def _stretch_has_shown_enough(fake, db_path) -> bool:
+    statuses = fake.control.stats()["by_status"]
+    if statuses.get("429", 0) < 5 or sum(n for code, n in statuses.items() if code.startswith("5")) < 5:
+        return False
+    if len(_gaps_after_retry_after(fake.control.stats()["requests"])) < 3 or not table_exists(db_path):
+        return False
+    runs = query(db_path, "SELECT DISTINCT job FROM ingest_runs WHERE status IN ('failed', 'partial')")
+    return {"markets", "categories", "history"} <= set(runs["job"])
 
 
 def _gaps_after_retry_after(requests: list[dict]) -> list[float]:

@@ -49,6 +49,11 @@ def _full_backfill_calls(requests: list[dict], data_now) -> dict[str, int]:
     return out
 
 
+def _stored(db_path) -> int:
+    """Coins with a stored batch (a watermark) so far."""
+    return len(watermarks(db_path)) if table_exists(db_path) else 0
+
+
 def _history_ran(daemon: DaemonProcess) -> bool:
     """This life of the daemon has finished a history run (its heartbeat says so)."""
     beat = daemon.heartbeat() or {}
@@ -72,22 +77,29 @@ def test_kill9_many_times_then_restart_equals_a_clean_run(tmp_path):
         write_config(live, fake.base_url, every={"markets": "1s", "categories": "2s", "members": "2s"})
         daemon = DaemonProcess(live)
         db_path = daemon.db_path
-        progress, moments = [], []
+        progress, stored = [], 0
         try:
-            for _ in range(KILLS):
+            for life in range(KILLS):
                 daemon.start()
-                moments.append(rng.uniform(0.5, 3.5))  # start-up takes about a second
-                time.sleep(moments[-1])
+                # Each kill waits for a moment in the daemon's life, not a time: its first
+                # heartbeat (start-up done) or, every other life and the first, a new batch
+                # stored. A random pause of up to one chart call then lands it mid-call.
+                wait_for(lambda: (daemon.heartbeat() or {}).get("pid") == daemon.pid, 120,
+                         what=f"life {life + 1}'s heartbeat")
+                if life == 0 or rng.random() < 0.5:
+                    wait_for(lambda before=stored: _stored(db_path) > before, 120, what=f"life {life + 1} to store a batch")
+                time.sleep(rng.uniform(0.0, 0.4))
                 assert daemon.running(), f"the daemon died on its own:\n{daemon.log()[-3000:]}"
                 daemon.kill9()
                 # Between lives, what is stored is always whole and consistent.
                 if table_exists(db_path):
                     assert not history_problems(db_path), history_problems(db_path)
                     assert set(duplicate_counts(db_path).values()) == {0}
-                    progress.append(len(watermarks(db_path)))
+                    stored = len(watermarks(db_path))
+                    progress.append(stored)
             # The last life runs until its history run has been through every coin.
             daemon.start()
-            wait_for(lambda: _history_ran(daemon) and len(watermarks(db_path)) == coins, 120,
+            wait_for(lambda: _history_ran(daemon) and len(watermarks(db_path)) == coins, 300,
                      what="the backfill to finish")
             assert daemon.terminate() == 0
         finally:
@@ -97,9 +109,10 @@ def test_kill9_many_times_then_restart_equals_a_clean_run(tmp_path):
 
     log = daemon.log()
     assert "Traceback" not in log
-    # The kills landed during the backfill: some lives stored part of it, none lost any of it.
-    assert progress == sorted(progress), progress
-    assert sum(0 < done < coins for done in progress) >= KILLS // 2, progress
+    # The kills landed during the backfill: every life stored part of it (the first waited for
+    # a batch; about half the lives stored one more), none lost any of it.
+    assert len(progress) == KILLS and progress == sorted(progress), progress
+    assert all(0 < done < coins for done in progress), progress
     # No duplicates, no partial batch, watermarks that agree with the rows.
     assert set(duplicate_counts(db_path).values()) == {0}
     assert not history_problems(db_path)

@@ -30,7 +30,17 @@ from .daemon_harness import (
     write_config,
 )
 
-HOLD_SECONDS = 8.0
+HOLD_SECONDS = 600.0  # at most: the test releases the reader once every job has spooled
+JOBS = {"categories", "markets", "members", "history"}
+
+
+def _spooled_jobs(folder) -> list[str]:
+    return [json.loads((p / "manifest.json").read_text())["job"] for p in spool_batches(folder)]
+
+
+def _every_job_spooled(folder) -> bool:
+    jobs = _spooled_jobs(folder)
+    return JOBS <= set(jobs) and jobs.count("markets") >= 2
 
 
 def _all_coins_covered(db_path, expected: int) -> bool:
@@ -49,25 +59,26 @@ def test_a_held_lock_spools_batches_then_catches_up_with_nothing_lost(tmp_path):
         db_path = live / "data" / "tracker.duckdb"
         with DaemonProcess(live) as daemon:
             with LockHolder(db_path, HOLD_SECONDS) as holder:
-                wait_for(lambda: len(spool_batches(live)) >= 4, 30, what="batches in the spool")
+                # The reader holds on until every job (markets twice) has spooled a batch.
+                wait_for(lambda: _every_job_spooled(live), 300, what="every job's batches in the spool")
                 during = status_json(live)  # reads alongside the holder: readers share the file
                 runs_while_held = len(query(db_path, "SELECT * FROM ingest_runs"))
-                spooled_jobs = {json.loads((p / "manifest.json").read_text())["job"] for p in spool_batches(live)}
-                holder.wait(HOLD_SECONDS + 10)
+                spooled_jobs = set(_spooled_jobs(live))
+                holder.release()
             released = utcnow()
-            wait_for(lambda: not spool_batches(live), 60, what="the spool to drain")
+            wait_for(lambda: not spool_batches(live), 300, what="the spool to drain")
             clean_started = utcnow()
             write_config(clean, fake.base_url, every=every)
             reference = once(clean)
             assert reference.returncode == 0, reference.stderr[-2000:]
             expected = len(watermarks(clean / "data" / "tracker.duckdb"))
-            wait_for(lambda: _all_coins_covered(db_path, expected), 60, what="the backfill to catch up")
+            wait_for(lambda: _all_coins_covered(db_path, expected), 300, what="the backfill to catch up")
             assert daemon.terminate() == 0
             log = daemon.log()
 
     assert runs_while_held == 0  # nothing was written while the reader held the file
     assert during["daemon"][0]["spool_waiting"] > 0 and during["daemon"][0]["alive"] is True
-    assert {"categories", "markets", "members", "history"} <= spooled_jobs
+    assert JOBS <= spooled_jobs
     assert "database not writable" in log and "spool drained" in log and "Traceback" not in log
 
     # Nothing lost: every markets run (spooled ones included) stored its snapshot.
@@ -101,19 +112,19 @@ def test_killed_while_batches_wait_in_the_spool_then_restarted(tmp_path):
         db_path = live / "data" / "tracker.duckdb"
         daemon = DaemonProcess(live)
         try:
-            with LockHolder(db_path, 120):
+            with LockHolder(db_path, HOLD_SECONDS):
                 daemon.start()
                 wait_for(lambda: sum(json.loads((p / "manifest.json").read_text())["job"] == "history"
-                                     for p in spool_batches(live)) >= 3, 60, what="history batches in the spool")
+                                     for p in spool_batches(live)) >= 3, 300, what="history batches in the spool")
                 daemon.kill9()
                 waiting = len(spool_batches(live))
             daemon.start()
-            wait_for(lambda: not spool_batches(live), 60, what="the spool to drain")
+            wait_for(lambda: not spool_batches(live), 300, what="the spool to drain")
             fake.control.clear_faults()
             write_config(clean, fake.base_url)
             clean_ok = once(clean).returncode == 0
             expected = watermarks(clean / "data" / "tracker.duckdb")
-            wait_for(lambda: _history_ran(daemon), 60, what="a history run in the new life")
+            wait_for(lambda: _history_ran(daemon), 300, what="a history run in the new life")
             assert daemon.terminate() == 0
         finally:
             daemon.cleanup()

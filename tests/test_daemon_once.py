@@ -36,7 +36,7 @@ def test_once_runs_every_job_masks_the_key_and_spools_without_it(tmp_path):
         stats = fake.control.stats()
         db_path = tmp_path / "data" / "tracker.duckdb"
         # A reader holds the file through a second run: its batches wait in the spool.
-        with LockHolder(db_path, 60):
+        with LockHolder(db_path, 600):  # released when the block ends, however long the run takes
             second = once(tmp_path, env=env)
             spooled = [json.loads((p / "manifest.json").read_text())["job"] for p in spool_batches(tmp_path)]
             spool_text = files_text(tmp_path / "data" / "spool")
@@ -79,7 +79,7 @@ def test_a_second_daemon_on_the_same_database_is_refused(tmp_path):
     with FakeGeckoProcess(fake_args(ai_coins=4, other_coins=2, now=frozen_now())) as fake:
         write_config(tmp_path, fake.base_url)
         with DaemonProcess(tmp_path) as daemon:
-            wait_for(daemon.heartbeat, 30, what="the first daemon's heartbeat")
+            wait_for(daemon.heartbeat, 120, what="the first daemon's heartbeat")
             second = once(tmp_path)
             still_running = daemon.running()
             code = daemon.terminate()

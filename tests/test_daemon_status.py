@@ -22,9 +22,10 @@ def test_status_shows_next_runs_while_alive_and_none_after_stop(tmp_path):
     with FakeGeckoProcess(fake_args(ai_coins=6, other_coins=3, now=frozen_now())) as fake:
         fake.control.add_fault("rate_limit", endpoint="/coins/categories", retry_after=0, times=None)
         write_config(tmp_path, fake.base_url, max_retries=0)
+        started_at = datetime.now(timezone.utc)
         with DaemonProcess(tmp_path) as daemon:
-            wait_for(lambda: history_done(daemon.db_path), 60, what="the first backfill")
-            wait_for(lambda: (daemon.heartbeat() or {}).get("jobs", {}).get("markets", {}).get("next_run"), 30,
+            wait_for(lambda: history_done(daemon.db_path), 300, what="the first backfill")
+            wait_for(lambda: (daemon.heartbeat() or {}).get("jobs", {}).get("markets", {}).get("next_run"), 120,
                      what="a scheduled markets run")
             alive = status_json(tmp_path)
             table = run_tracker(tmp_path, "status")
@@ -39,9 +40,11 @@ def test_status_shows_next_runs_while_alive_and_none_after_stop(tmp_path):
     assert sorted(schedule) == sorted(JOBS)
     for job in JOBS:
         row = schedule[job]
-        # Interval jobs of seconds run next within seconds; history (hourly) within the hour.
+        # Interval jobs of seconds run next within seconds of the heartbeat that planned them;
+        # history (hourly) within the hour. A busy machine may leave a planned run overdue
+        # (the heartbeat is older than the check), so only the daemon's start bounds it below.
         horizon = timedelta(hours=1, seconds=5) if job == "history" else timedelta(seconds=10)
-        assert checked_at - timedelta(seconds=5) <= _when(row["next_run"]) <= checked_at + horizon, (job, row)
+        assert started_at - timedelta(seconds=5) <= _when(row["next_run"]) <= checked_at + horizon, (job, row)
         assert row["last_finished"] is not None
     assert schedule["markets"]["last_status"] == "ok" and schedule["history"]["last_status"] == "ok"
     assert schedule["categories"]["last_status"] == "failed"  # every call is rate-limited

@@ -135,6 +135,7 @@ def test_matches_with_ellipsis():
     assert not matches(["a"], ["a", "b"])
 
 
+@pytest.mark.slow
 def test_every_example_in_the_page_runs(tmp_path):
     workdir = tmp_path / "work"
     workdir.mkdir()

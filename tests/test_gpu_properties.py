@@ -9,18 +9,22 @@ import dataclasses
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tracker.gpu import ARITHMETIC, EXACT, compute, load_assumptions
-from tracker.gpu import model
+from tracker.errors import InputError
+from tracker.gpu import ARITHMETIC, EXACT, compute, load_assumptions, model
+from tracker.gpu.assumptions import RULES, SMALLEST_FRACTION, SMALLEST_MINUTES
 from tracker.gpu.sensitivity import scale_adoption
 
 DEFAULTS = load_assumptions().values
 REL = 1e-9
 
-positive = lambda lo, hi: st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)  # noqa: E731
-share = st.floats(min_value=0.0, max_value=1.0, allow_nan=False, allow_subnormal=False)
+positive = lambda lo, hi: st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+# The rules' domain (tracker/gpu/assumptions.py): a share is 0 or at least a millionth, daily
+# minutes 0 or at least one. Values below are refused on loading, so the model never sees them.
+share = st.one_of(st.just(0.0), positive(SMALLEST_FRACTION, 1.0))
+minutes = st.one_of(st.just(0.0), positive(SMALLEST_MINUTES, 1e8))
 mfu = positive(0.01, 1.0)
 
 
@@ -44,9 +48,9 @@ def assumptions(draw):
         denoising_steps=float(draw(st.integers(1, 2000))),
         guidance_passes=float(draw(st.integers(1, 3))),
         inference_mfu=draw(mfu),
-        tiktok_upload_minutes_per_day=draw(positive(0, 1e8)),
+        tiktok_upload_minutes_per_day=draw(minutes),
         tiktok_ai_share=draw(share),
-        youtube_upload_minutes_per_day=draw(positive(0, 1e8)),
+        youtube_upload_minutes_per_day=draw(minutes),
         youtube_ai_share=draw(share),
         youtube_eligible_fraction=draw(share),
         peak_factor=draw(positive(1, 30)),
@@ -59,7 +63,7 @@ arithmetic = st.sampled_from(ARITHMETIC)
 @given(assumptions(), arithmetic, st.integers(1, 2000), st.integers(1, 2000))
 def test_more_denoising_steps_never_lower_the_gpu_count(a, mode, s1, s2):
     fewer, more = sorted((s1, s2))
-    at = lambda steps: compute(dataclasses.replace(a, denoising_steps=float(steps)), mode)  # noqa: E731
+    at = lambda steps: compute(dataclasses.replace(a, denoising_steps=float(steps)), mode)
     low, high = at(fewer), at(more)
     assert low.average_h100 <= high.average_h100 and low.peak_h100 <= high.peak_h100
     assert low.gpu_seconds_per_video_minute <= high.gpu_seconds_per_video_minute
@@ -69,7 +73,7 @@ def test_more_denoising_steps_never_lower_the_gpu_count(a, mode, s1, s2):
 @given(assumptions(), arithmetic, share, share, st.sampled_from(["tiktok_ai_share", "youtube_ai_share", "youtube_eligible_fraction"]))
 def test_more_ai_share_never_lowers_the_peak(a, mode, x1, x2, name):
     less, more = sorted((x1, x2))
-    peak = lambda x: compute(dataclasses.replace(a, **{name: x}), mode).peak_h100  # noqa: E731
+    peak = lambda x: compute(dataclasses.replace(a, **{name: x}), mode).peak_h100
     assert peak(less) <= peak(more)
 
 
@@ -80,7 +84,7 @@ def test_scaling_adoption_up_never_lowers_the_peak(a, multiplier, mode):
 
 @given(assumptions(), positive(0.01, 0.5))
 def test_doubling_utilization_halves_the_gpus(a, u):
-    at = lambda x: compute(dataclasses.replace(a, inference_mfu=x), EXACT)  # noqa: E731
+    at = lambda x: compute(dataclasses.replace(a, inference_mfu=x), EXACT)
     once, twice = at(u), at(2 * u)
     assert twice.average_h100 == pytest.approx(once.average_h100 / 2, rel=REL, abs=1e-9)
     assert twice.peak_h100 == pytest.approx(once.peak_h100 / 2, rel=REL, abs=1e-9)
@@ -90,7 +94,7 @@ def test_doubling_utilization_halves_the_gpus(a, u):
 @given(assumptions(), arithmetic, mfu, mfu)
 def test_more_utilization_never_raises_the_gpus(a, mode, u1, u2):
     low, high = sorted((u1, u2))
-    at = lambda x: model.peak_h100(dataclasses.replace(a, inference_mfu=x), mode)  # noqa: E731
+    at = lambda x: model.peak_h100(dataclasses.replace(a, inference_mfu=x), mode)
     assert at(high) <= at(low)
 
 
@@ -117,7 +121,15 @@ def test_a_bigger_model_never_costs_less(a, mode, p1, p2):
     assert small.rtx4090_cards_to_hold_weights <= big.rtx4090_cards_to_hold_weights
 
 
+# The draw that once gave an infinite break-even (youtube_eligible_fraction=4.59e-306): the
+# rules now refuse it, and the smallest allowed share gives finite outputs.
+TINY = dataclasses.replace(DEFAULTS, youtube_eligible_fraction=SMALLEST_FRACTION, tiktok_ai_share=SMALLEST_FRACTION,
+                           youtube_ai_share=SMALLEST_FRACTION, tiktok_upload_minutes_per_day=SMALLEST_MINUTES,
+                           youtube_upload_minutes_per_day=SMALLEST_MINUTES)
+
+
 @given(assumptions(), arithmetic)
+@example(TINY, EXACT)
 @settings(max_examples=200)
 def test_units_are_consistent(a, mode):
     o = compute(a, mode)
@@ -137,6 +149,27 @@ def test_units_are_consistent(a, mode):
         assert o.break_even_days_low * o.ai_minutes_per_day == pytest.approx(o.break_even_minutes_low, rel=REL)
     else:
         assert math.isinf(o.break_even_days_low)
+
+
+@given(assumptions(), arithmetic)
+@example(TINY, model.ARTICLE)
+def test_no_allowed_input_gives_an_infinite_or_nan_output(a, mode):
+    o = compute(a, mode)
+    for name, value in dataclasses.asdict(o).items():
+        if isinstance(value, float) and not math.isnan(value) and math.isinf(value):
+            # Infinite only as "never": no AI minutes at all, so no break-even.
+            assert name.startswith("break_even_days") and o.ai_minutes_per_day == 0, (name, value)
+        assert not (isinstance(value, float) and math.isnan(value)), name
+
+
+@given(st.sampled_from([n for n, r in RULES.items() if r.smallest_positive is not None]),
+       st.floats(min_value=2.2e-308, max_value=SMALLEST_FRACTION / 2, allow_subnormal=False))
+@example("youtube_eligible_fraction", 4.59e-306)
+def test_a_positive_value_below_the_domain_is_refused_in_one_line(name, value):
+    with pytest.raises(InputError) as caught:
+        load_assumptions(overrides={name: value})
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{name} = ") and f"{RULES[name].smallest_positive:g}" in message
 
 
 @given(assumptions(), arithmetic, positive(100, 5000), mfu)

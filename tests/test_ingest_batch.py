@@ -94,6 +94,7 @@ def test_round_trip_keeps_every_part(fake, client, tmp_path):
     assert list(snap["top_3_coins"].iloc[0]) == list(batches[0].frames["category_snapshots"]["top_3_coins"].iloc[0])
 
 
+@pytest.mark.slow
 def test_writing_a_batch_twice_changes_nothing(fake, client, db):
     batches, history = _all_batches(client, db)
     for batch in history:

@@ -26,6 +26,7 @@ def _db(tmp_path):
     return storage.open_database(tmp_path / "data" / "tracker.duckdb")
 
 
+@pytest.mark.slow
 def test_ingest_all_fills_every_table_with_the_minimum_calls(configured, cli_runner):
     n = 20
     # The server enforces 50 calls per second; the client's budget is 3000/min = 50/s.

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tracker.fakegecko import FakeGecko
 
 from .docs_runner import run_examples
@@ -15,6 +17,7 @@ def test_python_examples_run():
     assert run_python_blocks(DOC) >= 1
 
 
+@pytest.mark.slow
 def test_console_examples_run_against_the_fake(tmp_path):
     # Six coins in the category, as the doc says; the fake accepts calls as fast as they come.
     (tmp_path / "tracker.toml").write_text("[coingecko]\ncalls_per_minute = 3000\n")

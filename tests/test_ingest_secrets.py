@@ -18,7 +18,7 @@ TRACKING = TrackingConfig("usd", ("artificial-intelligence",), ("bitcoin", "ethe
 def test_key_never_leaks(db, caplog, tmp_path):
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's included
     with FakeGecko(ai_coins=3, other_coins=2, now=NOW, demo_keys={KEY}) as server, \
-            make_client(server, plan="demo", api_key=KEY, timeout=0.5) as client:
+            make_client(server, plan="demo", api_key=KEY, timeout=1.5) as client:
         # Errors of every kind, so their messages and the run rows are exercised too.
         server.add_faults([
             {"kind": "server_error", "endpoint": "/coins/markets", "status": 502},
@@ -26,7 +26,7 @@ def test_key_never_leaks(db, caplog, tmp_path):
             {"kind": "not_found", "endpoint": "/coins/ethereum/market_chart/range", "times": None},
             {"kind": "history_limit", "endpoint": "/coins/bitcoin/market_chart/range", "times": None},
             {"kind": "reset", "endpoint": "/coins/fetch-ai/market_chart/range"},
-            {"kind": "timeout", "endpoint": "/coins/near/market_chart/range", "delay": 3, "times": None},
+            {"kind": "timeout", "endpoint": "/coins/near/market_chart/range", "delay": 60, "times": None},
         ])
         runs = ingest_all(db, client, TRACKING, now=NOW)
         assert {r.status for r in runs} >= {"partial"}

@@ -42,6 +42,7 @@ def _study(report, study_id):
     return next(s for s in report.doc["studies"] if s["id"] == study_id)
 
 
+@pytest.mark.slow
 def test_each_event_and_the_pooled_study_equal_the_engine_run_directly(fixture_db, two_events):
     options = ReportOptions(events=(SORA, NVIDIA), category=AI)
     data = load_study_data(fixture_db, [SORA, NVIDIA], category=AI, estimation_window=options.estimation,
@@ -59,6 +60,7 @@ def test_each_event_and_the_pooled_study_equal_the_engine_run_directly(fixture_d
     assert _study(two_events, "pooled")["n"] == _study(two_events, SORA)["n"] + _study(two_events, NVIDIA)["n"]
 
 
+@pytest.mark.slow
 def test_the_sample_is_point_in_time_and_exclusions_carry_reasons(two_events):
     sample = pd.DataFrame(two_events.doc["sample"])
     sora = sample[sample.event_id == SORA]
@@ -73,6 +75,7 @@ def test_the_sample_is_point_in_time_and_exclusions_carry_reasons(two_events):
     assert sora.set_index("coin_id").loc["fetch-ai", "estimation_obs"] == 116  # the 2024-01-08..10 hole costs 4 returns
 
 
+@pytest.mark.slow
 def test_raw_moves_are_close_to_close_from_day_minus_3_to_day_plus_4(fixture_db, two_events):
     closes = panels.daily_closes(fixture_db, ["fetch-ai", "worldcoin-wld", "bitcoin"], "2024-02-01", "2024-03-01")
     moves = pd.DataFrame(two_events.doc["raw_moves"])
@@ -87,6 +90,7 @@ def test_raw_moves_are_close_to_close_from_day_minus_3_to_day_plus_4(fixture_db,
     assert tao["move"] is None and "no daily close on 2024-02-18" in tao["note"]
 
 
+@pytest.mark.slow
 def test_overlapping_windows_are_flagged_only_when_they_overlap(fixture_db, two_events):
     kinds = [w["kind"] for w in two_events.doc["warnings"]]
     assert kinds.count("overlapping-windows") == 1
@@ -99,6 +103,7 @@ def test_overlapping_windows_are_flagged_only_when_they_overlap(fixture_db, two_
     assert not [w for w in narrow.doc["warnings"] if w["kind"] == "overlapping-windows"]
 
 
+@pytest.mark.slow
 def test_an_event_inside_an_estimation_window_is_flagged_and_can_be_excluded(fixture_db):
     # Estimation ending on day -4 of Nvidia's results (2024-02-17) reaches over Sora's window.
     options = ReportOptions(events=(SORA, NVIDIA), category=AI, estimation_window="-60:-4", windows="0:0,0:2")
@@ -116,6 +121,7 @@ def test_an_event_inside_an_estimation_window_is_flagged_and_can_be_excluded(fix
     assert {k[1]: v for k, v in pooled.items() if k[0] == NVIDIA} == obs_after
 
 
+@pytest.mark.slow
 def test_masking_blanks_only_estimation_periods_inside_the_other_event(fixture_db):
     options = ReportOptions(events=(SORA, NVIDIA), category=AI, estimation_window="-60:-4", windows="0:0,0:2")
     data = load_study_data(fixture_db, [SORA, NVIDIA], category=AI, estimation_window=options.estimation, event_windows=options.event_windows)
@@ -127,6 +133,7 @@ def test_masking_blanks_only_estimation_periods_inside_the_other_event(fixture_d
     assert mask_other_events(data, SORA, options).equals(data.returns)  # Nvidia comes after Sora's estimation window
 
 
+@pytest.mark.slow
 def test_correlation_and_gpu_context_come_from_their_packages(two_events):
     corr = two_events.doc["correlation"][0]
     assert corr["status"] == "ok" and corr["settings"]["benchmarks"] == ["bitcoin", "ethereum"]
@@ -140,6 +147,7 @@ def test_correlation_and_gpu_context_come_from_their_packages(two_events):
     assert {a["name"] for a in gpu["assumptions"]} >= {"denoising_steps", "peak_factor", "sora_params"}
 
 
+@pytest.mark.slow
 def test_gpu_overrides_change_the_context_and_are_marked(fixture_db):
     report = build_report(fixture_db, load_config(None), ReportOptions(events=(SORA,), category=AI, gpu_overrides={"denoising_steps": "50"}))
     gpu = report.doc["gpu"]
@@ -147,6 +155,7 @@ def test_gpu_overrides_change_the_context_and_are_marked(fixture_db):
     assert next(a for a in gpu["assumptions"] if a["name"] == "denoising_steps")["overridden"] is True
 
 
+@pytest.mark.slow
 def test_provenance_lists_sources_plan_and_last_runs(two_events):
     p = two_events.doc["provenance"]
     sources = pd.DataFrame(p["price_sources"])
@@ -157,6 +166,7 @@ def test_provenance_lists_sources_plan_and_last_runs(two_events):
     assert two_events.doc["report"]["simulated"] is False
 
 
+@pytest.mark.slow
 def test_an_api_key_never_reaches_the_report(fixture_db, monkeypatch):
     monkeypatch.setenv("COINGECKO_PLAN", "demo")
     monkeypatch.setenv("COINGECKO_API_KEY", "CG-secret-key-1234567890")
@@ -166,12 +176,14 @@ def test_an_api_key_never_reaches_the_report(fixture_db, monkeypatch):
     assert report.doc["provenance"]["plan"]["api_key"].startswith("set (")
 
 
+@pytest.mark.slow
 def test_a_loopback_server_in_the_config_labels_the_report_simulated(fixture_db, monkeypatch):
     monkeypatch.setenv("COINGECKO_BASE_URL", "http://127.0.0.1:8765/api/v3")
     report = build_report(fixture_db, load_config(None), ReportOptions(events=(SORA,), tokens=("fetch-ai", "worldcoin-wld")))
     assert report.simulated and "127.0.0.1" in report.doc["report"]["simulated_reason"]
 
 
+@pytest.mark.slow
 def test_explicit_tokens_say_so_and_a_named_benchmark_is_shown_apart(fixture_db):
     report = build_report(fixture_db, load_config(None), ReportOptions(events=(SORA,), tokens=("fetch-ai", "bitcoin", "worldcoin-wld")))
     sample = pd.DataFrame(report.doc["sample"]).set_index("coin_id")
@@ -181,6 +193,7 @@ def test_explicit_tokens_say_so_and_a_named_benchmark_is_shown_apart(fixture_db)
     assert _study(report, SORA)["n"] == 2
 
 
+@pytest.mark.slow
 def test_an_event_that_cannot_be_studied_is_reported_not_fatal(fixture_db):
     # The fixture's prices start 2023-10-01: ChatGPT's launch (2022-11-30) has no data at all.
     report = build_report(fixture_db, load_config(None), ReportOptions(events=(SORA, "chatgpt-launch"), tokens=("fetch-ai", "render-token")))
@@ -215,6 +228,7 @@ def test_bad_options_fail_with_one_line(fixture_db, options, error, match):
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.slow
 def test_every_number_is_json_safe_and_nan_free(two_events):
     text = two_events.to_json()
     assert "NaN" not in text and "Infinity" not in text

@@ -16,6 +16,7 @@ def db_file(tmp_path_factory):
     return str(folder / "tracker.duckdb")
 
 
+@pytest.mark.slow
 def test_a_report_is_written_and_summarised(cli_runner, db_file, tmp_path):
     result = cli_runner("--db", db_file, "report", "event-study", "--event", "sora-demo", "--event", "nvidia-earnings-2024-02",
                         "--tokens", "fetch-ai,worldcoin-wld,render-token", "--output", "out")
@@ -28,6 +29,7 @@ def test_a_report_is_written_and_summarised(cli_runner, db_file, tmp_path):
     assert doc["report"]["command"].startswith("tracker report event-study --event sora-demo --event nvidia-earnings-2024-02 --tokens fetch-ai,worldcoin-wld,render-token")
 
 
+@pytest.mark.slow
 def test_json_and_csv_summaries(cli_runner, db_file, tmp_path):
     result = cli_runner("--db", db_file, "report", "event-study", "--event", "sora-demo", "--tokens", "fetch-ai,worldcoin-wld",
                         "--windows", "0:0,0:3", "--output", "j", "--quiet", "--format", "json")
@@ -54,6 +56,7 @@ def test_the_output_path_is_checked_before_any_work(cli_runner, db_file, tmp_pat
     assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_an_earlier_report_and_keeps_other_files(cli_runner, db_file, tmp_path):
     args = ["--db", db_file, "report", "event-study", "--tokens", "fetch-ai,worldcoin-wld", "--output", "r", "--quiet"]
     assert cli_runner(*args, "--event", "sora-demo", "--event", "nvidia-earnings-2024-02").exit_code == 0
@@ -99,6 +102,7 @@ def test_help_names_the_contents(cli_runner):
         assert word in result.output
 
 
+@pytest.mark.slow
 def test_hourly_and_index_benchmark_reports(cli_runner, db_file, tmp_path):
     # The fixture's hourly history covers 2024-02-14..17 for bitcoin, fetch-ai and worldcoin-wld.
     result = cli_runner("--db", db_file, "report", "event-study", "--event", "sora-demo", "--tokens", "fetch-ai,worldcoin-wld",

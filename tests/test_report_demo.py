@@ -15,12 +15,15 @@ from tracker.demo import DEMO_EVENTS, run_demo
 from .report_helpers import check_page
 
 
+# The demo fixture runs every job against a fake server (tens of seconds).
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
     return run_demo(tmp_path_factory.mktemp("demo") / "tour", run_jobs=lambda config, clock: run_jobs_once(config, clock=clock))
 
 
-@pytest.mark.slow
 def test_the_cli_tour_runs_and_says_where_to_look(cli_runner, tmp_path):
     result = cli_runner("demo", "--output", "tour")
     assert result.exit_code == 0, result.output

@@ -129,6 +129,7 @@ def test_the_page_leads_with_findings_and_has_every_section(written):
     assert 'class="simulated-banner"' not in html and report.doc["report"]["simulated"] is False
 
 
+@pytest.mark.slow
 def test_text_from_the_database_is_escaped(tmp_path):
     db = fixture_database(tmp_path)
     add_events(db, [Event("nasty", 'Launch <script>alert("x")</script> & <b>bold</b> | pipe *star*', datetime(2024, 2, 15, 18),

@@ -44,6 +44,7 @@ def test_cookbook_has_at_least_ten_real_questions():
     assert all(re.match(r"\d+\. ", e.title) for e in COOKBOOK), "every query sits under a numbered question"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", SHOWN, ids=[e.name for e in SHOWN])
 def test_doc_shows_the_real_output(example, actual_outputs):
     assert example.shown is not None, f"{example.name} shows no output block"
@@ -52,6 +53,7 @@ def test_doc_shows_the_real_output(example, actual_outputs):
     )
 
 
+@pytest.mark.slow
 def test_console_blocks_ran(actual_outputs):
     consoles = [e for e in EXAMPLES if e.kind == "console"]
     assert len(consoles) >= 3

@@ -33,17 +33,24 @@ class Rule:
     integer: bool = False
     optional: bool = False
     why: str = ""
+    # Positive values below this are refused: a share of 1e-306 would make the scenario's
+    # minutes so small that dividing by them overflows to an infinite break-even.
+    smallest_positive: float | None = None
 
     def allowed(self) -> str:
         kind = "a whole number" if self.integer else "a number"
+        reason = f" ({self.why})" if self.why else ""
+        if self.smallest_positive is not None:
+            span = f"from {self.smallest_positive:g} to {self.maximum:g}" if self.maximum is not None else f"of at least {self.smallest_positive:g}"
+            return f"{'0 or ' if self.allow_minimum else ''}{kind} {span}{reason}"
         low = f"{'at least' if self.allow_minimum else 'greater than'} {self.minimum:g}"
         high = f" and at most {self.maximum:g}" if self.maximum is not None else ""
-        reason = f" ({self.why})" if self.why else ""
         return f"{kind} {low}{high}{reason}"
 
     def check(self, name: str, value: float) -> float:
         """``value`` if allowed, else an InputError naming the assumption and what is allowed."""
         too_low = value < self.minimum or (value == self.minimum and not self.allow_minimum)
+        too_low = too_low or (self.smallest_positive is not None and 0 < value < self.smallest_positive)
         too_high = self.maximum is not None and value > self.maximum
         if too_low or too_high or (self.integer and value != int(value)):
             raise InputError(f"{name} = {value:g} is not allowed: {name} ({self.unit}) must be {self.allowed()}")
@@ -54,14 +61,20 @@ def _positive(unit: str, why: str, **extra) -> Rule:
     return Rule(unit, why=why, **extra)
 
 
+# The model's domain: shares and utilizations of at least a millionth, and daily minutes of at
+# least one when not zero, keep every output finite (docs/gpu.md, "Domain").
+SMALLEST_FRACTION = 1e-6
+SMALLEST_MINUTES = 1.0
+
+
 def _fraction(unit: str, *, divides: bool) -> Rule:
     if divides:
-        return Rule(unit, maximum=1.0, why="it divides")
-    return Rule(unit, allow_minimum=True, maximum=1.0)
+        return Rule(unit, maximum=1.0, why="it divides", smallest_positive=SMALLEST_FRACTION)
+    return Rule(unit, allow_minimum=True, maximum=1.0, smallest_positive=SMALLEST_FRACTION)
 
 
-def _count(unit: str) -> Rule:
-    return Rule(unit, allow_minimum=True)
+def _count(unit: str, smallest_positive: float | None = None) -> Rule:
+    return Rule(unit, allow_minimum=True, smallest_positive=smallest_positive)
 
 
 def _rule(rule: Rule):
@@ -100,9 +113,9 @@ class Assumptions:
     guidance_passes: float = _rule(_positive("forward passes per step", "throughput divides by it", integer=True))
     inference_mfu: float = _rule(_fraction("fraction of peak FLOP/s", divides=True))
     # Adoption scenario
-    tiktok_upload_minutes_per_day: float = _rule(_count("video-minutes per day"))
+    tiktok_upload_minutes_per_day: float = _rule(_count("video-minutes per day", SMALLEST_MINUTES))
     tiktok_ai_share: float = _rule(_fraction("fraction of uploads", divides=False))
-    youtube_upload_minutes_per_day: float = _rule(_count("video-minutes per day"))
+    youtube_upload_minutes_per_day: float = _rule(_count("video-minutes per day", SMALLEST_MINUTES))
     youtube_ai_share: float = _rule(_fraction("fraction of eligible uploads", divides=False))
     youtube_eligible_fraction: float = _rule(_fraction("fraction of uploaded minutes", divides=False))
     peak_factor: float = _rule(Rule("x average demand", minimum=1.0, allow_minimum=True, why="a peak is never below the average"))
