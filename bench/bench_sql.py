@@ -389,12 +389,12 @@ def run(db: storage.Database, repeat: int) -> list[dict]:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
         for example in cookbook_queries():
-            seconds, frame, cpu = timed(lambda: con.execute(example.code).df(), repeat)
+            seconds, frame, cpu = timed(lambda example=example: con.execute(example.code).df(), repeat)
             row = {"query": example.name, "rows": len(frame), "sql_ms": seconds * 1000, "cpu_ms": cpu * 1000,
                    "baseline_ms": None, "ratio": None, "checked": ""}
             if example.name in BASELINES:
                 baseline, check = BASELINES[example.name]
-                base_seconds, naive, _ = timed(lambda: baseline(con), max(1, repeat // 2))
+                base_seconds, naive, _ = timed(lambda baseline=baseline: baseline(con), max(1, repeat // 2))
                 check(frame, naive)
                 row.update(baseline_ms=base_seconds * 1000, ratio=base_seconds / seconds, checked="same answer")
             results.append(row)

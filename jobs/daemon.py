@@ -27,8 +27,8 @@ from storage import check_database_path
 from tracker.coingecko.plans import get_plan
 from tracker.config import Config
 from tracker.errors import describe
-from tracker.urls import mask_url
 from tracker.ingest import JOB_ORDER  # --once and the start-up runs go in this order
+from tracker.urls import mask_url
 
 from .heartbeat import HEARTBEAT_EVERY, heartbeat_path, write_heartbeat
 from .instance import InstanceLock

@@ -2,32 +2,6 @@
 
 This package knows nothing of HTTP or CoinGecko: it stores DataFrames and answers queries.
 """
-from .connection import STORAGE_COMPATIBILITY, Database, check_database_path, wal_path
-from .errors import (
-    DatabaseDamagedError,
-    DatabaseLockedError,
-    DatabaseNotFoundError,
-    DatabasePathError,
-    MigrationError,
-    ReadOnlyQueryError,
-    SchemaError,
-    StorageError,
-    WriteError,
-)
-from .integrity import CheckResult, full_check, missing_error, missing_objects, present_objects, verify, verify_on
-from .migrations import available_migrations, current_version, latest_version, migrate
-from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
-from .schema import TABLES, TableSpec, quote_identifier, table_spec
-from .writes import UpsertResult, table_columns, upsert
-# Named reads of the data-access layer: services call these and hold no SQL.
-from .coins import coin_labels, known_coin_ids
-from .cookbook import DEMO_QUERIES
-from .events import EVENT_COLUMNS, all_events, event_row, stored_event_ids
-from .export import base_tables, quiet_progress, row_count, write_parquet_by_month, write_parquet_file
-from .membership import first_membership_instant, members_at, membership_changes
-from .prices import close_sources, closes_long, most_used_currency
-from .series import series_summary, series_values
-from .status import recent_errors, run_durations
 from .batches import (
     add_new_coins,
     apply_membership,
@@ -39,6 +13,29 @@ from .batches import (
     replace_partial,
     replaced_prices_per_coin,
 )
+
+# Named reads of the data-access layer: services call these and hold no SQL.
+from .coins import coin_labels, known_coin_ids
+from .connection import STORAGE_COMPATIBILITY, Database, check_database_path, wal_path
+from .cookbook import DEMO_QUERIES
+from .errors import (
+    DatabaseDamagedError,
+    DatabaseLockedError,
+    DatabaseNotFoundError,
+    DatabasePathError,
+    MigrationError,
+    ReadOnlyQueryError,
+    SchemaError,
+    StorageError,
+    WriteError,
+)
+from .events import EVENT_COLUMNS, all_events, event_row, stored_event_ids
+from .export import base_tables, quiet_progress, row_count, write_parquet_by_month, write_parquet_file
+from .integrity import CheckResult, full_check, missing_error, missing_objects, present_objects, verify, verify_on
+from .membership import first_membership_instant, members_at, membership_changes
+from .migrations import available_migrations, current_version, latest_version, migrate
+from .prices import close_sources, closes_long, most_used_currency
+from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
 from .runs import (
     coin_watermarks,
     jobs_done,
@@ -49,6 +46,10 @@ from .runs import (
     write_run,
     write_watermarks,
 )
+from .schema import TABLES, TableSpec, quote_identifier, table_spec
+from .series import series_summary, series_values
+from .status import recent_errors, run_durations
+from .writes import UpsertResult, table_columns, upsert
 
 
 def open_database(path, *, create: bool = False, lock_timeout: float = 10.0) -> Database:

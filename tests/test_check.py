@@ -109,9 +109,8 @@ def test_a_truncated_file_is_refused_by_every_writer(truncated, tmp_path):
 
 
 def test_the_daemon_verifies_at_start(truncated):
-    from tracker.config import load_config
-
     from jobs.executor import IngestExecutor
+    from tracker.config import load_config
 
     config = load_config(None, env={}).with_database(str(truncated))
     with pytest.raises(DatabaseDamagedError, match="cut short.*tracker check"):

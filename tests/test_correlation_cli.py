@@ -158,7 +158,7 @@ def test_outside_series_imported_and_straight_from_csv(cli_runner, daily, nvda_c
 
     stored = data(cli_runner("correlate", "matrix", "--tokens", "fetch-ai", "--series", "nvda", "--format", "json"))
     direct = data(cli_runner("correlate", "matrix", "--tokens", "fetch-ai", "--series-csv", str(nvda_csv), "--format", "json"))
-    by_pair = lambda payload: {frozenset((p["x"], p["y"])): p for p in payload["pairs"]}  # noqa: E731
+    by_pair = lambda payload: {frozenset((p["x"], p["y"])): p for p in payload["pairs"]}
     s, d = by_pair(stored), by_pair(direct)
     assert s[frozenset(("nvda", "bitcoin"))]["corr"] == pytest.approx(d[frozenset(("nvda", "bitcoin"))]["corr"], abs=1e-12)
 

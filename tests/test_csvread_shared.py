@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from tracker import csvread
-from tracker.csvimport import assemble as import_assemble
 from tracker.correlation import read_series_csv
+from tracker.csvimport import assemble as import_assemble
 from tracker.errors import InputError
 from tracker.eventstudy.files import read_returns_csv
 

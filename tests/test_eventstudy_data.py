@@ -11,7 +11,7 @@ import pytest
 
 import storage
 from tracker.errors import EventsError, InputError
-from tracker.events import event_from_mapping, add_events
+from tracker.events import add_events, event_from_mapping
 from tracker.eventstudy import EventStudy, Window
 from tracker.eventstudy.data import build_index, load_study_data
 

@@ -19,7 +19,7 @@ def _csv_sections(text: str) -> dict[str, pd.DataFrame]:
     for line in text.splitlines() + ["# end"]:
         if line.startswith("# "):
             if name is not None:
-                sections[name] = pd.read_csv(io.StringIO("\n".join(l for l in lines if l.strip())))
+                sections[name] = pd.read_csv(io.StringIO("\n".join(text for text in lines if text.strip())))
             name, lines = line[2:], []
         else:
             lines.append(line)
@@ -49,7 +49,7 @@ def test_estimate_prints_the_reproduced_figures_with_units_assumptions_and_notes
 def test_estimate_json_and_set_change_outputs_consistently(cli_runner):
     base = json.loads(cli_runner("gpu", "estimate", "--format", "json").stdout)
     changed = json.loads(cli_runner("gpu", "estimate", "--set", "denoising_steps=500", "--set", "tiktok_ai_share=25%", "--format", "json").stdout)
-    value = lambda data, name: {r["output"]: r["value"] for r in data["outputs"]}[name]  # noqa: E731
+    value = lambda data, name: {r["output"]: r["value"] for r in data["outputs"]}[name]
     # Twice the steps: twice the GPU time per video-minute, and the same as the library computes.
     assert value(changed, "gpu_seconds_per_video_minute") == pytest.approx(2 * value(base, "gpu_seconds_per_video_minute"))
     library = estimate(load_assumptions(overrides={"denoising_steps": 500, "tiktok_ai_share": 0.25}))

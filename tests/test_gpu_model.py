@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tracker.gpu import EXACT, PUBLISHED, compute, estimate, load_assumptions
-from tracker.gpu import model
+from tracker.gpu import EXACT, PUBLISHED, compute, estimate, load_assumptions, model
 from tracker.gpu.results import youtube_note
 
 

@@ -9,11 +9,19 @@ import pytest
 
 import storage
 from tracker.errors import InputError
-from tracker.ingest import Batch, MarketsCache, fetch_categories, fetch_history, fetch_markets, fetch_members, read_history_state, write_batch
+from tracker.fakegecko import FakeGecko
+from tracker.ingest import (
+    Batch,
+    MarketsCache,
+    fetch_categories,
+    fetch_history,
+    fetch_markets,
+    fetch_members,
+    read_history_state,
+    write_batch,
+)
 from tracker.ingest.batch import UPSERT_TABLES
 from tracker.runs import RunRecord
-
-from tracker.fakegecko import FakeGecko
 
 from .gecko_helpers import NOW, TRACKING, assert_no_duplicates, count, frame, make_client
 

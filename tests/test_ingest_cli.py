@@ -88,7 +88,7 @@ def test_partial_run_warns_and_failed_run_exits_1(configured, cli_runner):
     assert partial.exit_code == 3 and "warning: history finished partial: ethereum: marked inactive" in partial.stderr
     assert partial.stdout.splitlines()[0] == "job,status,calls,rows,seconds,error,run_id"
     assert failed.exit_code == 1
-    (line,) = [l for l in failed.stderr.splitlines() if l.startswith("error:")]
+    (line,) = [text for text in failed.stderr.splitlines() if text.startswith("error:")]
     assert line.startswith("error: ingest categories failed: CoinGecko /coins/categories (HTTP 403, error 1020): Access denied")
 
 

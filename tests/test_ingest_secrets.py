@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-
 from tracker.coingecko import CoinGeckoError
 from tracker.config import TrackingConfig
 from tracker.fakegecko import FakeGecko

@@ -14,7 +14,6 @@ from tracker.demo import DEMO_EVENTS, run_demo
 
 from .report_helpers import check_page
 
-
 # The demo fixture runs every job against a fake server (tens of seconds).
 pytestmark = pytest.mark.slow
 
@@ -64,7 +63,7 @@ def test_the_fake_server_is_gone_afterwards(tour):
 
 def test_the_cookbook_queries_return_rows(tour):
     assert len(tour.queries) == 3
-    for title, sql, frame in tour.queries:
+    for title, _sql, frame in tour.queries:
         assert len(frame) > 0, title
     assert "coin_latest" in tour.queries[0][1] and "event_windows" in tour.queries[1][1]
     moves = tour.queries[1][2]

@@ -95,10 +95,9 @@ def test_a_read_command_marks_nothing(db, dead_pid, cli_runner):
 def test_a_cli_writer_leaves_runs_whose_batches_wait_in_the_spool(db, tmp_path, dead_pid):
     """The daemon writes spooled batches first and only then tidies; a CLI writer must not
     abandon a run the spool will still add to."""
+    from jobs.spool import Spool
     from tracker.config import load_config
     from tracker.ingest import Batch
-
-    from jobs.spool import Spool
 
     config = load_config(None, env={}).with_database(str(db.path))
     spooled = RunRecord(job="history", started_at=utcnow() - timedelta(minutes=5), owner=_owner(dead_pid))
@@ -114,9 +113,8 @@ def test_a_cli_writer_leaves_runs_whose_batches_wait_in_the_spool(db, tmp_path, 
 
 
 def test_the_daemon_tidies_after_draining_and_spares_a_live_cli_run(db, live_process, dead_pid):
-    from tracker.config import load_config
-
     from jobs.executor import IngestExecutor
+    from tracker.config import load_config
 
     dead = _running(db, "history", _owner(dead_pid))
     cli_run = _running(db, "markets", _owner(live_process.pid))  # a `tracker ingest` at work

@@ -245,7 +245,7 @@ def _unprivileged(action) -> str:
     if os.geteuid() != 0:
         try:
             return f"ok {action()}"
-        except Exception as exc:  # noqa: BLE001 - the text is what the test looks at
+        except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
     read, write = os.pipe()
     pid = os.fork()
@@ -256,7 +256,7 @@ def _unprivileged(action) -> str:
             os.setuid(65534)
             try:
                 text = f"ok {action()}"
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 text = f"{type(exc).__name__}: {exc}"
             os.write(write, text.encode())
         finally:
@@ -293,12 +293,12 @@ def _cli_in_process(*args: str) -> str:
 
 def _preload_cli() -> None:
     """Import every module the commands below load lazily, before the fork drops privileges."""
-    import jobs.spool  # noqa: F401
-    import tracker.cli.db_commands  # noqa: F401
-    import tracker.cli.events_commands  # noqa: F401
-    import tracker.runs  # noqa: F401
     from click.testing import CliRunner
 
+    import jobs.spool  # noqa: F401
+    import tracker.cli.db_commands
+    import tracker.cli.events_commands
+    import tracker.runs  # noqa: F401
     from tracker.cli import cli
 
     CliRunner().invoke(cli, ["--db", "/nonexistent/x.duckdb", "events", "list"])

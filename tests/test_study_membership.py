@@ -1,7 +1,6 @@
 """--membership first-known: studying events from before the first membership sync."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -9,10 +8,10 @@ import pandas as pd
 import pytest
 
 import storage
-from tracker.eventstudy.data import load_study_data
-from tracker.eventstudy.windows import Window
 from tracker.errors import InputError
 from tracker.events import seed_events
+from tracker.eventstudy.data import load_study_data
+from tracker.eventstudy.windows import Window
 
 COINS = ["bitcoin", "fetch-ai", "worldcoin-wld", "near"]
 FIRST_SYNC = datetime(2024, 4, 1, 12, 0)

@@ -22,8 +22,8 @@ import pandas as pd
 import storage
 from storage import Database
 
-from .config import config_dir
 from . import utc
+from .config import config_dir
 from .errors import EventsError
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

@@ -6,8 +6,8 @@ import click
 from .. import plotting
 from ..errors import InputError
 from ..gpu import ARITHMETIC, ARTICLE, check_chart_path, estimate, grid_figure, load_assumptions, parse_set, sensitivity, tornado_figure
-from ..gpu.sensitivity_charts import h100_references
 from ..gpu.sensitivity import DEFAULT_ADOPTION, DEFAULT_UTILIZATION
+from ..gpu.sensitivity_charts import h100_references
 from ..output import render, render_sections
 from ._context import format_option
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from jobs.spool import Spool
 
+from .. import utc
 from ..csvimport import (
     GRANULARITIES,
     LABELS,
@@ -24,7 +25,6 @@ from ..csvimport import (
     prepare_import,
     read_mapping_file,
 )
-from .. import utc
 from ..errors import InputError
 from ..output import render_sections
 from ._context import AppContext, format_option, pass_app

@@ -6,10 +6,10 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from ..eventstudy.windows import MAX_PERIOD
 from ..gpu import parse_set
 from ..output import render_sections
 from ..report import ReportOptions, build_report, check_report_dir, split_ids, write_report
-from ..eventstudy.windows import MAX_PERIOD
 from ..report.options import CORRELATION_DEFAULTS, DEFAULT_MOVE_WINDOW
 from ._context import AppContext, format_option, pass_app
 
@@ -157,7 +157,7 @@ def demo_command(output_dir: str, overwrite: bool, quiet: bool, fmt: str) -> Non
     result = run_demo(output_dir, run_jobs=lambda config, clock: run_jobs_once(config, clock=clock),
                       overwrite=overwrite, progress=say)
     sections: dict = {"ingestion runs (simulated)": result.runs.drop(columns=["run_id"], errors="ignore")}
-    for title, sql, frame in result.queries:
+    for title, _sql, frame in result.queries:
         sections[f"cookbook: {title}"] = frame
     sections["report (simulated)"] = summary_sections(result.report.doc, result.report_dir, result.files)["key figures"]
     where = pd.DataFrame([

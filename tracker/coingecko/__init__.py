@@ -7,6 +7,7 @@ returns DataFrames and knows nothing of the database. See docs/coingecko.md.
 """
 from ._client import CallTally, CoinGeckoClient
 from .chunking import ChartChunk, HistoryPlan, chunk_watermark, infer_granularity, label_points, plan_history
+from .endpoints import MarketsPage
 from .errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -25,7 +26,6 @@ from .errors import (
     WrongKeyTypeError,
     parse_error_body,
 )
-from .endpoints import MarketsPage
 from .factory import client_from_config, retry_policy_from_config
 from .plans import Plan, get_plan
 from .ratelimit import RateLimiter

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 import requests
 
 from .. import __version__
+from ..urls import mask_url, mask_urls
 from .endpoints import MAX_PER_PAGE, Endpoints
 from .errors import (
     CoinGeckoCancelled,
@@ -39,7 +40,6 @@ from .errors import (
     scrub,
 )
 from .plans import Plan, get_plan
-from ..urls import mask_url, mask_urls
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy, parse_retry_after
 

@@ -6,9 +6,9 @@ import threading
 import requests
 
 from ..config import CoinGeckoConfig, Config
+from ._client import CoinGeckoClient
 from .plans import get_plan
 from .retry import RetryPolicy
-from ._client import CoinGeckoClient
 
 
 def retry_policy_from_config(cfg: CoinGeckoConfig) -> RetryPolicy:

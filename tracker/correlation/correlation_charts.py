@@ -6,9 +6,9 @@ event-study report reuses :func:`heatmap` and :func:`change_chart` this way).
 """
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pandas as pd
-import matplotlib
 
 from .. import plotting
 from .matrix import MatrixResult

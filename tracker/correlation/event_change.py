@@ -35,8 +35,8 @@ from scipy import stats
 from .. import utc
 from ..errors import AnalysisError
 from .pairwise import METHODS, check_pairs, pair_correlation
-from .returns import period_of
 from .results import settings_of
+from .returns import period_of
 
 __all__ = ["fisher_z_test", "event_windows", "correlation_change", "pairs_against", "all_pairs", "bh_adjust", "parse_span"]
 

@@ -189,7 +189,7 @@ class Panel:
             key = tuple(sorted(s for s in pair if self.is_external(s)))
             groups.setdefault(key, []).append(pair)
         out = []
-        for key, members in groups.items():
+        for members in groups.values():
             columns = list(dict.fromkeys(s for pair in members for s in pair))
             out.append((self.returns(columns), members))
         return out

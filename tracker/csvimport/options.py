@@ -92,6 +92,9 @@ class ImportOptions:
     end: datetime | None = None
 
 
+# The options of a plain import; shared as a default argument, which is safe because it is frozen.
+DEFAULT_OPTIONS = ImportOptions()
+
 
 def check_options(options: ImportOptions, path: Path) -> tuple[str, str]:
     """The quote currency and the source name to store, or a one-line InputError."""

@@ -13,7 +13,7 @@ from ..csvread import BadRow, CsvImportError, check_file, parse_times, read_tabl
 from ..runs import utcnow
 from .assemble import assemble
 from .checks import check_values, detect_layout, drop_repeats, infer_granularity, raise_problems, resolve_label
-from .options import PERIODS, ImportOptions, check_options
+from .options import DEFAULT_OPTIONS, PERIODS, ImportOptions, check_options
 
 _EARLIEST = datetime(2009, 1, 3)  # the Bitcoin genesis block: no crypto price is older
 
@@ -58,7 +58,7 @@ def _filter_range(frame: pd.DataFrame, options: ImportOptions) -> tuple[pd.DataF
     return frame[keep], int((~keep).sum())
 
 
-def prepare_import(path: str | Path, options: ImportOptions = ImportOptions(), *, progress: Callable[[int], None] | None = None) -> PreparedImport:
+def prepare_import(path: str | Path, options: ImportOptions = DEFAULT_OPTIONS, *, progress: Callable[[int], None] | None = None) -> PreparedImport:
     """Read and check a whole CSV file; raise :class:`CsvImportError` listing bad rows, write nothing.
 
     Parameters

@@ -17,7 +17,7 @@ from storage import Database
 from ..errors import InputError
 from ..ingest import Batch, WriteResult, write_batch
 from ..runs import RunRecord, utcnow
-from .options import ImportOptions
+from .options import DEFAULT_OPTIONS, ImportOptions
 from .prepare import PreparedImport, prepare_import
 
 
@@ -126,7 +126,7 @@ def write_import(db: Database, prepared: PreparedImport) -> ImportResult:
     return ImportResult.from_write(prepared, write_batch(db, import_batch(prepared)))
 
 
-def import_csv(db: Database | None, path: str | Path, options: ImportOptions = ImportOptions(), *, dry_run: bool = False,
+def import_csv(db: Database | None, path: str | Path, options: ImportOptions = DEFAULT_OPTIONS, *, dry_run: bool = False,
                progress: Callable[[int], None] | None = None) -> ImportResult:
     """Check a whole CSV file, then write it in one transaction (nothing at all when ``dry_run``).
 

@@ -7,6 +7,7 @@ estimation and event windows are column slices of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from .windows import Window

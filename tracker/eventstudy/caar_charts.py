@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ..plotting import new_figure
 from ..errors import InputError
+from ..plotting import new_figure
 from .results import EventStudyResults
 from .windows import as_window
 

@@ -9,11 +9,11 @@ Typical use::
 See docs/gpu.md for the model step by step.
 """
 from .assumptions import NAMES, AssumptionInfo, Assumptions, AssumptionSet, load_assumptions, parse_set, parse_value
-from .sensitivity_charts import check_chart_path, grid_figure, tornado_figure
 from .model import ARITHMETIC, ARTICLE, EXACT, METRICS, Outputs, compute
 from .published import PUBLISHED, reproduction
 from .results import Estimate, SensitivityResult, estimate
 from .sensitivity import grid, sensitivity, tornado
+from .sensitivity_charts import check_chart_path, grid_figure, tornado_figure
 
 __all__ = [
     "ARITHMETIC",

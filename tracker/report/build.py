@@ -21,13 +21,13 @@ from ..config import Config
 from ..errors import InputError
 from ..events import Event, get_event
 from ..eventstudy import TESTS
-from ..eventstudy.caar_charts import caar_band, car_bar_chart, caar_chart
+from ..eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
 from ..eventstudy.data import StudyData, known_coins, load_study_data
 from ..output import to_json
-from .moves_chart import moves_chart
 from .correlations import CorrelationOutcome, correlation_context
 from .gpu_context import GpuOutcome, gpu_context
 from .moves import day_zero, raw_moves
+from .moves_chart import moves_chart
 from .options import ReportOptions
 from .overlaps import event_warnings
 from .provenance import database_info, generator_info, last_runs, plan_info, price_sources

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..errors import InputError
-from ..gpu import load_assumptions
 from ..eventstudy import Window, as_window, canonical_model, parse_windows
+from ..gpu import load_assumptions
 
 # The study defaults of `tracker study`, by frequency: (estimation window, event windows).
 STUDY_DEFAULTS = {

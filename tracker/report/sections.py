@@ -11,8 +11,8 @@ from typing import Iterable
 from ..eventstudy import TESTS
 from .build import ReportData
 from .document import BulletList, Callout, Doc, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
-from .svg import inline_svg
 from .formatting import significance
+from .svg import inline_svg
 
 _UNIT = {"daily": "day", "hourly": "hour"}
 
