@@ -20,7 +20,8 @@ from __future__ import annotations
 def first_line(exc: BaseException | str, default: str = "") -> str:
     """The first line of an error's message (``default`` when it has none), for one-line errors.
 
-    The one helper for this in both layers: ``tracker.errors`` re-exports it.
+    ``tracker.errors.first_line`` is the services' twin: storage cannot import the tracker,
+    and the CoinGecko client must not load DuckDB by importing storage.
     """
     text = str(exc).strip()
     return text.splitlines()[0] if text else default

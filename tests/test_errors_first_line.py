@@ -1,13 +1,26 @@
-"""One helper for the first line of an error, shared by the storage and tracker layers."""
+"""One first-line helper per layer (storage cannot import tracker; the client must not load DuckDB)."""
 from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
 
 import storage.errors
 import tracker.errors
 from tracker.errors import describe, first_line
 
 
-def test_one_helper_for_both_layers():
-    assert tracker.errors.first_line is storage.errors.first_line
+@pytest.mark.parametrize("message", ["", "  \n ", "one", "\n  bad value\nLINE 1: SELECT", "a\r\nb"])
+def test_both_layers_agree(message):
+    assert tracker.errors.first_line(message) == storage.errors.first_line(message)
+    assert tracker.errors.first_line(message, "x") == storage.errors.first_line(message, "x")
+
+
+def test_the_coingecko_client_does_not_load_duckdb():
+    code = "import sys, tracker.coingecko, tracker.errors; print('duckdb' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_first_line_of_a_long_message():

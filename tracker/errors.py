@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from storage.errors import first_line
-
 __all__ = ["AnalysisError", "ConfigError", "EventsError", "InputError", "TrackerError", "describe", "first_line"]
 
 
@@ -44,6 +42,16 @@ class InputError(TrackerError):
 
 class AnalysisError(TrackerError):
     pass
+
+
+def first_line(exc: BaseException | str, default: str = "") -> str:
+    """The first line of an error's message (``default`` when it has none), for one-line errors.
+
+    storage.errors has the same helper for its layer. This one is not imported from there
+    because importing ``storage`` loads DuckDB, and the CoinGecko client must not depend on it.
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else default
 
 
 def describe(exc: BaseException) -> str:
