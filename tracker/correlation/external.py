@@ -127,31 +127,10 @@ def read_series_csv(
     if stamps not in ("instant", "period-start"):
         raise InputError("stamps must be 'instant' or 'period-start'")
     frame = read_text_frame(path, skip_initial_space=True)
-    columns = [str(c) for c in frame.columns]
-    if len(columns) < 2:
-        raise InputError(f"{path}: a series CSV needs a time column and a value column")
-    t_col = _named(columns, time_column, path) if time_column is not None else find_time_column(columns) or columns[0]
-    v_col = _named(columns, value_column, path) if value_column is not None else _value_column(columns, exclude=t_col)
-    if not v_col:
-        numeric = [c for c in columns if c != t_col and pd.to_numeric(frame[c].replace("", np.nan), errors="coerce").notna().any()]
-        if len(numeric) != 1:
-            raise InputError(f"{path}: cannot tell which column holds the values ({', '.join(columns)}); name it with `value_column`",
-                             parameters=["value_column"])
-        v_col = numeric[0]
+    t_col, v_col = _series_columns(frame, path, time_column, value_column)
     if frame.empty:
         raise InputError(f"{path} has no rows")
-    raw_values = frame[v_col].str.strip().replace({"": np.nan, "null": np.nan, "NaN": np.nan, "nan": np.nan})
-    values = pd.to_numeric(raw_values.str.replace(",", "", regex=False) if raw_values.notna().any() else raw_values, errors="coerce")
-    unreadable = values.isna() & raw_values.notna()
-    if unreadable.any():
-        line = int(np.flatnonzero(unreadable.to_numpy())[0]) + 2
-        raise InputError(f"{path} line {line}: {v_col} value {raw_values[unreadable].iloc[0]!r} is not a number")
-    refused = bad_values(values, SERIES)
-    if refused.any():
-        line = int(np.flatnonzero(refused)[0]) + 2
-        others = f" (and {int(refused.sum()) - 1} more row(s))" if refused.sum() > 1 else ""
-        raise InputError(f"{path} line {line}: {describe(raw_values[refused].iloc[0], SERIES, v_col)}{others}; "
-                         "outside series must be positive levels (see docs/correlation.md)")
+    values = _series_values(frame[v_col], path, v_col)
     if (frame[t_col].str.strip() == "").any():
         line = int(np.flatnonzero((frame[t_col].str.strip() == "").to_numpy())[0]) + 2
         raise InputError(f"{path} line {line}: the {t_col} cell is empty")
@@ -170,6 +149,39 @@ def read_series_csv(
         raise InputError(f"{path}: no values in column {v_col}")
     result.attrs.update({"date_only": date_only, "time_column": t_col, "value_column": v_col, "file": path.name})
     return result
+
+
+def _series_columns(frame: pd.DataFrame, path: Path, time_column: str | None, value_column: str | None) -> tuple[str, str]:
+    """The time and value columns: the ones named, else found by the shared names."""
+    columns = [str(c) for c in frame.columns]
+    if len(columns) < 2:
+        raise InputError(f"{path}: a series CSV needs a time column and a value column")
+    t_col = _named(columns, time_column, path) if time_column is not None else find_time_column(columns) or columns[0]
+    v_col = _named(columns, value_column, path) if value_column is not None else _value_column(columns, exclude=t_col)
+    if not v_col:
+        numeric = [c for c in columns if c != t_col and pd.to_numeric(frame[c].replace("", np.nan), errors="coerce").notna().any()]
+        if len(numeric) != 1:
+            raise InputError(f"{path}: cannot tell which column holds the values ({', '.join(columns)}); name it with `value_column`",
+                             parameters=["value_column"])
+        v_col = numeric[0]
+    return t_col, v_col
+
+
+def _series_values(cells: pd.Series, path: Path, v_col: str) -> pd.Series:
+    """The value column as numbers (blanks and nulls as NaN), each inside the outside-series rule."""
+    raw_values = cells.str.strip().replace({"": np.nan, "null": np.nan, "NaN": np.nan, "nan": np.nan})
+    values = pd.to_numeric(raw_values.str.replace(",", "", regex=False) if raw_values.notna().any() else raw_values, errors="coerce")
+    unreadable = values.isna() & raw_values.notna()
+    if unreadable.any():
+        line = int(np.flatnonzero(unreadable.to_numpy())[0]) + 2
+        raise InputError(f"{path} line {line}: {v_col} value {raw_values[unreadable].iloc[0]!r} is not a number")
+    refused = bad_values(values, SERIES)
+    if refused.any():
+        line = int(np.flatnonzero(refused)[0]) + 2
+        others = f" (and {int(refused.sum()) - 1} more row(s))" if refused.sum() > 1 else ""
+        raise InputError(f"{path} line {line}: {describe(raw_values[refused].iloc[0], SERIES, v_col)}{others}; "
+                         "outside series must be positive levels (see docs/correlation.md)")
+    return values
 
 
 def to_grid(series: pd.DataFrame, freq: str | pd.Timedelta, name: str = "value") -> pd.Series:

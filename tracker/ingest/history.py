@@ -169,46 +169,15 @@ def _history(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, sta
             if progress:
                 progress(done, total, coin)
             continue
-        first, last = state.covered.get(coin, (None, None))
-        points, replaced_partial, error = [], False, None
-        for index, chunk in enumerate(plan.chunks):
-            try:
-                raw = client.market_chart_chunk(coin, vs, chunk)
-            except CoinGeckoError as exc:
-                error = exc
-                break
-            counts["chunks"] += 1
-            labelled = label_points(raw, chunk, now)
-            points.append(labelled)
-            if index < plan.backward:
-                first = chunk.start
-            else:
-                first = first or chunk.start
-                mark = chunk_watermark(chunk, labelled)
-                if mark is not None and (last is None or mark > last):
-                    last = mark
-            replaced_partial = replaced_partial or chunk.final
+        fetched = _fetch_chunks(client, coin, vs, plan, state.covered.get(coin, (None, None)), now, counts)
+        error = fetched.error
         repaired, confirmed = [], []
         if error is None:
             spend = windows[:budget]
             repair["waiting"] += len(windows) - len(spend)
             budget -= len(spend)
             repaired, confirmed, error = _repair(run, client, coin, vs, spend, now, repair)
-        parts: dict = {}
-        if points or repaired:
-            frames = [rows for rows in repaired]
-            if points:
-                frames.append(price_history_rows(pd.concat(points, ignore_index=True), coin, vs, now))
-            parts["frames"] = {"price_history": pd.concat(frames, ignore_index=True)}
-            if replaced_partial:
-                parts["operations"] = {"replace_partial": pd.DataFrame({"coin_id": [coin], "vs_currency": [vs], "source": [SOURCE]})}
-        if last is not None and (points or confirmed):
-            detail = dict(state.details.get(coin, {}))
-            detail["start"] = first.isoformat() if first else None
-            if confirmed:
-                detail["confirmed_missing"] = spans_to_json(confirmed_spans(detail) + confirmed)
-            parts["watermarks"] = {coin: last}
-            parts["watermark_details"] = {coin: detail}
+        parts = _batch_parts(coin, vs, now, fetched, repaired, confirmed, state.details.get(coin, {}))
         if error is None:
             counts["fetched" if plan.chunks else "up_to_date"] += 1
             failures_in_a_row = 0
@@ -235,16 +204,72 @@ def _history(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, sta
     if any(repair.values()):
         run.details["null_repair"] = repair
     run.details["now"] = now.isoformat()
+    yield run.finish(_final_status(counts, stopped=stop is not None, had_errors=bool(run.errors)))
+
+
+@dataclass
+class _Fetched:
+    """What one coin's planned chunks gave: the labelled points, the covered range, and the
+    error that cut them short (the rest of the coin's chunks are not asked for)."""
+
+    points: list[pd.DataFrame]
+    first: datetime | None
+    last: datetime | None
+    replaced_partial: bool
+    error: CoinGeckoError | None
+
+
+def _fetch_chunks(client: CoinGeckoClient, coin: str, vs: str, plan, covered: tuple, now: datetime,
+                  counts: dict[str, int]) -> _Fetched:
+    first, last = covered
+    points, replaced_partial = [], False
+    for index, chunk in enumerate(plan.chunks):
+        try:
+            raw = client.market_chart_chunk(coin, vs, chunk)
+        except CoinGeckoError as exc:
+            return _Fetched(points, first, last, replaced_partial, exc)
+        counts["chunks"] += 1
+        labelled = label_points(raw, chunk, now)
+        points.append(labelled)
+        if index < plan.backward:
+            first = chunk.start
+        else:
+            first = first or chunk.start
+            mark = chunk_watermark(chunk, labelled)
+            if mark is not None and (last is None or mark > last):
+                last = mark
+        replaced_partial = replaced_partial or chunk.final
+    return _Fetched(points, first, last, replaced_partial, None)
+
+
+def _batch_parts(coin: str, vs: str, now: datetime, fetched: _Fetched, repaired: list[pd.DataFrame], confirmed: list,
+                 stored_detail: dict) -> dict:
+    """The coin's batch: its rows, the partial "now" point to replace, and its moved watermark."""
+    parts: dict = {}
+    if fetched.points or repaired:
+        frames = [rows for rows in repaired]
+        if fetched.points:
+            frames.append(price_history_rows(pd.concat(fetched.points, ignore_index=True), coin, vs, now))
+        parts["frames"] = {"price_history": pd.concat(frames, ignore_index=True)}
+        if fetched.replaced_partial:
+            parts["operations"] = {"replace_partial": pd.DataFrame({"coin_id": [coin], "vs_currency": [vs], "source": [SOURCE]})}
+    if fetched.last is not None and (fetched.points or confirmed):
+        detail = dict(stored_detail)
+        detail["start"] = fetched.first.isoformat() if fetched.first else None
+        if confirmed:
+            detail["confirmed_missing"] = spans_to_json(confirmed_spans(detail) + confirmed)
+        parts["watermarks"] = {coin: fetched.last}
+        parts["watermark_details"] = {coin: detail}
+    return parts
+
+
+def _final_status(counts: dict[str, int], *, stopped: bool, had_errors: bool) -> str:
     succeeded = counts["fetched"] + counts["up_to_date"]
-    if stop is not None and succeeded == 0:
-        status = "failed"
-    elif counts["failed"] and succeeded == 0 and not counts["delisted"]:
-        status = "failed"
-    elif run.errors:
-        status = "partial"
-    else:
-        status = "ok"
-    yield run.finish(status)
+    if stopped and succeeded == 0:
+        return "failed"
+    if counts["failed"] and succeeded == 0 and not counts["delisted"]:
+        return "failed"
+    return "partial" if had_errors else "ok"
 
 
 def _repair(run: JobRun, client: CoinGeckoClient, coin: str, vs: str, windows: list[RepairWindow], now: datetime,
