@@ -15,12 +15,30 @@ SHARED = ROOT.parent / "shared"
 REALDATA = SHARED / "realdata"
 
 
+OWN_SETTINGS = ("TRACKER_CONFIG", "TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL", "TRACKER_DEBUG")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_settings_for_the_session():
+    """Module- and session-scoped fixtures are built before any test's own isolation runs, so the
+    developer's settings are removed for the whole session too (and put back at its end)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in OWN_SETTINGS:
+            patch.delenv(name, raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No test reads the developer's own config, key or database."""
-    for name in ("TRACKER_CONFIG", "TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL", "TRACKER_DEBUG"):
+    for name in OWN_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    yield
+    # A test that set one of these without monkeypatch would leak it into every later test
+    # (and module fixture) of this process: remove it.
+    for name in OWN_SETTINGS:
+        os.environ.pop(name, None)
 
 
 @pytest.fixture

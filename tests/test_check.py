@@ -87,11 +87,11 @@ def test_the_whole_file_passes_both_checks(whole):
     assert {r["status"] for r in rows.values()} == {"ok"}
 
 
-def test_a_truncated_file_is_refused_by_every_writer(truncated, tmp_path):
+def test_a_truncated_file_is_refused_by_every_writer(truncated, tmp_path, monkeypatch):
     (tmp_path / "prices.csv").write_text("timestamp,price\n2024-01-01,1.5\n2024-01-02,1.6\n")
     (tmp_path / "nvda.csv").write_text("date,close\n2024-01-02,48.2\n2024-01-03,47.6\n")
     digest = _digest(truncated)
-    os.environ["COINGECKO_BASE_URL"] = "http://127.0.0.1:9/api/v3"  # the autouse fixture removes it again
+    monkeypatch.setenv("COINGECKO_BASE_URL", "http://127.0.0.1:9/api/v3")  # os.environ directly would leak into later tests
     for args in (
         ["events", "add", "x-event", "--name", "X", "--date", "2024-02-15"],
         ["import", "csv", str(tmp_path / "prices.csv"), "--layout", "series", "--coin", "fetch-ai", "--granularity", "daily"],
