@@ -12,7 +12,7 @@ from typing import Sequence
 import pandas as pd
 
 from .connection import Database
-from .reads import query
+from .reads import period_bounds, query
 
 # grid -> (view, period column, value columns it serves)
 _VIEWS = {
@@ -58,14 +58,9 @@ def closes_long(
     view, period, values = _view(grid)
     if value not in values:
         raise ValueError(f"value must be one of {', '.join(values)} on the {grid} grid")
-    sql = f"SELECT coin_id, {period}, {value} FROM {view} WHERE vs_currency = ?"
-    params: list = [vs_currency]
-    if start is not None:
-        sql += f" AND {period} >= ?"
-        params.append(start)
-    if end is not None:
-        sql += f" AND {period} <= ?"
-        params.append(end)
+    bounds, bound_params = period_bounds(period, start, end)
+    sql = f"SELECT coin_id, {period}, {value} FROM {view} WHERE vs_currency = ?{bounds}"
+    params: list = [vs_currency, *bound_params]
     if complete_only and grid == "daily":
         sql += " AND complete"
     if coin_ids is not None:

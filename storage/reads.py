@@ -31,6 +31,19 @@ def query(db: Database, sql: str, params: Sequence[Any] | None = None) -> pd.Dat
             raise StorageError(f"query failed: {first_line(exc)}") from None
 
 
+def period_bounds(column: str, start: Any | None, end: Any | None) -> tuple[str, list]:
+    """`` AND column >= ? AND column <= ?`` for the bounds given (None leaves a side open), and
+    their parameters. ``column`` is one of the caller's own column names, never user input."""
+    sql, params = "", []
+    if start is not None:
+        sql += f" AND {column} >= ?"
+        params.append(start)
+    if end is not None:
+        sql += f" AND {column} <= ?"
+        params.append(end)
+    return sql, params
+
+
 def run_user_sql(db: Database, sql: str, *, allow_paths: Iterable[str | os.PathLike] = ()) -> pd.DataFrame:
     """Run a user's SQL on a locked-down read-only connection; several statements give the last
     one's result.

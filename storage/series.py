@@ -7,7 +7,7 @@ from typing import Sequence
 import pandas as pd
 
 from .connection import Database
-from .reads import query
+from .reads import period_bounds, query
 
 # grid -> (view, period column); names from this table only, never from input.
 _VIEWS = {"daily": ("external_daily", "day"), "hourly": ("external_hourly", "hour")}
@@ -28,12 +28,7 @@ def series_values(db: Database, series_ids: Sequence[str], grid: str, start: dat
     """``series_id, label, value`` of the series on the ``daily`` or ``hourly`` grid, ``label``
     from ``start`` to ``end`` (inclusive; None leaves that side open)."""
     view, period = _VIEWS[grid]
-    sql = f"SELECT series_id, {period} AS label, value FROM {view} WHERE list_contains(?, series_id)"
-    params: list = [list(series_ids)]
-    if start is not None:
-        sql += f" AND {period} >= ?"
-        params.append(start)
-    if end is not None:
-        sql += f" AND {period} <= ?"
-        params.append(end)
+    bounds, bound_params = period_bounds(period, start, end)
+    sql = f"SELECT series_id, {period} AS label, value FROM {view} WHERE list_contains(?, series_id){bounds}"
+    params: list = [list(series_ids), *bound_params]
     return query(db, sql, params)
