@@ -170,7 +170,7 @@ def write_config(folder: Path, base_url: str, history_days: int) -> None:
     (folder / "tracker.toml").write_text(
         "[coingecko]\n"
         f'base_url = "{base_url}"\n'
-        "calls_per_minute = 1000000\ntimeout_seconds = 60\n\n"
+        "calls_per_minute = 100000\ntimeout_seconds = 60\n\n"
         f"[tracking]\nhistory_days = {history_days}\n\n"
         # Nothing else is due during the measurement: the backfill runs at start.
         '[schedules.markets]\nevery = "1h"\n\n[schedules.categories]\nevery = "1h"\n\n'
