@@ -38,7 +38,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tracker.correlation import correlation_matrix, pairwise_correlation, rolling_correlation, to_returns  # noqa: E402
+from tracker.analysis.correlation import correlation_matrix, pairwise_correlation, rolling_correlation, to_returns  # noqa: E402
 
 
 def log(message: str) -> None:

@@ -5,7 +5,7 @@ Run from the project root::
 
     python bench/bench_daemon.py            # about 3 minutes on 2 cores
 
-Both sides run as real processes against ``python -m tracker.fakegecko`` (a subprocess, data
+Both sides run as real processes against ``python -m tracker.sources.fakegecko`` (a subprocess, data
 clock frozen, 498 AI coins + bitcoin and ethereum, a year of history on the keyless plan: two
 chart calls and about 2,400 rows per coin), with no client-side rate limit, so what is timed is
 the tracker, not CoinGecko's budget.
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import duckdb
 
-from tracker.fakegecko import FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGeckoProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -52,7 +52,7 @@ import contextlib, sys, time
 import duckdb, storage
 from storage.connection import STORAGE_COMPATIBILITY
 from tracker.config import load_config
-from tracker.coingecko import client_from_config
+from tracker.sources.coingecko import client_from_config
 from tracker.ingest import (fetch_categories, fetch_history, fetch_markets, fetch_members,
                             read_history_state, write_batch)
 

@@ -32,8 +32,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from tracker.eventstudy import EventStudy
-from tracker.eventstudy.parametric_statistics import average_residual_correlation
+from tracker.analysis.eventstudy import EventStudy
+from tracker.analysis.eventstudy.parametric_statistics import average_residual_correlation
 
 ESTIMATION = (-130, -11)
 WINDOWS = [(0, 0), (-1, 1), (0, 5)]

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 
 import storage
+from tracker.analysis.events import seed_events
+from tracker.analysis.plotting import new_figure
 from tracker.config import load_config
-from tracker.events import seed_events
-from tracker.plotting import new_figure
 from tracker.report import ReportOptions, build_report, write_report
 
 EVENT_DAY = datetime(2024, 2, 15)

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 import storage  # noqa: E402
 from tests.sqlcookbook import cookbook_queries  # noqa: E402
-from tracker.events import seed_events  # noqa: E402
+from tracker.analysis.events import seed_events  # noqa: E402
 
 AI = "artificial-intelligence"
 NAMED = ["bitcoin", "ethereum", "fetch-ai", "render-token", "singularitynet", "ocean-protocol", "worldcoin-wld", "bittensor"]
@@ -414,7 +414,7 @@ def run(db: storage.Database, repeat: int) -> list[dict]:
 
 def time_export(db: storage.Database, repeat: int) -> dict:
     """`tracker export parquet` for price_history against pandas + pyarrow writing the same partitions."""
-    from tracker.export import export_parquet
+    from tracker.report.parquet_export import export_parquet
 
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         runs = iter(range(1000))

@@ -24,10 +24,10 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from storage import check_database_path
-from tracker.coingecko.plans import get_plan
 from tracker.config import Config
 from tracker.errors import describe
 from tracker.ingest import JOB_ORDER  # --once and the start-up runs go in this order
+from tracker.sources.coingecko.plans import get_plan
 from tracker.urls import mask_url
 
 from .heartbeat import HEARTBEAT_EVERY, heartbeat_path, write_heartbeat

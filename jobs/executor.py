@@ -22,12 +22,12 @@ from typing import Any, Callable, Iterator
 
 import storage
 from storage import DatabaseLockedError, StorageError
-from tracker.coingecko import client_from_config
+from tracker.analysis.events import seed_events
 from tracker.config import Config
 from tracker.errors import TrackerError, describe
-from tracker.events import seed_events
 from tracker.ingest import Batch, fetch_categories, fetch_history, fetch_markets, fetch_members, read_history_state, write_batch
-from tracker.runs import RunRecord, mark_abandoned, utcnow
+from tracker.ingest.runs import RunRecord, mark_abandoned, utcnow
+from tracker.sources.coingecko import client_from_config
 
 from .snapshot import discard_unfinished_snapshots, publish_snapshot, snapshot_path
 from .spool import Spool

@@ -19,7 +19,7 @@ from pathlib import Path
 from storage import Database, DatabaseLockedError
 from tracker.errors import InputError
 from tracker.ingest import Batch, write_batch
-from tracker.runs import utcnow
+from tracker.ingest.runs import utcnow
 
 log = logging.getLogger("tracker.daemon")
 

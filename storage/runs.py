@@ -1,7 +1,7 @@
 """Run records (``ingest_runs``) and watermarks (``ingest_state``): the bookkeeping SQL.
 
 The rules (who owns a run, when it counts as abandoned, how batches merge into one run) live in
-``tracker.runs`` and ``tracker.ingest.write``; this module only reads and writes the rows.
+``tracker.ingest.runs`` and ``tracker.ingest.write``; this module only reads and writes the rows.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Real processes for the daemon tests: `tracker daemon` as a subprocess against a
-`python -m tracker.fakegecko` subprocess over loopback, with schedules of seconds.
+`python -m tracker.sources.fakegecko` subprocess over loopback, with schedules of seconds.
 
 Everything here only reads the database with short read-only connections (retrying on the
 lock like any reader should), so the helpers never stand in the daemon's way for long.

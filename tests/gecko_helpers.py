@@ -1,6 +1,6 @@
 """Shared pieces for the CoinGecko client, fake server and ingestion tests.
 
-Every test talks real HTTP to a :class:`tracker.fakegecko.FakeGecko` on 127.0.0.1; nothing
+Every test talks real HTTP to a :class:`tracker.sources.fakegecko.FakeGecko` on 127.0.0.1; nothing
 reaches the real API. Limiter and backoff delays are made tiny so the suite stays fast.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import storage
-from tracker.coingecko import CoinGeckoClient, RateLimiter, RetryPolicy
 from tracker.config import TrackingConfig
-from tracker.fakegecko import FakeGecko
+from tracker.sources.coingecko import CoinGeckoClient, RateLimiter, RetryPolicy
+from tracker.sources.fakegecko import FakeGecko
 
 # A fixed "now" (a Thursday afternoon, not on an hour boundary) for deterministic runs.
 NOW = datetime(2026, 3, 12, 15, 37, 21)

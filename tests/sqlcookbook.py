@@ -132,7 +132,7 @@ def run_example(example: Example, workspace: Workspace) -> str:
         return _run_console(example, workspace)
     if example.kind == "cookbook":
         import storage
-        from tracker.output import render
+        from tracker.analysis.output import render
 
         db = storage.Database(workspace.database)
         return render(storage.run_user_sql(db, example.code), "table").rstrip()

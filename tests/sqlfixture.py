@@ -13,7 +13,7 @@ Everything in it is synthetic (seeded random walks), shaped like the real thing:
 * point-in-time membership of 'artificial-intelligence': worldcoin-wld joins 2024-01-15 12:00,
   bittensor joins 2024-02-20, ocean-protocol leaves 2024-03-28;
 * category snapshots through February 2024 (one with a NULL market cap), market snapshots on
-  2024-04-30 and 2024-05-01, and the packaged events calendar (`tracker.events.seed_events`).
+  2024-04-30 and 2024-05-01, and the packaged events calendar (`tracker.analysis.events.seed_events`).
 
 Run ``python -m tests.sqlfixture --update-docs`` from the project root to rewrite the outputs
 shown in docs/sql.md after changing a view or a cookbook query; tests/test_sql_docs.py fails
@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 import storage
-from tracker.events import seed_events
+from tracker.analysis.events import seed_events
 
 FIRST_DAY = datetime(2023, 10, 1)
 LAST_DAY = datetime(2024, 4, 30)

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.analysis_results import AnalysisResults, Settings, SettingsMap
-from tracker.correlation import correlation_matrix, rolling_correlation, to_returns
-from tracker.correlation.results import CorrelationResults
-from tracker.eventstudy import EventStudy
-from tracker.gpu import estimate, load_assumptions
-from tracker.gpu.sensitivity import sensitivity
+from tracker.analysis.correlation import correlation_matrix, rolling_correlation, to_returns
+from tracker.analysis.correlation.results import CorrelationResults
+from tracker.analysis.eventstudy import EventStudy
+from tracker.analysis.gpu import estimate, load_assumptions
+from tracker.analysis.gpu.sensitivity import sensitivity
+from tracker.analysis.results import AnalysisResults, Settings, SettingsMap
 
 
 def _event_study():

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import storage
-from tracker import panels
+from tracker.analysis import panels
 from tracker.report import sample
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from tracker.analysis.correlation import read_series_csv
 from tracker.cli.flags import flag, with_flags
-from tracker.correlation import read_series_csv
-from tracker.csvread import parse_mapping
 from tracker.errors import ConfigError, InputError
 from tracker.paths import check_output_dir
+from tracker.sources.csvread import parse_mapping
 
 
 def test_library_messages_name_parameters_not_flags(tmp_path):

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.coingecko.chunking import (
+from tracker.sources.coingecko.chunking import (
     DAILY_MIN,
     HOURLY_MAX,
     HOURLY_MIN,

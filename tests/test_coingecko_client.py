@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 import requests
 
-from tracker.coingecko import (
+from tracker.config import load_config
+from tracker.errors import ConfigError
+from tracker.sources.coingecko import (
     CoinGeckoCancelled,
     CoinGeckoClient,
     CoinGeckoError,
@@ -17,10 +19,8 @@ from tracker.coingecko import (
     WrongKeyTypeError,
     client_from_config,
 )
-from tracker.coingecko.parsing import parse_chart
-from tracker.config import load_config
-from tracker.errors import ConfigError
-from tracker.fakegecko import FakeGecko
+from tracker.sources.coingecko.parsing import parse_chart
+from tracker.sources.fakegecko import FakeGecko
 
 from .gecko_helpers import FAST_RETRY, NOW, client, fake, make_client  # noqa: F401 (fixtures)
 
@@ -143,7 +143,7 @@ def test_chart_arrays_are_joined_on_timestamp_not_zipped():
 
 
 def test_chart_of_an_unknown_coin_is_not_found(client):
-    from tracker.coingecko import NotFoundError
+    from tracker.sources.coingecko import NotFoundError
 
     with pytest.raises(NotFoundError):
         client.market_chart_range("no-such-coin", "usd", NOW - timedelta(days=2), NOW)
@@ -251,7 +251,7 @@ def test_call_counters_per_endpoint_and_per_thread(fake):
 def test_stop_event_cancels_waits(fake):
     stop = threading.Event()
     fake.add_fault("server_error", endpoint="/ping", times=None)
-    from tracker.coingecko import RetryPolicy
+    from tracker.sources.coingecko import RetryPolicy
 
     with make_client(fake, retry=RetryPolicy(max_retries=5, backoff_seconds=30), stop_event=stop) as c:
         threading.Timer(0.2, stop.set).start()

@@ -5,8 +5,9 @@ import pickle
 
 import pytest
 
-import tracker.coingecko.errors as errors_module
-from tracker.coingecko.errors import (
+import tracker.sources.coingecko.errors as errors_module
+from tracker.errors import TrackerError
+from tracker.sources.coingecko.errors import (
     AccessDeniedError,
     AuthenticationError,
     BadRequestError,
@@ -23,7 +24,6 @@ from tracker.coingecko.errors import (
     parse_error_body,
     scrub,
 )
-from tracker.errors import TrackerError
 
 CLOUDFLARE = (
     "<!DOCTYPE html>\n<html><head><title>Access denied | api.coingecko.com used Cloudflare to restrict access</title>"
@@ -112,7 +112,7 @@ def test_long_and_multiline_bodies_become_one_short_line():
 
 
 def test_200_with_an_error_payload_is_recognised():
-    from tracker.coingecko.errors import error_payload
+    from tracker.sources.coingecko.errors import error_payload
 
     assert error_payload({"error": "Something went wrong"}) == (None, "Something went wrong")
     assert error_payload({"status": {"error_code": 10005, "error_message": "pro only"}}) == (10005, "pro only")

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tracker.coingecko import RateLimiter
-from tracker.fakegecko import FakeGecko
+from tracker.sources.coingecko import RateLimiter
+from tracker.sources.fakegecko import FakeGecko
 
 from .gecko_helpers import NOW, fake, make_client  # noqa: F401 (fixture)
 

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from tracker.coingecko import (
+from tracker.sources.coingecko import (
     AccessDeniedError,
     AuthenticationError,
     BadRequestError,
@@ -21,8 +21,8 @@ from tracker.coingecko import (
     RetryPolicy,
     ServerError,
 )
-from tracker.coingecko.errors import ResponseFormatError
-from tracker.coingecko.retry import parse_retry_after
+from tracker.sources.coingecko.errors import ResponseFormatError
+from tracker.sources.coingecko.retry import parse_retry_after
 
 from .gecko_helpers import FAST_RETRY, fake, make_client  # noqa: F401 (fixture)
 
@@ -156,7 +156,7 @@ def test_every_call_has_a_timeout(fake):
 
 
 def test_connection_refused_is_a_retried_connection_error():
-    from tracker.coingecko import CoinGeckoClient, RateLimiter
+    from tracker.sources.coingecko import CoinGeckoClient, RateLimiter
 
     client = CoinGeckoClient("http://127.0.0.1:9/api/v3", limiter=RateLimiter(None), retry=FAST_RETRY, timeout=1)
     with pytest.raises(CoinGeckoConnectionError) as caught:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tracker.correlation import all_pairs, correlation_change, event_windows, fisher_z_test, pairs_against
+from tracker.analysis.correlation import all_pairs, correlation_change, event_windows, fisher_z_test, pairs_against
 from tracker.errors import AnalysisError
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import storage
-from tracker.correlation import to_returns
-from tracker.events import seed_events
+from tracker.analysis.correlation import to_returns
+from tracker.analysis.events import seed_events
 
 from .correlation_synthetic import market, prices_from_returns, store_member, store_prices
 

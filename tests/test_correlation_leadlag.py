@@ -9,7 +9,7 @@ import pytest
 from statsmodels.tsa.api import VAR
 from statsmodels.tsa.stattools import grangercausalitytests
 
-from tracker.correlation import (
+from tracker.analysis.correlation import (
     cross_correlation,
     granger_causality,
     granger_test,
@@ -17,7 +17,7 @@ from tracker.correlation import (
     move_timing,
     select_lag_order,
 )
-from tracker.correlation.granger import lag_matrix
+from tracker.analysis.correlation.granger import lag_matrix
 from tracker.errors import AnalysisError
 
 

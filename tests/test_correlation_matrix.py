@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tracker.correlation import correlation_matrix, correlation_p_value, pairwise_correlation, to_json
-from tracker.correlation.clustering import cluster_order, correlation_distance
+from tracker.analysis.correlation import correlation_matrix, correlation_p_value, pairwise_correlation, to_json
+from tracker.analysis.correlation.clustering import cluster_order, correlation_distance
 from tracker.errors import AnalysisError
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.correlation import (
+from tracker.analysis.correlation import (
     correlation_change,
     cross_correlation,
     granger_causality,
@@ -27,7 +27,7 @@ from tracker.correlation import (
     pairs_against,
     to_returns,
 )
-from tracker.events import seed_events
+from tracker.analysis.events import seed_events
 
 from .correlation_synthetic import store_prices
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.correlation import index_returns, read_series_csv, to_grid, to_returns
-from tracker.correlation.returns import infer_frequency, step_label
+from tracker.analysis.correlation import index_returns, read_series_csv, to_grid, to_returns
+from tracker.analysis.correlation.returns import infer_frequency, step_label
 from tracker.errors import AnalysisError, InputError
 
 

@@ -7,8 +7,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from tracker.correlation import rolling_beta, rolling_correlation
-from tracker.correlation.rolling import default_min_periods
+from tracker.analysis.correlation import rolling_beta, rolling_correlation
+from tracker.analysis.correlation.rolling import default_min_periods
 from tracker.errors import AnalysisError
 
 

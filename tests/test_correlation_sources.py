@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.correlation import read_series_csv, to_grid
-from tracker.correlation.sources import category_membership, import_series, list_series, load_external
+from tracker.analysis.correlation import read_series_csv, to_grid
+from tracker.analysis.correlation.sources import category_membership, import_series, list_series, load_external
+from tracker.analysis.panels import category_members_at
 from tracker.errors import InputError
-from tracker.panels import category_members_at
 
 from .correlation_synthetic import store_member
 

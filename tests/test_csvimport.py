@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import storage
-from tracker import csvread
-from tracker.csvimport import CsvImportError, ImportOptions, import_csv, parse_mapping, prepare_import, read_mapping_file
 from tracker.errors import InputError
 from tracker.ingest import write
+from tracker.sources import csvread
+from tracker.sources.csvimport import CsvImportError, ImportOptions, import_csv, parse_mapping, prepare_import, read_mapping_file
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

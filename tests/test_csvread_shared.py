@@ -1,14 +1,14 @@
-"""Every CSV importer finds its time column by the same names (tracker.csvread.TIME_COLUMNS)."""
+"""Every CSV importer finds its time column by the same names (tracker.sources.csvread.TIME_COLUMNS)."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from tracker import csvread
-from tracker.correlation import read_series_csv
-from tracker.csvimport import assemble as import_assemble
+from tracker.analysis.correlation import read_series_csv
+from tracker.analysis.eventstudy.files import read_returns_csv
 from tracker.errors import InputError
-from tracker.eventstudy.files import read_returns_csv
+from tracker.sources import csvread
+from tracker.sources.csvimport import assemble as import_assemble
 
 
 def test_the_price_importer_uses_the_shared_names():

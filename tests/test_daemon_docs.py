@@ -12,7 +12,7 @@ import pytest
 
 from tracker.cli.daemon_commands import EXIT_CONFIG
 from tracker.config import load_config
-from tracker.fakegecko import FakeGecko
+from tracker.sources.fakegecko import FakeGecko
 
 from .docs_runner import run_examples
 from .gecko_helpers import run_python_blocks

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tracker.fakegecko import FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGeckoProcess
 
 from .daemon_harness import (
     DaemonProcess,
@@ -143,8 +143,8 @@ def _gaps_after_retry_after(requests: list[dict]) -> list[float]:
 def test_a_429_that_ends_the_retries_still_holds_back_the_next_call():
     """The daemon's jobs share one client: when a call gives up on a 429 asking for a pause,
     the next call (another job's, or the next page) still waits that pause out."""
-    from tracker.coingecko import RateLimitError, RetryPolicy
-    from tracker.fakegecko import FakeGecko
+    from tracker.sources.coingecko import RateLimitError, RetryPolicy
+    from tracker.sources.fakegecko import FakeGecko
 
     from .gecko_helpers import make_client
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tracker.fakegecko import FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGeckoProcess
 
 from .daemon_harness import (
     DaemonProcess,

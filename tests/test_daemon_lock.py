@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tracker.fakegecko import FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGeckoProcess
 
 from .daemon_harness import (
     DaemonProcess,

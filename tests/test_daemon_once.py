@@ -8,7 +8,7 @@ import re
 import pytest
 
 import storage
-from tracker.fakegecko import FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGeckoProcess
 
 from .daemon_harness import (
     DaemonProcess,

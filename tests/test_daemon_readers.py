@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from tracker.fakegecko import FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGeckoProcess
 
 from .conftest import subprocess_env
 from .daemon_harness import (

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tracker.fakegecko import FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGeckoProcess
 
 from .daemon_harness import (
     DaemonProcess,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tracker.fakegecko import FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGeckoProcess
 
 from .daemon_harness import DaemonProcess, fake_args, frozen_now, history_done, run_tracker, status_json, wait_for, write_config
 

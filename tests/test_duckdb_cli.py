@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tracker.events import seed_events
+from tracker.analysis.events import seed_events
 
 from .conftest import venv_bin
 

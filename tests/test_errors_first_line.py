@@ -18,7 +18,7 @@ def test_both_layers_agree(message):
 
 
 def test_the_coingecko_client_does_not_load_duckdb():
-    code = "import sys, tracker.coingecko, tracker.errors; print('duckdb' in sys.modules)"
+    code = "import sys, tracker.sources.coingecko, tracker.errors; print('duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

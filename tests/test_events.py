@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 
 import storage
+from tracker.analysis.events import add_events, event_from_mapping, get_event, list_events, read_events_file, seed_events, seed_events_path
 from tracker.errors import EventsError
-from tracker.events import add_events, event_from_mapping, get_event, list_events, read_events_file, seed_events, seed_events_path
 
 REQUIRED_SEEDS = {
     "chatgpt-launch": "2022-11-30",

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tracker.analysis.eventstudy import EventStudy, align_benchmark, as_window, parse_windows, returns_from_prices
+from tracker.analysis.eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
+from tracker.analysis.eventstudy.files import read_events_csv, read_returns_csv
+from tracker.analysis.plotting import to_svg
 from tracker.errors import AnalysisError, InputError
-from tracker.eventstudy import EventStudy, align_benchmark, as_window, parse_windows, returns_from_prices
-from tracker.eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
-from tracker.eventstudy.files import read_events_csv, read_returns_csv
-from tracker.plotting import to_svg
 
 
 def panel(periods=200, securities=4, freq="D", start="2023-09-01", seed=0):

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import storage
+from tracker.analysis.events import add_events, event_from_mapping
+from tracker.analysis.eventstudy import EventStudy, Window
+from tracker.analysis.eventstudy.data import build_index, load_study_data
 from tracker.errors import EventsError, InputError
-from tracker.events import add_events, event_from_mapping
-from tracker.eventstudy import EventStudy, Window
-from tracker.eventstudy.data import build_index, load_study_data
 
 SORA = datetime(2024, 2, 15, 18, 0)
 COINS = ["fetch-ai", "worldcoin-wld", "render-token", "bittensor", "bitcoin", "ethereum"]

@@ -27,7 +27,7 @@ def test_python_and_console_examples_run(tmp_path, monkeypatch):
 
 
 def test_every_test_and_model_is_documented():
-    from tracker.eventstudy import MODELS, TESTS
+    from tracker.analysis.eventstudy import MODELS, TESTS
 
     text = DOC.read_text()
     for name in TESTS:

@@ -8,9 +8,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from tracker.eventstudy import EventStudy, models
-from tracker.eventstudy.nonparametric_statistics import wilcoxon_signed_rank
-from tracker.eventstudy.parametric_statistics import average_residual_correlation
+from tracker.analysis.eventstudy import EventStudy, models
+from tracker.analysis.eventstudy.nonparametric_statistics import wilcoxon_signed_rank
+from tracker.analysis.eventstudy.parametric_statistics import average_residual_correlation
 
 
 def _panel(seed=3, periods=260, securities=12):

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import storage
-from tracker.events import seed_events
-from tracker.eventstudy import EventStudy
+from tracker.analysis.events import seed_events
+from tracker.analysis.eventstudy import EventStudy
 
 SORA = "2024-02-15T18:00:00Z"
 AI_SYMBOLS = ["FET", "WLD", "GRT", "NEAR", "ARKM", "NMR", "PHB", "IQ", "MDT", "ICP", "THETA", "ROSE", "TRB", "IOTX", "ARPA", "AI", "NFP"]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.eventstudy import TESTS, EventStudy
+from tracker.analysis.eventstudy import TESTS, EventStudy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REFERENCE = json.loads((RESULTS / "eventstudy_reference.json").read_text())

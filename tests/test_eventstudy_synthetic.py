@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.eventstudy import ROBUST_TESTS, TESTS, EventStudy
+from tracker.analysis.eventstudy import ROBUST_TESTS, TESTS, EventStudy
 
 NAIVE_TESTS = [name for name in TESTS if name not in ROBUST_TESTS]
 

@@ -9,9 +9,9 @@ import pyarrow.dataset as ds
 import pytest
 
 import storage
-from tracker import export as export_module
 from tracker.errors import InputError
-from tracker.export import PARTITIONED, export_parquet
+from tracker.report import parquet_export as export_module
+from tracker.report.parquet_export import PARTITIONED, export_parquet
 
 from .sqlfixture import build_fixture
 

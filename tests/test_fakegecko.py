@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tracker.fakegecko import FAULT_KINDS, FakeGecko, FakeGeckoControl, FakeGeckoProcess, FaultRule, generate
+from tracker.sources.fakegecko import FAULT_KINDS, FakeGecko, FakeGeckoControl, FakeGeckoProcess, FaultRule, generate
 
 from .gecko_helpers import NOW, fake  # noqa: F401 (fixture)
 

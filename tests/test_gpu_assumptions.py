@@ -6,9 +6,9 @@ import tomllib
 
 import pytest
 
+from tracker.analysis.gpu import NAMES, load_assumptions, parse_set, parse_value
+from tracker.analysis.gpu.assumptions import RULES, default_path
 from tracker.errors import ConfigError, InputError
-from tracker.gpu import NAMES, load_assumptions, parse_set, parse_value
-from tracker.gpu.assumptions import RULES, default_path
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 
-from tracker.gpu import NAMES, estimate, load_assumptions
+from tracker.analysis.gpu import NAMES, estimate, load_assumptions
 
 from .conftest import subprocess_env, venv_bin
 

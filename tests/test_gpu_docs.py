@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.gpu import NAMES, load_assumptions
+from tracker.analysis.gpu import NAMES, load_assumptions
 
 from .docs_runner import run_examples
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tracker.gpu import EXACT, PUBLISHED, compute, estimate, load_assumptions, model
-from tracker.gpu.results import youtube_note
+from tracker.analysis.gpu import EXACT, PUBLISHED, compute, estimate, load_assumptions, model
+from tracker.analysis.gpu.results import youtube_note
 
 
 @pytest.fixture(scope="module")

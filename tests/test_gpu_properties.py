@@ -12,16 +12,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tracker.analysis.gpu import ARITHMETIC, EXACT, compute, load_assumptions, model
+from tracker.analysis.gpu.assumptions import RULES, SMALLEST_FRACTION, SMALLEST_MINUTES
+from tracker.analysis.gpu.sensitivity import scale_adoption
 from tracker.errors import InputError
-from tracker.gpu import ARITHMETIC, EXACT, compute, load_assumptions, model
-from tracker.gpu.assumptions import RULES, SMALLEST_FRACTION, SMALLEST_MINUTES
-from tracker.gpu.sensitivity import scale_adoption
 
 DEFAULTS = load_assumptions().values
 REL = 1e-9
 
 positive = lambda lo, hi: st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-# The rules' domain (tracker/gpu/assumptions.py): a share is 0 or at least a millionth, daily
+# The rules' domain (tracker/analysis/gpu/assumptions.py): a share is 0 or at least a millionth, daily
 # minutes 0 or at least one. Values below are refused on loading, so the model never sees them.
 share = st.one_of(st.just(0.0), positive(SMALLEST_FRACTION, 1.0))
 minutes = st.one_of(st.just(0.0), positive(SMALLEST_MINUTES, 1e8))

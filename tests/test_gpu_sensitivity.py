@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tracker import plotting
+from tracker.analysis import plotting
+from tracker.analysis.gpu import check_chart_path, compute, grid, grid_figure, load_assumptions, sensitivity, tornado, tornado_figure
+from tracker.analysis.gpu.sensitivity_charts import compact, h100_references
 from tracker.errors import InputError
-from tracker.gpu import check_chart_path, compute, grid, grid_figure, load_assumptions, sensitivity, tornado, tornado_figure
-from tracker.gpu.sensitivity_charts import compact, h100_references
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

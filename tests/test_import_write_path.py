@@ -12,9 +12,9 @@ import pytest
 
 import storage
 from jobs.spool import Spool
-from tracker.csvimport import ImportOptions, import_batch, import_csv, prepare_import
 from tracker.ingest import Batch, write, write_batch
-from tracker.runs import RunRecord
+from tracker.ingest.runs import RunRecord
+from tracker.sources.csvimport import ImportOptions, import_batch, import_csv, prepare_import
 
 from .daemon_harness import LockHolder, run_tracker, spool_batches
 

@@ -9,7 +9,6 @@ import pytest
 
 import storage
 from tracker.errors import InputError
-from tracker.fakegecko import FakeGecko
 from tracker.ingest import (
     Batch,
     MarketsCache,
@@ -21,7 +20,8 @@ from tracker.ingest import (
     write_batch,
 )
 from tracker.ingest.batch import UPSERT_TABLES
-from tracker.runs import RunRecord
+from tracker.ingest.runs import RunRecord
+from tracker.sources.fakegecko import FakeGecko
 
 from .gecko_helpers import NOW, TRACKING, assert_no_duplicates, count, frame, make_client
 

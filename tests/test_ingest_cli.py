@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 import storage
-from tracker.fakegecko import FakeGecko, FakeGeckoProcess
+from tracker.sources.fakegecko import FakeGecko, FakeGeckoProcess
 
 from .conftest import subprocess_env, venv_bin
 
@@ -111,7 +111,7 @@ def test_help_and_format(cli_runner, command):
 
 @pytest.mark.slow
 def test_real_processes_cli_against_a_subprocess_fake(configured):
-    """The installed `tracker` command against `python -m tracker.fakegecko`, as the daemon tests will run them."""
+    """The installed `tracker` command against `python -m tracker.sources.fakegecko`, as the daemon tests will run them."""
     with FakeGeckoProcess(["--ai-coins", "6", "--other-coins", "4", "--rate-limit", "100"]) as fake:
         fake.control.add_fault("server_error", endpoint="/coins/markets", status=503)
         done = subprocess.run([venv_bin("tracker"), "ingest", "all", "--format", "json"], cwd=configured,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.fakegecko import FakeGecko
+from tracker.sources.fakegecko import FakeGecko
 
 from .docs_runner import run_examples
 from .gecko_helpers import run_python_blocks

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 
 import storage
-from tracker.fakegecko import FakeGecko
+from tracker.sources.fakegecko import FakeGecko
 
 from .daemon_harness import LockHolder, run_tracker, spool_batches
 

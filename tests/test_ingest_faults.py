@@ -7,8 +7,8 @@ import pytest
 
 import storage
 from tracker.config import TrackingConfig
-from tracker.fakegecko import FakeGecko
 from tracker.ingest import ingest_all
+from tracker.sources.fakegecko import FakeGecko
 
 from .gecko_helpers import NOW, assert_no_duplicates, make_client
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from tracker.config import TrackingConfig
-from tracker.fakegecko import FakeGecko
 from tracker.ingest import fetch_history, ingest_history, ingest_members, read_history_state, write_batch
+from tracker.sources.fakegecko import FakeGecko
 
 from .gecko_helpers import NOW, TRACKING, assert_no_duplicates, count, fake, frame, make_client, runs  # noqa: F401
 
@@ -173,7 +173,7 @@ def test_history_without_members_fetches_benchmarks_and_says_so(db, fake):
 
 
 def test_daily_closes_come_out_of_the_views(db, fake):
-    from tracker.panels import daily_closes
+    from tracker.analysis.panels import daily_closes
 
     with make_client(fake) as client:
         ingest_history(db, client, BENCH, now=NOW)

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from tracker.config import TrackingConfig
-from tracker.fakegecko import FakeGecko
 from tracker.ingest import ingest_history
+from tracker.sources.fakegecko import FakeGecko
 
 from .gecko_helpers import NOW, assert_no_duplicates, count, frame, make_client
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from tracker.coingecko import CoinGeckoError
 from tracker.config import TrackingConfig
-from tracker.fakegecko import FakeGecko
 from tracker.ingest import Batch, fetch_categories, ingest_all
+from tracker.sources.coingecko import CoinGeckoError
+from tracker.sources.fakegecko import FakeGecko
 
 from .gecko_helpers import NOW, all_text, make_client
 
@@ -69,8 +69,8 @@ def test_key_is_not_in_the_cli_output_or_errors(tmp_path, cli_runner, monkeypatc
     assert failed.exit_code == 1 and "error: ingest categories failed" in failed.output
     assert status.exit_code == 0 and "API Key Missing" in status.output
     assert KEY not in failed.output and KEY not in status.output
-    from tracker.coingecko import client_from_config
     from tracker.config import load_config
+    from tracker.sources.coingecko import client_from_config
 
     config = load_config(env=env)
     assert KEY not in repr(config) and KEY not in config.coingecko.masked_key

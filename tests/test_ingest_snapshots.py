@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 
 from tracker.config import TrackingConfig
-from tracker.fakegecko import FakeGecko
 from tracker.ingest import (
     MarketsCache,
     fetch_markets,
@@ -14,6 +13,7 @@ from tracker.ingest import (
     ingest_markets,
     ingest_members,
 )
+from tracker.sources.fakegecko import FakeGecko
 
 from .gecko_helpers import NOW, TRACKING, assert_no_duplicates, client, count, fake, frame, make_client, runs  # noqa: F401
 
@@ -124,7 +124,7 @@ def test_members_join_leave_and_rejoin(db, fake, client):
 
 
 def test_members_are_point_in_time_for_panels(db, fake, client):
-    from tracker.panels import category_members_at
+    from tracker.analysis.panels import category_members_at
 
     members = fake.members("artificial-intelligence")
     ingest_members(db, client, TRACKING, now=NOW)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.fakegecko import FakeGecko
+from tracker.sources.fakegecko import FakeGecko
 
 from .docs_runner import run_examples
 

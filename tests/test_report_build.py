@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker import panels
+from tracker.analysis import panels
+from tracker.analysis.eventstudy import EventStudy
+from tracker.analysis.eventstudy.data import load_study_data
 from tracker.config import load_config
 from tracker.errors import AnalysisError, EventsError, InputError
-from tracker.eventstudy import EventStudy
-from tracker.eventstudy.data import load_study_data
+from tracker.ingest.runs import RunRecord, record_run
 from tracker.report import ReportOptions, build_report
 from tracker.report.studies import mask_other_events
-from tracker.runs import RunRecord, record_run
 
 from .report_helpers import fixture_database
 

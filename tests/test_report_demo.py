@@ -10,7 +10,7 @@ import pytest
 
 import storage
 from jobs import run_jobs_once
-from tracker.demo import DEMO_EVENTS, run_demo
+from tracker.report.demo import DEMO_EVENTS, run_demo
 
 from .report_helpers import check_page
 

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
+from tracker.analysis.events import Event, add_events
 from tracker.config import load_config
-from tracker.events import Event, add_events
 from tracker.report import REPORT_FILES, ReportOptions, build_report, render_html, write_report
 from tracker.report.document import resolve
 

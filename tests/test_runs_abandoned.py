@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 import storage
-from tracker.runs import RunRecord, current_owner, mark_abandoned, owner_alive, record_run, utcnow
+from tracker.ingest.runs import RunRecord, current_owner, mark_abandoned, owner_alive, record_run, utcnow
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def dead_pid() -> int:
 
 
 def _owner(pid: int) -> dict:
-    from tracker.runs import _process_start
+    from tracker.ingest.runs import _process_start
 
     owner = {"pid": pid, "host": socket.gethostname()}
     since = _process_start(pid)
@@ -145,7 +145,7 @@ def test_own_runs_from_before_this_process_started_count_as_gone(db):
 def test_tidying_gives_way_to_a_busy_file(db, dead_pid):
     """A long reader holds the file: the tidy is skipped (the next writer does it) instead of
     failing the command before it has even fetched anything."""
-    from tracker.runs import tidy_abandoned
+    from tracker.ingest.runs import tidy_abandoned
 
     dead = _running(db, "history", _owner(dead_pid))
     holder = subprocess.Popen(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.coingecko import CoinGeckoClient
 from tracker.config import load_config
 from tracker.errors import ConfigError
-from tracker.fakegecko import FakeGecko
+from tracker.sources.coingecko import CoinGeckoClient
+from tracker.sources.fakegecko import FakeGecko
 from tracker.urls import mask_url, mask_urls
 
 from .daemon_harness import run_tracker, write_config
@@ -73,7 +73,7 @@ def test_daemon_banner_logs_and_status_mask_the_userinfo_password(tmp_path):
 
 
 def test_coingecko_error_messages_mask_urls_a_server_quotes():
-    from tracker.coingecko import CoinGeckoError
+    from tracker.sources.coingecko import CoinGeckoError
 
     error = CoinGeckoError(f"blocked request to https://api.example/api/v3/ping?x_cg_demo_api_key={KEY}", status=403,
                            endpoint="/ping")

@@ -19,7 +19,7 @@ import pytest
 
 import storage
 from storage.sandbox import AllowPathError
-from tracker.events import seed_events
+from tracker.analysis.events import seed_events
 
 
 class Listener:

@@ -298,7 +298,7 @@ def _preload_cli() -> None:
     import jobs.spool  # noqa: F401
     import tracker.cli.db_commands
     import tracker.cli.events_commands
-    import tracker.runs  # noqa: F401
+    import tracker.ingest.runs  # noqa: F401
     from tracker.cli import cli
 
     CliRunner().invoke(cli, ["--db", "/nonexistent/x.duckdb", "events", "list"])

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 import storage
+from tracker.analysis.events import seed_events
+from tracker.analysis.eventstudy.data import load_study_data
+from tracker.analysis.eventstudy.windows import Window
 from tracker.errors import InputError
-from tracker.events import seed_events
-from tracker.eventstudy.data import load_study_data
-from tracker.eventstudy.windows import Window
 
 COINS = ["bitcoin", "fetch-ai", "worldcoin-wld", "near"]
 FIRST_SYNC = datetime(2024, 4, 1, 12, 0)
@@ -69,7 +69,7 @@ def test_the_cli_takes_the_option(late_members_db, cli_runner):
 
 def test_a_database_quoted_in_eur_is_studied_in_eur(late_members_db):
     """Panels default to the database's own quote currency, so vs_currency = "eur" works."""
-    from tracker import panels
+    from tracker.analysis import panels
 
     with late_members_db.transaction() as con:
         con.execute("UPDATE price_history SET vs_currency = 'eur'")

@@ -1,4 +1,4 @@
-"""The one value rule (tracker.values) and the CoinGecko path's use of it (issue 12 item 7)."""
+"""The one value rule (tracker.ingest.values) and the CoinGecko path's use of it (issue 12 item 7)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.ingest.frames import market_snapshot_rows, price_history_rows
-from tracker.values import AMOUNT, PRICE, SERIES, bad_values, describe
+from tracker.ingest.values import AMOUNT, PRICE, SERIES, bad_values, describe
 
 
 def test_bounds_refuse_non_finite_non_positive_and_absurd_values_and_let_nan_through():

@@ -8,7 +8,7 @@ Hierarchy::
     ├── InputError          a file or argument given by the user cannot be used
     └── AnalysisError       a study cannot be computed from the data given
 
-The CoinGecko client's errors (tracker.coingecko.errors) also derive from TrackerError.
+The CoinGecko client's errors (tracker.sources.coingecko.errors) also derive from TrackerError.
 Messages are one line and never contain an API key. A message names the library's own
 parameters, in backticks (`tokens` is empty), and lists them in ``parameters``; the CLI shows
 each as its flag (--tokens is empty), see ``tracker.cli.flags``.

@@ -8,8 +8,8 @@ import click
 import storage
 from storage import Database
 
+from ..analysis.output import FORMATS
 from ..config import Config, load_config
-from ..output import FORMATS
 
 
 @dataclass
@@ -39,7 +39,7 @@ class AppContext:
         upgraded in place when older; runs left 'running' by a killed process are marked
         abandoned. ``create``: make a missing or empty file (`tracker init`).
         """
-        from ..runs import tidy_abandoned
+        from ..ingest.runs import tidy_abandoned
 
         database = self.config.database
         db = storage.open_database(database.path, create=create, lock_timeout=database.lock_timeout_seconds)

@@ -7,7 +7,7 @@ import pandas as pd
 import storage
 from storage import Database, check_database_path
 
-from ..output import render
+from ..analysis.output import render
 from ._context import AppContext, format_option, pass_app
 
 

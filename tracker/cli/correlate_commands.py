@@ -9,13 +9,14 @@ from typing import Mapping
 import click
 import pandas as pd
 
-from .. import plotting, utc
-from ..correlation import correlation_charts, service, sources
-from ..correlation.event_change import parse_span
-from ..correlation.external import check_series_id, read_series_csv
+from .. import utc
+from ..analysis import plotting
+from ..analysis.correlation import correlation_charts, service, sources
+from ..analysis.correlation.event_change import parse_span
+from ..analysis.correlation.external import check_series_id, read_series_csv
+from ..analysis.events import get_event
+from ..analysis.output import render, render_sections, to_json
 from ..errors import InputError
-from ..events import get_event
-from ..output import render, render_sections, to_json
 from ..paths import check_output_file
 from ._context import AppContext, format_option, pass_app
 

@@ -5,9 +5,9 @@ import click
 
 import storage
 
-from ..events import seed_events
-from ..output import render, render_sections
-from ..status import collect_status
+from ..analysis.events import seed_events
+from ..analysis.output import render, render_sections
+from ..ingest.status import collect_status
 from ._context import AppContext, format_option, pass_app
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 import pandas as pd
 
-from ..events import add_events, event_from_mapping, list_events, read_events_file
-from ..output import render
+from ..analysis.events import add_events, event_from_mapping, list_events, read_events_file
+from ..analysis.output import render
 from ._context import AppContext, format_option, pass_app
 
 

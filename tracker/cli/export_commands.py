@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from ..export import VIEWS, export_parquet
-from ..output import render
+from ..analysis.output import render
+from ..report.parquet_export import VIEWS, export_parquet
 from ._context import AppContext, format_option, pass_app
 
 

@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import click
 
-from .. import plotting
+from ..analysis import plotting
+from ..analysis.gpu import (
+    ARITHMETIC,
+    ARTICLE,
+    check_chart_path,
+    estimate,
+    grid_figure,
+    load_assumptions,
+    parse_set,
+    sensitivity,
+    tornado_figure,
+)
+from ..analysis.gpu.sensitivity import DEFAULT_ADOPTION, DEFAULT_UTILIZATION
+from ..analysis.gpu.sensitivity_charts import h100_references
+from ..analysis.output import render, render_sections
 from ..errors import InputError
-from ..gpu import ARITHMETIC, ARTICLE, check_chart_path, estimate, grid_figure, load_assumptions, parse_set, sensitivity, tornado_figure
-from ..gpu.sensitivity import DEFAULT_ADOPTION, DEFAULT_UTILIZATION
-from ..gpu.sensitivity_charts import h100_references
-from ..output import render, render_sections
 from ._context import format_option
 
 set_option = click.option(

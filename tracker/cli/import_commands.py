@@ -12,7 +12,9 @@ import pandas as pd
 from jobs.spool import Spool
 
 from .. import utc
-from ..csvimport import (
+from ..analysis.output import render_sections
+from ..errors import InputError
+from ..sources.csvimport import (
     GRANULARITIES,
     LABELS,
     LAYOUTS,
@@ -25,8 +27,6 @@ from ..csvimport import (
     prepare_import,
     read_mapping_file,
 )
-from ..errors import InputError
-from ..output import render_sections
 from ._context import AppContext, format_option, pass_app
 from .ingest_commands import EXIT_SPOOLED, Delivery
 

@@ -17,7 +17,7 @@ from jobs.instance import DaemonAlreadyRunning, InstanceLock
 from jobs.spool import Spool
 from storage import Database, DatabaseLockedError
 
-from ..coingecko import client_from_config
+from ..analysis.output import render
 from ..config import MAX_HISTORY_DAYS
 from ..errors import TrackerError
 from ..ingest import (
@@ -33,7 +33,7 @@ from ..ingest import (
     summaries_frame,
     write_batch,
 )
-from ..output import render
+from ..sources.coingecko import client_from_config
 from ._context import AppContext, format_option, pass_app
 
 EXIT_PARTIAL = 3

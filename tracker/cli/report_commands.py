@@ -6,9 +6,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ..eventstudy.windows import MAX_PERIOD
-from ..gpu import parse_set
-from ..output import render_sections
+from ..analysis.eventstudy.windows import MAX_PERIOD
+from ..analysis.gpu import parse_set
+from ..analysis.output import render_sections
 from ..report import ReportOptions, build_report, check_report_dir, split_ids, write_report
 from ..report.options import CORRELATION_DEFAULTS, DEFAULT_MOVE_WINDOW
 from ._context import AppContext, format_option, pass_app
@@ -148,7 +148,7 @@ def demo_command(output_dir: str, overwrite: bool, quiet: bool, fmt: str) -> Non
     """
     from jobs import run_jobs_once
 
-    from ..demo import NOTICE, run_demo  # the fake server and the ingestion stack load only here
+    from ..report.demo import NOTICE, run_demo  # the fake server and the ingestion stack load only here
 
     check_report_dir(output_dir, overwrite=overwrite)
     say = None if quiet else (lambda text: click.echo(f"demo: {text} ...", err=True))

@@ -6,15 +6,15 @@ import sys
 import click
 import pandas as pd
 
+from ..analysis.eventstudy import EventStudy, parse_windows
+from ..analysis.eventstudy.data import load_study_data
+from ..analysis.eventstudy.export import check_output_dir, write_outputs
+from ..analysis.eventstudy.files import read_events_csv, read_returns_csv
+from ..analysis.eventstudy.models import MODELS
+from ..analysis.eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
+from ..analysis.eventstudy.windows import HOUR, MAX_PERIOD, as_window, check_layout, infer_period
+from ..analysis.output import render_sections, to_table
 from ..errors import InputError
-from ..eventstudy import EventStudy, parse_windows
-from ..eventstudy.data import load_study_data
-from ..eventstudy.export import check_output_dir, write_outputs
-from ..eventstudy.files import read_events_csv, read_returns_csv
-from ..eventstudy.models import MODELS
-from ..eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
-from ..eventstudy.windows import HOUR, MAX_PERIOD, as_window, check_layout, infer_period
-from ..output import render_sections, to_table
 from ._context import AppContext, format_option, pass_app
 
 SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns")

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, first_line
-from ..runs import RunRecord, utcnow
+from .runs import RunRecord, utcnow
 
 FORMAT = "ai-token-tracker-batch"
 FORMAT_VERSION = 1

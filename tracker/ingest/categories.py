@@ -12,13 +12,13 @@ from typing import Iterator
 
 import pandas as pd
 
-from ..coingecko import CoinGeckoClient
-from ..coingecko.errors import CoinGeckoError
 from ..config import TrackingConfig
-from ..runs import utcnow
+from ..sources.coingecko import CoinGeckoClient
+from ..sources.coingecko.errors import CoinGeckoError
 from .batch import Batch
 from .frames import category_rows, category_snapshot_rows
 from .run import JobRun, guarded
+from .runs import utcnow
 
 
 def fetch_categories(client: CoinGeckoClient, tracking: TrackingConfig, *, now: datetime | None = None) -> Iterator[Batch]:

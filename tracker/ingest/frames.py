@@ -3,7 +3,7 @@
 Market caps of 0 or null mean "supply unknown" at CoinGecko; they are stored as NULL so they
 never pull an average or a sum down.
 
-Values from the API pass the importers' rule (:mod:`tracker.values`), but a bad one becomes
+Values from the API pass the importers' rule (:mod:`tracker.ingest.values`), but a bad one becomes
 NULL rather than failing the batch: one absurd point (a price of 0, a negative or infinite
 volume) must not stop a coin's history. A row with a NULL price is no observation for the
 views; the rest of the row (its market cap, volume) is kept.
@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from ..values import AMOUNT, PRICE, bad_values
+from .values import AMOUNT, PRICE, bad_values
 
 SOURCE = "coingecko"
 
@@ -27,13 +27,13 @@ def cap_or_null(values: pd.Series) -> pd.Series:
 
 
 def amount_or_null(values: pd.Series) -> pd.Series:
-    """Volumes (and caps) outside ``tracker.values.AMOUNT`` (0..1e14, finite) as missing."""
+    """Volumes (and caps) outside ``tracker.ingest.values.AMOUNT`` (0..1e14, finite) as missing."""
     amounts = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
     return amounts.mask(bad_values(amounts, AMOUNT))
 
 
 def price_or_null(values: pd.Series) -> pd.Series:
-    """Prices outside ``tracker.values.PRICE`` (1e-12..1e9, finite) as missing."""
+    """Prices outside ``tracker.ingest.values.PRICE`` (1e-12..1e9, finite) as missing."""
     prices = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
     return prices.mask(bad_values(prices, PRICE))
 

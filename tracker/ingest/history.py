@@ -4,7 +4,7 @@ Which coins: the open members of the tracked categories plus the benchmarks (or 
 asked for), minus coins marked inactive. For each coin, ``ingest_state`` (job ``history``,
 scope = coin id) holds the stretch already stored without gaps: ``watermark`` is its newest
 complete point and ``detail.start`` its beginning. The run plans only the missing calls (see
-:func:`tracker.coingecko.chunking.plan_history`): a first backfill costs one call per chunk
+:func:`tracker.sources.coingecko.chunking.plan_history`): a first backfill costs one call per chunk
 (two per coin for a year: old days daily, the last 90 days hourly), a daily top-up one call.
 
 Each coin is one batch, written (or spooled) before the next coin is fetched, so an interrupted
@@ -30,9 +30,10 @@ import pandas as pd
 import storage
 from storage import Database
 
-from ..coingecko import CoinGeckoClient
-from ..coingecko.chunking import chunk_watermark, label_points, plan_history
-from ..coingecko.errors import (
+from ..config import TrackingConfig
+from ..sources.coingecko import CoinGeckoClient
+from ..sources.coingecko.chunking import chunk_watermark, label_points, plan_history
+from ..sources.coingecko.errors import (
     AccessDeniedError,
     AuthenticationError,
     CoinGeckoCancelled,
@@ -42,12 +43,11 @@ from ..coingecko.errors import (
     PlanLimitError,
     RateLimitError,
 )
-from ..config import TrackingConfig
-from ..runs import utcnow
 from .batch import Batch
 from .frames import SOURCE, price_history_rows
 from .repair import RepairWindow, apply_repair, confirmed_spans, plan_repairs, read_suspects, spans_to_json
 from .run import JobRun, guarded
+from .runs import utcnow
 
 MAX_CONSECUTIVE_FAILURES = 3
 Progress = Callable[[int, int, str], None]

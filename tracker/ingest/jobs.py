@@ -11,8 +11,8 @@ from typing import Sequence
 
 from storage import Database
 
-from ..coingecko import CoinGeckoClient
 from ..config import TrackingConfig
+from ..sources.coingecko import CoinGeckoClient
 from .categories import fetch_categories
 from .history import Progress, fetch_history, read_history_state
 from .markets import MarketsCache, fetch_markets

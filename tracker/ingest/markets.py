@@ -15,8 +15,9 @@ from typing import Iterator
 
 import pandas as pd
 
-from ..coingecko import CoinGeckoClient
-from ..coingecko.errors import (
+from ..config import TrackingConfig
+from ..sources.coingecko import CoinGeckoClient
+from ..sources.coingecko.errors import (
     AccessDeniedError,
     AuthenticationError,
     CoinGeckoCancelled,
@@ -24,12 +25,11 @@ from ..coingecko.errors import (
     PlanLimitError,
     RateLimitError,
 )
-from ..coingecko.parsing import parse_markets
-from ..config import TrackingConfig
-from ..runs import utcnow
+from ..sources.coingecko.parsing import parse_markets
 from .batch import Batch
 from .frames import coins_rows, market_snapshot_rows
 from .run import JobRun, guarded
+from .runs import utcnow
 
 # Errors that say "stop calling for now" rather than "this one request failed".
 STOP_ERRORS = (AuthenticationError, AccessDeniedError, RateLimitError, CoinGeckoCancelled, PlanLimitError)

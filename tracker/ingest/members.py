@@ -14,13 +14,13 @@ from typing import Iterator
 
 import pandas as pd
 
-from ..coingecko import CoinGeckoClient
 from ..config import TrackingConfig
-from ..runs import utcnow
+from ..sources.coingecko import CoinGeckoClient
 from .batch import Batch
 from .frames import coins_rows
 from .markets import STOP_ERRORS, MarketsCache, fetch_category
 from .run import JobRun, guarded
+from .runs import utcnow
 
 
 def fetch_members(client: CoinGeckoClient, tracking: TrackingConfig, *, now: datetime | None = None,

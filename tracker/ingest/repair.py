@@ -30,7 +30,7 @@ import pandas as pd
 
 import storage
 
-from ..coingecko.chunking import DAILY_MAX, DAILY_MIN, HOURLY_MIN, ChartChunk, infer_granularity
+from ..sources.coingecko.chunking import DAILY_MAX, DAILY_MIN, HOURLY_MIN, ChartChunk, infer_granularity
 from .frames import SOURCE, amount_or_null, cap_or_null
 
 TOLERANCE = pd.Timedelta(minutes=5)  # timestamps jitter by seconds; the close views allow 5 minutes

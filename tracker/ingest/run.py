@@ -17,10 +17,10 @@ import pandas as pd
 import storage
 from storage import Database
 
-from ..coingecko import CoinGeckoClient
-from ..coingecko.errors import one_line
-from ..runs import RunRecord
+from ..sources.coingecko import CoinGeckoClient
+from ..sources.coingecko.errors import one_line
 from .batch import Batch, snapshot_run
+from .runs import RunRecord
 from .write import write_batch
 
 log = logging.getLogger("tracker.ingest")

@@ -20,8 +20,8 @@ import pandas as pd
 import storage
 from storage import Database
 
-from ..runs import RunRecord, record_run, set_watermarks, utcnow
 from .batch import UPSERT_TABLES, Batch
+from .runs import RunRecord, record_run, set_watermarks, utcnow
 
 FINAL_STATUSES = ("ok", "partial", "failed")
 

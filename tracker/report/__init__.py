@@ -8,8 +8,8 @@ Typical use::
     report = build_report(db, config, options)
     write_report(report, "reports/sora")
 
-:func:`build_report` runs the event studies (:mod:`tracker.eventstudy`), the raw moves, the
-correlation comparison (:mod:`tracker.correlation`) and the GPU context (:mod:`tracker.gpu`);
+:func:`build_report` runs the event studies (:mod:`tracker.analysis.eventstudy`), the raw moves, the
+correlation comparison (:mod:`tracker.analysis.correlation`) and the GPU context (:mod:`tracker.analysis.gpu`);
 :mod:`.sections` lays them out; :mod:`.html` and :mod:`.markdown` render them. See docs/reports.md.
 """
 from .build import Chart, ReportData, build_report

@@ -1,8 +1,8 @@
 """Assemble a report from the database: every number in one JSON-ready document, the tables
 for CSV, and the charts as SVG.
 
-Nothing here is new statistics: the studies are :class:`tracker.eventstudy.EventStudy`, the
-correlations :mod:`tracker.correlation`, the GPU figures :mod:`tracker.gpu`. This module
+Nothing here is new statistics: the studies are :class:`tracker.analysis.eventstudy.EventStudy`, the
+correlations :mod:`tracker.analysis.correlation`, the GPU figures :mod:`tracker.analysis.gpu`. This module
 decides what goes in, and keeps the JSON, the CSV tables and the charts consistent: the JSON
 is built from the same frames the CSV files are written from.
 """
@@ -16,14 +16,14 @@ import pandas as pd
 
 from storage import Database
 
-from .. import plotting
+from ..analysis import plotting
+from ..analysis.events import Event, get_event
+from ..analysis.eventstudy import TESTS
+from ..analysis.eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
+from ..analysis.eventstudy.data import StudyData, known_coins, load_study_data
+from ..analysis.output import to_json
 from ..config import Config
 from ..errors import InputError
-from ..events import Event, get_event
-from ..eventstudy import TESTS
-from ..eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
-from ..eventstudy.data import StudyData, known_coins, load_study_data
-from ..output import to_json
 from .correlations import CorrelationOutcome, correlation_context
 from .gpu_context import GpuOutcome, gpu_context
 from .moves import day_zero, raw_moves

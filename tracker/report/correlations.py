@@ -1,5 +1,5 @@
 """The report's correlation section: did the event change how the tokens move with the market
-and with each other? Everything is computed by :mod:`tracker.correlation`.
+and with each other? Everything is computed by :mod:`tracker.analysis.correlation`.
 
 For each event: log returns of the sample and the benchmarks over ``n`` periods before and
 ``n`` periods from the event's period, the correlation of each token with each benchmark in
@@ -16,11 +16,11 @@ import pandas as pd
 
 from storage import Database
 
-from .. import panels
-from ..correlation.correlation_charts import change_chart
-from ..correlation.service import Selection, change_range, change_table, load_panel
+from ..analysis import panels
+from ..analysis.correlation.correlation_charts import change_chart
+from ..analysis.correlation.service import Selection, change_range, change_table, load_panel
+from ..analysis.events import Event
 from ..errors import TrackerError
-from ..events import Event
 
 DEFAULT_BENCHMARKS = ("bitcoin", "ethereum")
 ALPHA = 0.05

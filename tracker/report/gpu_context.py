@@ -1,4 +1,4 @@
-"""GPU-demand context for a report, from :mod:`tracker.gpu` (the Factorial Funds Sora model).
+"""GPU-demand context for a report, from :mod:`tracker.analysis.gpu` (the Factorial Funds Sora model).
 
 The report does not study GPUs; it puts the tokens' moves beside the hardware arithmetic the
 Sora story rests on: how many H100s Sora-style video would need, against Nvidia's shipments
@@ -12,8 +12,8 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..gpu import Estimate, estimate, load_assumptions, sensitivity, tornado_figure
-from ..gpu.sensitivity_charts import h100_references
+from ..analysis.gpu import Estimate, estimate, load_assumptions, sensitivity, tornado_figure
+from ..analysis.gpu.sensitivity_charts import h100_references
 
 # The outputs the report quotes, in reading order; the full table goes to JSON and CSV.
 HEADLINE = (

@@ -14,9 +14,9 @@ import pandas as pd
 
 from storage import Database
 
-from .. import panels
-from ..events import Event
-from ..eventstudy import Window
+from ..analysis import panels
+from ..analysis.events import Event
+from ..analysis.eventstudy import Window
 
 COLUMNS = [
     "event_id", "coin_id", "role", "start_day", "end_day", "close_start", "close_end", "move",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..plotting import new_figure
+from ..analysis.plotting import new_figure
 
 SAMPLE_COLOUR, BENCHMARK_COLOUR = "#8c564b", "#7f7f7f"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from ..analysis.eventstudy import Window, as_window, canonical_model, parse_windows
+from ..analysis.gpu import load_assumptions
 from ..errors import InputError
-from ..eventstudy import Window, as_window, canonical_model, parse_windows
-from ..gpu import load_assumptions
 
 # The study defaults of `tracker study`, by frequency: (estimation window, event windows).
 STUDY_DEFAULTS = {
@@ -55,7 +55,7 @@ class ReportOptions:
     events: tuple[str, ...]
     tokens: tuple[str, ...] | None = None
     category: str | None = None
-    membership: str = "event"  # or "first-known": see tracker.eventstudy.data.load_study_data
+    membership: str = "event"  # or "first-known": see tracker.analysis.eventstudy.data.load_study_data
     benchmark: str = "bitcoin"
     index_weights: str = "cap"
     model: str = "market"

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..events import Event
+from ..analysis.events import Event
 from .options import ReportOptions
 
 

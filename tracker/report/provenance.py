@@ -15,7 +15,8 @@ import pandas as pd
 import storage
 from storage import Database
 
-from .. import panels, utc
+from .. import utc
+from ..analysis import panels
 from ..config import Config
 from ..urls import mask_url
 

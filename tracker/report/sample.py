@@ -15,9 +15,9 @@ import pandas as pd
 import storage
 from storage import Database
 
-from ..events import Event
-from ..eventstudy.data import StudyData
-from ..eventstudy.windows import locate_day0, parse_day_boundary
+from ..analysis.events import Event
+from ..analysis.eventstudy.data import StudyData
+from ..analysis.eventstudy.windows import locate_day0, parse_day_boundary
 from .options import ReportOptions
 from .studies import StudyOutcome
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..eventstudy import TESTS
+from ..analysis.eventstudy import TESTS
 from .build import ReportData
 from .document import BulletList, Callout, Doc, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
 from .formatting import significance

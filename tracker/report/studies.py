@@ -1,7 +1,7 @@
 """The event studies a report shows: one per event, and all events pooled when there are several.
 
-Each study is :class:`tracker.eventstudy.EventStudy` on the panel that
-:func:`tracker.eventstudy.data.load_study_data` loaded once for every event; nothing here
+Each study is :class:`tracker.analysis.eventstudy.EventStudy` on the panel that
+:func:`tracker.analysis.eventstudy.data.load_study_data` loaded once for every event; nothing here
 computes a statistic. A study that cannot be fitted (no security-event left) is kept with its
 reason, so one unusable event does not sink a report of several.
 """
@@ -13,11 +13,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..analysis.events import Event
+from ..analysis.eventstudy import EventStudy, EventStudyResults
+from ..analysis.eventstudy.data import StudyData
+from ..analysis.eventstudy.windows import locate_day0, parse_day_boundary
 from ..errors import AnalysisError
-from ..events import Event
-from ..eventstudy import EventStudy, EventStudyResults
-from ..eventstudy.data import StudyData
-from ..eventstudy.windows import locate_day0, parse_day_boundary
 from .options import ReportOptions
 
 POOLED = "pooled"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..output import to_csv
+from ..analysis.output import to_csv
 from ..paths import check_output_dir
 from .build import ReportData
 from .html import render_html
