@@ -82,12 +82,17 @@ def test_a_held_lock_spools_batches_then_catches_up_with_nothing_lost(tmp_path):
     assert "database not writable" in log and "spool drained" in log and "Traceback" not in log
 
     # Nothing lost: every markets run (spooled ones included) stored its snapshot.
-    markets = query(db_path, "SELECT run_id, status, rows, started_at FROM ingest_runs WHERE job = 'markets'")
-    assert set(markets["status"]) == {"ok"} and (markets["rows"] > 0).all()
+    markets = query(db_path, "SELECT run_id, status, rows, started_at, error FROM ingest_runs WHERE job = 'markets'")
+    # Markets runs every second, so one may be in flight when the test stops the daemon: it ends
+    # with the client's "stopped ..." note, having stored what it had (perhaps nothing).
+    stopped = markets["error"].fillna("").str.contains("stopped (?:before|while waiting to) call", regex=True)
+    assert stopped.sum() <= 1, markets.loc[stopped].to_dict("records")
+    finished = markets[~stopped]
+    assert set(finished["status"]) == {"ok"} and (finished["rows"] > 0).all(), markets.to_dict("records")
     held_runs = markets[markets["started_at"] < released]
-    assert len(held_runs) >= 2
+    assert len(held_runs) >= 2 and not stopped[held_runs.index].any()
     observed = query(db_path, "SELECT count(DISTINCT observed_at) AS n FROM market_snapshots")["n"][0]
-    assert observed == len(markets)
+    assert observed == (markets["rows"] > 0).sum()
     # The history equals a clean single run's, watermarks included.
     clean_db = clean / "data" / "tracker.duckdb"
     since = comparable_since(clean_started)
