@@ -109,13 +109,15 @@ class ExchangeClient:
             raise ExchangeError(f"`interval` {interval!r} must be one of {', '.join(INTERVAL_MS)}", parameters=("interval",),
                                 exchange_id=self.exchange_id)
         market = self.market(symbol)
+        step = INTERVAL_MS[interval]
         start = to_ms(since) if since is not None else 0
         if start <= 0 and market.listed_at is not None:
-            start = to_ms(market.listed_at)
+            # Exchanges that page by a window (OKX) find nothing before the listing: start at the
+            # candle containing it.
+            start = to_ms(market.listed_at) // step * step
         end = to_ms(until) if until is not None else None
         if end is not None and end < start:
             raise ExchangeError("`until` is before `since`", parameters=("until", "since"), exchange_id=self.exchange_id)
-        step = INTERVAL_MS[interval]
         limit = self._page_limit()
 
         def fetch_page(since_ms: int) -> tuple[list[list[Any]], Any, int]:
