@@ -128,3 +128,28 @@ def test_a_timeout_is_retried(fake):
     fake.add_fault("timeout", endpoint=KLINES, delay=30, times=1)
     assert len(fetch(client)) > 0
     assert len(waits) == 1 and fake.stats()["faults_fired"] == {"timeout": 1}
+
+
+@pytest.mark.parametrize("kind", ["html_200", "truncated"])
+def test_an_answer_that_is_not_json_is_retried_not_taken_for_the_end(fake, kind):
+    waits: list[float] = []
+    client = make_client(fake, waits=waits)
+    clean = len(fetch(make_client(fake), "1h"))
+    fake.add_fault(kind, endpoint=KLINES, skip=1, times=2)  # the second page, twice
+    assert len(fetch(client, "1h")) == clean
+    assert waits == [1.0, 2.0]
+
+
+def test_an_answer_that_is_never_json_ends_in_one_line(fake):
+    client = make_client(fake, waits=[], max_retries=1)
+    fake.add_fault("html_200", endpoint=KLINES, times=None)
+    with pytest.raises(ExchangeUnavailable, match="^binance candles FET/USDT 1d failed after 2 attempts: the answer was not JSON$"):
+        fetch(client)
+
+
+def test_a_503_retry_after_is_honoured(fake):
+    waits: list[float] = []
+    client = make_client(fake, waits=waits)
+    fake.add_fault("server_error", endpoint=KLINES, status=503, retry_after=9, times=1)
+    fetch(client)
+    assert waits == [9.0]
