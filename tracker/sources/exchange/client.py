@@ -150,6 +150,18 @@ class ExchangeClient:
                 )
         return self._markets
 
+    def close(self) -> None:
+        """Close the HTTP session (the client can still be used; a new one opens)."""
+        session = getattr(self._exchange, "session", None)
+        if session is not None:
+            session.close()
+
+    def __enter__(self) -> "ExchangeClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         where = f", base_url={self.base_url!r}" if self.base_url else ""
         return f"ExchangeClient({self.exchange_id!r}{where}, calls={self.calls})"

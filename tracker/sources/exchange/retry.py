@@ -180,7 +180,7 @@ class Caller:
         transient = (status is not None and status >= 500) or (status is None and isinstance(exc, ccxt.NetworkError))
         if transient:
             if attempt >= self.max_retries:
-                cause = f"HTTP {status}" if status is not None else _short(exc)
+                cause = f"HTTP {status}" if status is not None else _network_cause(exc)
                 raise ExchangeUnavailable(
                     f"{name} {what} failed after {attempt + 1} attempts: {cause}", exchange_id=name) from None
             retry_after = retry_after_seconds(answer) if status is not None else None
@@ -192,6 +192,18 @@ class Caller:
 
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff_max_seconds, self.backoff_seconds * (2 ** attempt))
+
+
+def _network_cause(exc: Exception) -> str:
+    """What went wrong below HTTP, in words, with the request ccxt names (method and URL)."""
+    import ccxt
+
+    request = _short(exc)
+    if isinstance(exc, ccxt.RequestTimeout):
+        return f"no answer in time ({request})"
+    cause = exc.__cause__
+    detail = type(cause).__name__ if cause is not None else type(exc).__name__
+    return f"no connection, {detail} ({request})"
 
 
 def _short(exc: Exception) -> str:
