@@ -73,6 +73,12 @@ class ExchangeClient:
         self._clock = clock or (lambda: datetime.now(timezone.utc).replace(tzinfo=None))
         self._markets: dict[str, Market] | None = None
 
+    @classmethod
+    def from_config(cls, exchange_id: str, config: Any, **options: Any) -> "ExchangeClient":
+        """A client whose base URL comes from ``config.exchanges`` (``TRACKER_EXCHANGE_BASE_URL``, then
+        ``[exchanges.<id>] base_url``); ``options`` are the constructor's other keywords."""
+        return cls(exchange_id, base_url=config.exchanges.base_url(exchange_id), **options)
+
     @property
     def calls(self) -> int:
         """HTTP calls made so far (every attempt counts)."""
