@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 DEFAULT_EXCHANGE = "binance"
 TESTED_EXCHANGES = ("binance", "okx")  # against fakes of their API shapes; others are untested
+WINDOWED = ("okx",)  # ccxt pages these by [since, since + limit intervals), not by the next `limit` candles
 
 
 @dataclass(frozen=True, order=True)
@@ -117,10 +118,10 @@ class ExchangeClient:
         market = self.market(symbol)
         step = INTERVAL_MS[interval]
         start = to_ms(since) if since is not None else 0
-        if start <= 0 and market.listed_at is not None:
-            # Exchanges that page by a window (OKX) find nothing before the listing: start at the
-            # candle containing it.
-            start = to_ms(market.listed_at) // step * step
+        if market.listed_at is not None:
+            # Exchanges that page by a window (OKX) find nothing before the listing: start no
+            # earlier than the candle containing it.
+            start = max(start, to_ms(market.listed_at) // step * step)
         end = to_ms(until) if until is not None else None
         if end is not None and end < start:
             raise ExchangeError("`until` is before `since`", parameters=("until", "since"), exchange_id=self.exchange_id)
@@ -134,7 +135,11 @@ class ExchangeClient:
             return rows or [], self._exchange.last_json_response, to_ms(now)
 
         return pages(fetch_page, start_ms=start, until_ms=end, step_ms=step, limit=limit, active=market.active,
-                     exchange_id=self.exchange_id)
+                     exchange_id=self.exchange_id, windowed=self._windowed())
+
+    def _windowed(self) -> bool:
+        """Whether ccxt asks this exchange for a time window per page (OKX and its relatives)."""
+        return any(cls.__name__ in WINDOWED for cls in type(self._exchange).__mro__)
 
     def _page_limit(self) -> int:
         features = (getattr(self._exchange, "features", None) or {}).get("spot") or {}
