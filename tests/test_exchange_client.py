@@ -34,7 +34,10 @@ def test_markets_are_the_spot_markets_with_unified_and_exchange_symbols(fake, cl
 
 
 def test_a_market_is_found_by_either_symbol(client):
-    assert client.market("FETUSDT") == client.market("FET/USDT")
+    fet = client.market("FET/USDT")
+    assert client.market("FETUSDT") == client.market("FET-USDT") == client.market("fetusdt") == fet
+    with pytest.raises(UnknownMarket):
+        client.market("FETUSDX")
 
 
 def test_pages_hold_1000_candles_and_cost_one_call_each(fake, client):

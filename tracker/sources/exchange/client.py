@@ -99,9 +99,11 @@ class ExchangeClient:
         found = self._load_markets()
         if symbol in found:
             return found[symbol]
-        for market in found.values():
-            if market.exchange_symbol == symbol or market.exchange_symbol.replace("-", "").replace("_", "") == symbol.upper():
-                return market
+        own = [m for m in found.values() if m.exchange_symbol == symbol]
+        if not own:  # FETUSDT for FET-USDT and the like; only when it names one market
+            own = [m for m in found.values() if _bare(m.exchange_symbol) == _bare(symbol) or _bare(m.symbol) == _bare(symbol)]
+        if len(own) == 1:
+            return own[0]
         raise UnknownMarket(self.exchange_id, symbol)
 
     def fetch_candles(self, symbol: str, interval: str, since: datetime | None, until: datetime | None = None) -> Iterator["pd.DataFrame"]:
@@ -176,6 +178,10 @@ class ExchangeClient:
     def __repr__(self) -> str:
         where = f", base_url={self.base_url!r}" if self.base_url else ""
         return f"ExchangeClient({self.exchange_id!r}{where}, calls={self.calls})"
+
+
+def _bare(symbol: str) -> str:
+    return "".join(c for c in symbol.upper() if c.isalnum())
 
 
 def _make_exchange(exchange_id: str, timeout_seconds: float, enable_rate_limit: bool) -> Any:
