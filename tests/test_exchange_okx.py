@@ -104,3 +104,11 @@ def test_a_gap_longer_than_a_window_does_not_end_the_fetch(fake, okx):
 def test_since_before_the_listing_starts_at_the_listing(fake, okx):
     daily = candles(okx, "WLD/USDT", "1d", datetime(2020, 1, 1))
     assert daily["open_time"].iloc[0] == pd.Timestamp("2023-07-24") and candle_calls(fake) == 1
+
+
+def test_okx_busy_with_http_200_is_retried(fake):
+    waits: list[float] = []
+    okx = make_client(fake, "okx", waits=waits)
+    fake.add_fault("busy_200", endpoint="/api/v5/market/*", times=2)
+    assert len(candles(okx, "FET/USDT", "1d", datetime(2024, 1, 1))) == 60
+    assert waits == [1.0, 2.0]

@@ -114,7 +114,7 @@ def test_fault_rules_skip_times_and_params(fake):
     assert fake.faults()[0]["fired"] == 1
     with pytest.raises(ValueError, match="unknown fault kind"):
         FaultRule(kind="nope")
-    assert set(FAULT_KINDS) == {"rate_limit", "ban", "geo_block", "forbidden", "server_error", "timeout", "html_200", "truncated"}
+    assert set(FAULT_KINDS) == {"rate_limit", "ban", "geo_block", "forbidden", "server_error", "timeout", "html_200", "truncated", "busy_200"}
 
 
 def test_fault_bodies(fake):

@@ -284,6 +284,9 @@ class FakeExchange(ControlMethods):
             return 418, _error(path, -1003, BAN_MESSAGE.format(until=until), "50011", "IP banned"), headers
         if kind == "geo_block":
             return 451, _error(path, 0, GEO_MESSAGE, "51155", "Service unavailable in your region"), as_json
+        if kind == "busy_200":
+            return 200, _error(path, -1008, "Server is currently overloaded with other requests. Please try again in a few minutes.",
+                               "50001", "Service temporarily unavailable"), as_json
         if kind == "html_200":
             return 200, MAINTENANCE.encode(), {"Content-Type": "text/html"}
         if kind == "forbidden":
