@@ -87,6 +87,16 @@ def test_until_is_inclusive_and_a_short_page_ends_the_fetch(fake, client):
     assert fake.calls(KLINES) == 1
 
 
+def test_dates_and_aware_datetimes_are_accepted(client):
+    from datetime import date, timezone
+
+    by_date = candles(client, "BTC/USDT", "1d", date(2024, 1, 1), date(2024, 1, 31))
+    aware = candles(client, "BTC/USDT", "1d", datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+                    datetime(2024, 1, 31, tzinfo=timezone.utc))
+    pd.testing.assert_frame_equal(by_date, aware)
+    assert len(by_date) == 31
+
+
 def test_since_none_starts_at_the_first_candle(fake, client):
     frame = candles(client, "WLD/USDT", "1d", None)
     assert frame["open_time"].iloc[0] == pd.Timestamp("2023-07-24")

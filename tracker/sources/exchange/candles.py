@@ -10,7 +10,7 @@ clock (the ``Date`` header of that page's answer) or, without one, the client's 
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
@@ -23,10 +23,12 @@ MAX_PAGE = 1000
 QUOTE_VOLUME_INDEX = {"binance": 7, "okx": 7, "bybit": 6}
 
 
-def to_ms(when: datetime) -> int:
-    """A naive-UTC (or aware) datetime as epoch milliseconds."""
+def to_ms(when: datetime | date) -> int:
+    """A naive-UTC (or aware) datetime, or a date (its midnight UTC), as epoch milliseconds."""
     from calendar import timegm
 
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day)
     if when.tzinfo is not None:
         from datetime import timezone
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ...urls import mask_url
@@ -106,10 +106,12 @@ class ExchangeClient:
             return own[0]
         raise UnknownMarket(self.exchange_id, symbol)
 
-    def fetch_candles(self, symbol: str, interval: str, since: datetime | None, until: datetime | None = None) -> Iterator["pd.DataFrame"]:
+    def fetch_candles(self, symbol: str, interval: str, since: datetime | date | None,
+                      until: datetime | date | None = None) -> Iterator["pd.DataFrame"]:
         """Closed candles of ``symbol`` from ``since`` through ``until`` (inclusive), as frames of one page each.
 
-        ``interval`` is 1d, 1h or 1m. ``since`` None (or the epoch) starts at the market's first
+        ``interval`` is 1d, 1h or 1m; ``since``, ``until`` naive UTC (aware ones are converted, a date
+        means its midnight UTC). ``since`` None (or the epoch) starts at the market's first
         candle. Columns: open_time (naive UTC, the candle's open), open, high, low, close,
         volume (base), quote_volume (NaN where the exchange gives none). The market is looked up
         now (loading the market list once per client); the pages are fetched as they are read.
