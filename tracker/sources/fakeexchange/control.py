@@ -107,7 +107,7 @@ class FakeExchangeProcess:
     a :class:`FakeExchangeControl`.
     """
 
-    def __init__(self, args: Sequence[str] = (), *, startup_timeout: float = 30.0, env: Mapping[str, str] | None = None):
+    def __init__(self, args: Sequence[str] = (), *, startup_timeout: float = 90.0, env: Mapping[str, str] | None = None):
         self.args = list(args)
         self.startup_timeout = startup_timeout
         self.env = dict(env) if env is not None else None
