@@ -26,7 +26,6 @@ from scipy import stats
 
 from ...errors import AnalysisError
 from .pairwise import check_pairs
-from .results import settings_of
 
 __all__ = ["CRITERIA", "lag_matrix", "select_lag_order", "granger_test", "granger_causality"]
 
@@ -153,5 +152,4 @@ def granger_causality(
             rows.append({"cause": cause, "effect": effect, "criterion": criterion if lag is None else "fixed",
                          "selected_lag": selected, "lag": tested} | result)
     frame = pd.DataFrame(rows, columns=["cause", "effect", "criterion", "selected_lag", "lag", "n", "f_stat", "df_num", "df_denom", "p_value"])
-    frame.attrs.update(settings_of(returns) | {"max_lag": int(max_lag), "criterion": criterion if lag is None else "fixed"})
     return frame
