@@ -6,9 +6,12 @@ from __future__ import annotations
 
 # Library parameter -> the flag that sets it, where the two names differ.
 FLAGS = {
+    "benchmarks": "--against",
+    "coin_id": "--coin",
     "events": "--event",
     "event_ids": "--event",
     "mapping": "--map",
+    "overrides": "--set",
     "pairing": "--pairs",
 }
 

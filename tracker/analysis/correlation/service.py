@@ -364,7 +364,7 @@ def rolling_table(panel: Panel, window: int = 30, methods: Sequence[str] = ("pea
         method, ``beta``.
     """
     if not panel.benchmarks:
-        raise InputError("rolling needs at least one benchmark (--against or --series)")
+        raise InputError("rolling needs at least one benchmark (`benchmarks` or `series`)", parameters=["benchmarks", "series"])
     pieces = []
     for benchmark in panel.benchmarks:
         returns = panel.returns(panel.series + [benchmark])
