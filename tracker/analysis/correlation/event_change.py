@@ -34,7 +34,7 @@ from scipy import stats
 
 from ... import utc
 from ...errors import AnalysisError
-from .pairwise import METHODS, check_pairs, pair_correlation
+from .pairwise import METHODS, pair_arrays, pair_correlation
 from .returns import infer_frequency
 
 __all__ = ["FISHER_TEST", "fisher_z_test", "event_windows", "correlation_change", "pairs_against", "all_pairs", "bh_adjust",
@@ -193,10 +193,8 @@ def correlation_change(
             "load a longer range"
         )
     pairs = all_pairs(returns.columns) if pairs is None else list(pairs)
-    check_pairs(returns, pairs)
     rows = []
-    for x, y in pairs:
-        xs, ys = returns[x].to_numpy(dtype=float, na_value=np.nan), returns[y].to_numpy(dtype=float, na_value=np.nan)
+    for x, y, xs, ys in pair_arrays(returns, pairs):
         n_pre, r_pre = pair_correlation(xs[pre_rows], ys[pre_rows], method)
         n_post, r_post = pair_correlation(xs[post_rows], ys[post_rows], method)
         r_pre = r_pre if n_pre >= min_overlap else np.nan

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import AnalysisError
-from .pairwise import check_pairs
+from .pairwise import pair_arrays
 
 __all__ = ["CRITERIA", "lag_matrix", "select_lag_order", "granger_test", "granger_causality"]
 
@@ -136,11 +136,8 @@ def granger_causality(
     """
     if criterion not in CRITERIA:
         raise AnalysisError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
-    check_pairs(returns, pairs)
     rows = []
-    for a, b in pairs:
-        xa = returns[a].to_numpy(dtype=float, na_value=np.nan)
-        xb = returns[b].to_numpy(dtype=float, na_value=np.nan)
+    for a, b, xa, xb in pair_arrays(returns, pairs):
         if lag is None:
             table = select_lag_order(xa, xb, max_lag)
             selected = int(table.loc[table[criterion].idxmin(), "lag"])

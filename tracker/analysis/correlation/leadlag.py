@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import AnalysisError
-from .pairwise import METHODS, check_pairs, correlation_p_value, pair_correlation
+from .pairwise import METHODS, correlation_p_value, pair_arrays, pair_correlation
 from .returns import KINDS
 
 __all__ = ["cross_correlation", "lead_lag_summary", "move_timing", "rank_timing"]
@@ -60,11 +60,8 @@ def cross_correlation(
         raise AnalysisError("max_lag must be 0 or more")
     if max_lag >= len(returns):
         raise AnalysisError(f"max_lag {max_lag} needs more than {len(returns)} periods of returns")
-    check_pairs(returns, pairs)
     rows = []
-    for x, y in pairs:
-        xs = returns[x].to_numpy(dtype=float, na_value=np.nan)
-        ys = returns[y].to_numpy(dtype=float, na_value=np.nan)
+    for x, y, xs, ys in pair_arrays(returns, pairs):
         for lag in range(-max_lag, max_lag + 1):
             # Pair x_t with y_{t+lag}.
             if lag >= 0:
