@@ -149,3 +149,15 @@ def test_gpu_storage_and_correlation_errors_keep_their_cli_wording():
     with pytest.raises(InputError) as caught:
         rolling_table(_panel_without_benchmarks())
     assert with_flags(caught.value) == "rolling needs at least one benchmark (--against or --series)"
+
+
+def test_an_hourly_cap_weighted_index_names_index_weights():
+    import pandas as pd
+
+    from tracker.analysis.eventstudy.data import _closes
+    from tracker.errors import AnalysisError
+
+    with pytest.raises(AnalysisError) as caught:
+        _closes(None, ["fetch-ai"], pd.Timestamp("2024-02-01"), pd.Timestamp("2024-02-02"), pd.Timedelta(hours=1), value="market_cap")
+    assert caught.value.parameters == ("index_weights",)
+    assert with_flags(caught.value) == "hourly market caps are not stored; use --index-weights equal for an hourly index"
