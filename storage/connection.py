@@ -132,10 +132,11 @@ def _check_writable(path: Path) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise DatabasePathError(
             f"cannot write in folder {folder}: DuckDB needs it for {path.name} and its write-ahead log "
-            f"{wal_path(path).name}; make the folder writable or choose another --db path"
+            f"{wal_path(path).name}; make the folder writable or choose another `db` path", parameters=["db"]
         )
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise DatabasePathError(f"cannot write database file {path} (permission denied); make it writable or choose another --db path")
+        raise DatabasePathError(f"cannot write database file {path} (permission denied); make it writable or choose another "
+                                "`db` path", parameters=["db"])
     wal = wal_path(path)
     if wal.exists() and not os.access(wal, os.R_OK | os.W_OK):
         raise DatabasePathError(f"cannot write the write-ahead log {wal} (permission denied); make it writable")
@@ -233,7 +234,7 @@ class Database:
                     verb = "read" if read_only else "write"
                     raise DatabasePathError(
                         f"cannot {verb} {self.path} or its write-ahead log {wal_path(self.path).name}: permission denied; "
-                        f"fix the permissions of the file and its folder or choose another --db path"
+                        f"fix the permissions of the file and its folder or choose another `db` path", parameters=["db"]
                     ) from None
                 raise
             finally:

@@ -12,9 +12,13 @@ Hierarchy::
     ├── ReadOnlyQueryError       a write or DDL statement was sent to a read-only query
     └── WriteError               a batch could not be written (bad columns, NULL keys, ...)
 
-Every message is one line, written for the person at the terminal.
+Every message is one line, written for the person at the terminal. As the tracker's errors, a
+message names the caller's parameters in backticks (`db`) and lists them in ``parameters``; the
+CLI shows each as its flag (--db).
 """
 from __future__ import annotations
+
+from typing import Iterable
 
 
 def first_line(exc: BaseException | str, default: str = "") -> str:
@@ -29,6 +33,10 @@ def first_line(exc: BaseException | str, default: str = "") -> str:
 
 class StorageError(Exception):
     """Base class for every storage failure."""
+
+    def __init__(self, *args: object, parameters: Iterable[str] = ()):
+        super().__init__(*args)
+        self.parameters = tuple(parameters)  # named in the message as `name`
 
 
 class DatabaseNotFoundError(StorageError):

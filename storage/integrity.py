@@ -66,7 +66,8 @@ def missing_error(path: Path, version: int, missing: list[str]) -> SchemaError:
     listed = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
     return SchemaError(
         f"database {path} has no {listed}, which its schema version {version} should have; restore the file "
-        f"from the snapshot or a backup (`tracker check` shows what is missing) or point --db at another file"
+        f"from the snapshot or a backup (`tracker check` shows what is missing) or point `db` at another file",
+        parameters=["db"],
     )
 
 

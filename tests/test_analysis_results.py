@@ -80,14 +80,14 @@ def test_settings_map_is_read_only():
     assert settings == {"window": 30} and dict(settings) == {"window": 30}
 
 
-def test_correlation_results_take_the_settings_off_the_frames():
+def test_correlation_results_carry_the_settings_the_frames_do_not():
     rng = np.random.default_rng(9)
     index = pd.date_range("2023-01-01", periods=80, freq="D")
     returns = to_returns(pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.02, (80, 2)), axis=0)),
                                       index=index, columns=["a", "b"]))
     frame = rolling_correlation(returns[["a"]], returns["b"], window=20)
-    assert frame.attrs["window"] == 20  # the plain-frame function still notes it for the next step
-    results = CorrelationResults.of("rolling", {"rolling": frame}, dict(frame.attrs))
+    assert frame.attrs == {}  # the plain-frame function returns a plain frame
+    results = CorrelationResults.of("rolling", {"rolling": frame}, {"window": 20, "min_periods": 16})
     assert results.frame is frame and frame.attrs == {}
     assert results.settings["window"] == 20 and isinstance(results, AnalysisResults)
     assert "window" in results.summary() and set(results.to_frames()) == {"rolling"}

@@ -35,9 +35,7 @@ def event_frame(rng, pairs: int, n_pre: int, n_post: int, r_pre: float, r_post: 
         x1, y1 = correlated(rng, n_pre, r_pre)
         x2, y2 = correlated(rng, n_post, r_post)
         columns[f"x{k}"], columns[f"y{k}"] = np.r_[x1, x2], np.r_[y1, y2]
-    frame = pd.DataFrame(columns, index=index)
-    frame.attrs.update({"kind": "log", "freq": "1D", "max_span": 1})
-    return frame
+    return pd.DataFrame(columns, index=index)
 
 
 def test_planted_change_is_detected():
@@ -84,7 +82,9 @@ def test_windows_count_returns_and_gaps_reduce_n():
     frame.iloc[45:50, 0] = np.nan  # five missing returns just before the event
     result = correlation_change(frame, "2024-02-20", 20, 10, pairs=[("x0", "y0")])
     assert result.loc[0, "n_pre"] == 15 and result.loc[0, "n_post"] == 10
-    assert result.attrs["pre_start"] == pd.Timestamp("2024-01-31")
+    # The windows are event_windows of the same arguments; the frame carries no settings.
+    assert event_windows(frame.index, "2024-02-20", pd.Timedelta(days=1), 20, 10)["pre_start"] == pd.Timestamp("2024-01-31")
+    assert result.attrs == {}
     short = correlation_change(frame, "2024-02-20", 20, 10, pairs=[("x0", "y0")], min_overlap=16)
     assert np.isnan(short.loc[0, "r_pre"]) and short.loc[0, "n_pre"] == 15 and np.isnan(short.loc[0, "p_value"])
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.analysis.correlation import index_returns, read_series_csv, to_grid, to_returns
+from tracker.analysis.correlation import index_returns, read_series_csv, read_series_file, to_grid, to_returns
 from tracker.analysis.correlation.returns import infer_frequency, step_label
 from tracker.errors import AnalysisError, InputError
 
@@ -23,7 +23,7 @@ def test_log_and_simple_returns_by_hand():
     assert log["a"].tolist() == pytest.approx([math.log(1.1), math.log(0.9)])
     assert simple["a"].tolist() == pytest.approx([0.1, -0.1])
     assert list(log.index) == list(prices.index[1:])
-    assert log.attrs == {"kind": "log", "freq": "1D", "max_span": 1}
+    assert log.attrs == {} and infer_frequency(log.index) == pd.Timedelta(days=1)  # a plain frame, on the daily grid
 
 
 def test_a_missing_close_is_never_bridged():
@@ -109,10 +109,12 @@ def test_index_is_nan_when_no_member_has_a_return():
 def test_dates_mean_daily_closes_observed_at_the_next_midnight(tmp_path):
     path = tmp_path / "nvda.csv"
     path.write_text("Date,Open,Close,Volume\n2024-02-16,1,\"1,700.5\",3\n2024-02-15,1,726.1,3\n2024-02-20,1,694.5,4\n")
-    series = read_series_csv(path)
+    read = read_series_file(path)
+    series = read.frame
     assert series["ts"].tolist() == [pd.Timestamp("2024-02-16"), pd.Timestamp("2024-02-17"), pd.Timestamp("2024-02-21")]
     assert series["value"].tolist() == [726.1, 1700.5, 694.5]
-    assert series.attrs["date_only"] and series.attrs["value_column"] == "Close"
+    assert read.date_only and read.value_column == "Close" and read.time_column == "Date" and read.file == "nvda.csv"
+    assert read_series_csv(path).equals(series) and series.attrs == {}
     daily = to_grid(series, "1D")
     assert daily.index.strftime("%Y-%m-%d").tolist() == ["2024-02-15", "2024-02-16", "2024-02-20"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tracker.analysis.correlation import read_series_csv
+from tracker.analysis.correlation import read_series_file
 from tracker.analysis.eventstudy.files import read_returns_csv
 from tracker.errors import InputError
 from tracker.sources import csvread
@@ -20,8 +20,9 @@ def test_series_and_returns_files_find_every_time_column_name(tmp_path, name):
     # The time column is second, so the first-column fallback cannot be what finds it.
     series = tmp_path / "series.csv"
     series.write_text(f"value,{name}\n101.5,2024-02-15T00:00:00Z\n102.5,2024-02-16T00:00:00Z\n")
-    frame = read_series_csv(series)
-    assert frame.attrs["time_column"] == name
+    read = read_series_file(series)
+    frame = read.frame
+    assert read.time_column == name
     assert list(frame["ts"]) == [pd.Timestamp("2024-02-15"), pd.Timestamp("2024-02-16")]
 
     returns = tmp_path / "returns.csv"

@@ -28,11 +28,7 @@ def check_output_dir(path: str | Path, *, what: str = "output", empty_unless_ove
             raise InputError(f"output folder {path} is not empty; choose a new folder or pass `overwrite`", parameters=["overwrite"])
         _probe(path, f"cannot write into output folder {path}")
         return path
-    parent = _nearest_existing(path)
-    if not parent.is_dir():
-        raise InputError(f"cannot create output folder {path}: {parent} is a file")
-    _probe(parent, f"cannot create output folder {path}")
-    return path
+    return _creatable(path, f"cannot create output folder {path}", "is a file")
 
 
 def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
@@ -47,10 +43,17 @@ def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
             raise InputError(f"{what} {path} exists and is not a regular file; give a new file name")
         _probe(path.parent, f"cannot write {what} {path}")
         return path
+    return _creatable(path, f"cannot write {what} {path}", "is a file, not a folder")
+
+
+def _creatable(path: Path, cannot: str, not_a_folder: str) -> Path:
+    """``path`` if it can be made: the nearest existing folder above it accepts a new entry.
+    ``cannot`` starts the error ("cannot write chart x.svg"); ``not_a_folder`` says what is wrong
+    when that nearest existing path is a file."""
     parent = _nearest_existing(path)
     if not parent.is_dir():
-        raise InputError(f"cannot write {what} {path}: {parent} is a file, not a folder")
-    _probe(parent, f"cannot write {what} {path}")
+        raise InputError(f"{cannot}: {parent} {not_a_folder}")
+    _probe(parent, cannot)
     return path
 
 

@@ -13,7 +13,7 @@ from .. import utc
 from ..analysis import plotting
 from ..analysis.correlation import correlation_charts, service, sources
 from ..analysis.correlation.event_change import parse_span
-from ..analysis.correlation.external import check_series_id, read_series_csv
+from ..analysis.correlation.external import check_series_id, read_series_file
 from ..analysis.events import get_event
 from ..analysis.output import render, render_sections, to_json
 from ..errors import InputError
@@ -377,12 +377,13 @@ def series_import(app: AppContext, file: str, series_id: str, unit: str | None, 
       tracker correlate series import nvda.csv --id nvda --unit usd
     """
     check_series_id(series_id)
-    frame = read_series_csv(file, time_column=time_column, value_column=value_column, tz=tz, stamps=stamps)
+    read = read_series_file(file, time_column=time_column, value_column=value_column, tz=tz, stamps=stamps)
+    frame = read.frame
     result = sources.import_series(app.writable_database(), frame, series_id, unit=unit, source=f"csv:{Path(file).name}")
     summary = pd.DataFrame([{
         "series_id": series_id, "file": file, "rows": len(frame), "inserted": result.inserted,
         "replaced": result.replaced, "first_ts": frame["ts"].min(), "last_ts": frame["ts"].max(),
-        "dates_only": bool(frame.attrs.get("date_only")),
+        "dates_only": read.date_only,
     }])
     click.echo(render(summary, fmt))
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 # Library parameter -> the flag that sets it, where the two names differ.
 FLAGS = {
+    "benchmarks": "--against",
+    "coin_id": "--coin",
     "events": "--event",
     "exchange_id": "--exchange",
     "event_ids": "--event",
     "mapping": "--map",
+    "overrides": "--set",
     "pairing": "--pairs",
 }
 

@@ -55,8 +55,8 @@ _EPOCH = re.compile(r"^\d+(\.\d+)?$")
 class CsvImportError(InputError):
     """A file that cannot be imported; ``problems`` lists every bad row found."""
 
-    def __init__(self, message: str, problems: Sequence["BadRow"] = ()):
-        super().__init__(message)
+    def __init__(self, message: str, problems: Sequence["BadRow"] = (), *, parameters: Iterable[str] = ()):
+        super().__init__(message, parameters=parameters)
         self.problems = list(problems)
 
 

@@ -12,14 +12,14 @@ compute returns with :func:`to_returns`, then
 * :func:`index_returns` - a cap- or equal-weighted AI index.
 
 Every result is a tidy frame with the number of observations ``n`` behind each figure; the
-plain-frame functions note their settings in ``attrs`` for the next step and :func:`to_json`
-writes both. :mod:`.service` runs the same analyses on data from the database (and outside
-series from CSV) and returns :class:`CorrelationResults` (frames plus frozen settings);
+plain-frame functions return plain frames (no ``attrs``: their settings are the arguments
+given). :mod:`.service` runs the same analyses on data from the database (and outside series
+from CSV) and returns :class:`CorrelationResults` (frames plus frozen settings);
 :mod:`.correlation_charts` draws them.
 See docs/correlation.md.
 """
 from .event_change import all_pairs, bh_adjust, correlation_change, event_windows, fisher_z_test, pairs_against
-from .external import read_series_csv, to_grid
+from .external import SeriesFile, read_series_csv, read_series_file, to_grid
 from .granger import granger_causality, granger_test, select_lag_order
 from .index import index_returns
 from .leadlag import cross_correlation, lead_lag_summary, move_timing
@@ -32,6 +32,7 @@ from .rolling import rolling_beta, rolling_correlation
 __all__ = [
     "CorrelationResults",
     "MatrixResult",
+    "SeriesFile",
     "all_pairs",
     "bh_adjust",
     "calendar_points",
@@ -51,6 +52,7 @@ __all__ = [
     "pairs_against",
     "pairwise_correlation",
     "read_series_csv",
+    "read_series_file",
     "rolling_beta",
     "rolling_correlation",
     "select_lag_order",

@@ -42,7 +42,8 @@ def heatmap(result: MatrixResult | pd.DataFrame, title: str | None = None, *, an
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="correlation")
     if title is None and isinstance(result, MatrixResult):
         s = result.settings
-        title = f"{s.get('method', '')} correlation of {s.get('kind', '')} returns ({s.get('grid', s.get('freq', ''))}), clustered"
+        kind, grid = s.get("kind"), s.get("grid")
+        title = f"{s.get('method', '')} correlation of {f'{kind} ' if kind else ''}returns{f' ({grid})' if grid else ''}, clustered"
     if title:
         ax.set_title(title)
     return fig
@@ -62,7 +63,7 @@ def rolling_chart(frame: pd.DataFrame, value: str = "pearson", title: str | None
         ax.set_ylim(-1.05, 1.05)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel("beta" if column == "beta" else f"{column} correlation")
-    window = window or frame.attrs.get("window") or (int(frame["window"].iloc[0]) if "window" in frame and len(frame) else "")
+    window = window or (int(frame["window"].iloc[0]) if "window" in frame and len(frame) else "")
     ax.set_title(title or f"rolling {window}-period {column}")
     if len(groups) <= max_legend:
         ax.legend(fontsize=8, loc="lower left", ncol=2)
@@ -70,9 +71,10 @@ def rolling_chart(frame: pd.DataFrame, value: str = "pearson", title: str | None
     return fig
 
 
-def change_chart(frame: pd.DataFrame, title: str | None = None, *, alpha: float = 0.05):
+def change_chart(frame: pd.DataFrame, title: str | None = None, *, alpha: float = 0.05, event_ts=None):
     """Pre (open circle) and post (dot) correlation per pair; pairs whose change is
-    significant at ``alpha`` (adjusted p) are drawn in red."""
+    significant at ``alpha`` (adjusted p) are drawn in red. Without a ``title``, the default
+    one names ``event_ts`` when given."""
     rows = frame.reset_index(drop=True)
     height = max(3.0, 0.35 * len(rows) + 1.5)
     fig, ax = plotting.new_figure(8, height)
@@ -90,8 +92,7 @@ def change_chart(frame: pd.DataFrame, title: str | None = None, *, alpha: float 
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_xlabel("correlation: pre (open) -> post (filled); red = change significant")
     if title is None:
-        event = frame.attrs.get("event_ts")
-        title = f"correlation before and after {pd.Timestamp(event):%Y-%m-%d %H:%M} UTC" if event is not None else "correlation change"
+        title = f"correlation before and after {pd.Timestamp(event_ts):%Y-%m-%d %H:%M} UTC" if event_ts is not None else "correlation change"
     ax.set_title(title)
     return fig
 

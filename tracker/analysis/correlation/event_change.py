@@ -34,11 +34,14 @@ from scipy import stats
 
 from ... import utc
 from ...errors import AnalysisError
-from .pairwise import METHODS, check_pairs, pair_correlation
-from .results import settings_of
-from .returns import period_of
+from .pairwise import METHODS, pair_arrays, pair_correlation
+from .returns import infer_frequency
 
-__all__ = ["fisher_z_test", "event_windows", "correlation_change", "pairs_against", "all_pairs", "bh_adjust", "parse_span"]
+__all__ = ["FISHER_TEST", "fisher_z_test", "event_windows", "correlation_change", "pairs_against", "all_pairs", "bh_adjust",
+           "parse_span"]
+
+# How the change is tested, as results name it in their settings.
+FISHER_TEST = "fisher-z, independent windows"
 
 # Variance factor of atanh(r) times (n - 3): 1 for Pearson, 1.06 for Spearman.
 _VARIANCE_FACTOR = {"pearson": 1.0, "spearman": 1.06}
@@ -144,6 +147,7 @@ def correlation_change(
     method: str = "pearson",
     gap=0,
     min_overlap: int = 10,
+    freq: pd.Timedelta | str | None = None,
 ) -> pd.DataFrame:
     """Correlation of each pair before and after an event, and Fisher's z test of the change.
 
@@ -162,19 +166,22 @@ def correlation_change(
         Periods left out between the pre window and the event (anticipation).
     min_overlap : int
         Least number of shared returns per window; fewer gives NaN (n still reported).
+    freq : Timedelta or str, optional
+        The grid step the windows count in (``"1D"``, ``"1h"``); inferred from the index when
+        not given. Give it for returns on a calendar with gaps (an equity's trading days).
 
     Returns
     -------
     DataFrame
         One row per pair: ``x``, ``y``, ``method``, ``n_pre``, ``r_pre``, ``n_post``,
-        ``r_post``, ``delta`` (post - pre), ``z``, ``p_value``, ``p_adj`` (Benjamini-Hochberg),
-        with the window bounds in ``attrs``.
+        ``r_post``, ``delta`` (post - pre), ``z``, ``p_value``, ``p_adj`` (Benjamini-Hochberg).
+        The window bounds are :func:`event_windows` of the same arguments.
     """
     if method not in METHODS:
         raise AnalysisError(f"correlation method {method!r} is not one of {', '.join(METHODS)}")
     if min_overlap < 4:
         raise AnalysisError("min_overlap must be at least 4 returns per window for Fisher's z")
-    step = period_of(returns)
+    step = pd.Timedelta(freq) if freq is not None else infer_frequency(returns.index)
     windows = event_windows(returns.index, event_ts, step, pre, post, gap)
     index = returns.index
     pre_rows = (index >= windows["pre_start"]) & (index < windows["pre_end"])
@@ -186,10 +193,8 @@ def correlation_change(
             "load a longer range"
         )
     pairs = all_pairs(returns.columns) if pairs is None else list(pairs)
-    check_pairs(returns, pairs)
     rows = []
-    for x, y in pairs:
-        xs, ys = returns[x].to_numpy(dtype=float, na_value=np.nan), returns[y].to_numpy(dtype=float, na_value=np.nan)
+    for x, y, xs, ys in pair_arrays(returns, pairs):
         n_pre, r_pre = pair_correlation(xs[pre_rows], ys[pre_rows], method)
         n_post, r_post = pair_correlation(xs[post_rows], ys[post_rows], method)
         r_pre = r_pre if n_pre >= min_overlap else np.nan
@@ -201,11 +206,6 @@ def correlation_change(
     z, p = fisher_z_test(frame["r_pre"], frame["n_pre"], frame["r_post"], frame["n_post"], method)
     frame["z"], frame["p_value"] = np.atleast_1d(z), np.atleast_1d(p)
     frame["p_adj"] = bh_adjust(frame["p_value"].to_numpy())
-    frame.attrs.update(
-        settings_of(returns)
-        | {k: v for k, v in windows.items()}
-        | {"event_ts": pd.Timestamp(event_ts), "method": method, "min_overlap": int(min_overlap), "test": "fisher-z, independent windows"}
-    )
     return frame
 
 

@@ -18,6 +18,7 @@ no value: nothing is carried forward.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from ...errors import InputError, first_line
 from ...ingest.values import SERIES, bad_values, describe
 from ...sources.csvread import find_time_column, read_text_frame
 
-__all__ = ["SERIES_ID", "read_series_csv", "to_grid", "check_series_id"]
+__all__ = ["SERIES_ID", "SeriesFile", "read_series_csv", "read_series_file", "to_grid", "check_series_id"]
 
 SERIES_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _VALUE_NAMES = ("value", "close", "adj close", "adj_close", "price", "last")
@@ -41,6 +42,29 @@ def check_series_id(series_id: str) -> str:
     if not isinstance(series_id, str) or not SERIES_ID.match(series_id):
         raise InputError(f"series id {series_id!r} must be lowercase letters, digits, '-', '.' or '_' (e.g. nvda)")
     return series_id
+
+
+@dataclass(frozen=True)
+class SeriesFile:
+    """One series read from a CSV file, and how it was read.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        ``ts`` (naive UTC instant observed) and ``value``, sorted by ts.
+    date_only : bool
+        The file held dates only (daily closes, placed at the next midnight).
+    time_column, value_column : str
+        The columns read.
+    file : str
+        The file's name.
+    """
+
+    frame: pd.DataFrame
+    date_only: bool
+    time_column: str
+    value_column: str
+    file: str
 
 
 def _named(columns: list[str], wanted: str, path: Path) -> str:
@@ -84,7 +108,12 @@ def _parse_times(raw: pd.Series, path: Path, tz: str, column: str) -> tuple[pd.S
     return utc.naive_values(localized), False
 
 
-def read_series_csv(
+def read_series_csv(path: str | Path, **options) -> pd.DataFrame:
+    """The ``ts`` / ``value`` frame of :func:`read_series_file` (same options)."""
+    return read_series_file(path, **options).frame
+
+
+def read_series_file(
     path: str | Path,
     *,
     time_column: str | None = None,
@@ -92,7 +121,7 @@ def read_series_csv(
     tz: str = "UTC",
     stamps: str = "instant",
     period: str | None = None,
-) -> pd.DataFrame:
+) -> SeriesFile:
     """Read one series from a CSV: a time column and a value column.
 
     Parameters
@@ -112,9 +141,8 @@ def read_series_csv(
 
     Returns
     -------
-    DataFrame
-        ``ts`` (naive UTC instant observed) and ``value``, sorted by ts, with
-        ``attrs["date_only"]`` telling whether the file held dates only.
+    SeriesFile
+        The ``ts`` / ``value`` frame, whether the file held dates only, and the columns read.
 
     Raises
     ------
@@ -147,8 +175,7 @@ def read_series_csv(
     result = result.dropna(subset=["value"]).sort_values("ts").reset_index(drop=True)
     if result.empty:
         raise InputError(f"{path}: no values in column {v_col}")
-    result.attrs.update({"date_only": date_only, "time_column": t_col, "value_column": v_col, "file": path.name})
-    return result
+    return SeriesFile(result, date_only, t_col, v_col, path.name)
 
 
 def _series_columns(frame: pd.DataFrame, path: Path, time_column: str | None, value_column: str | None) -> tuple[str, str]:

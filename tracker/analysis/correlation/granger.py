@@ -25,8 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import AnalysisError
-from .pairwise import check_pairs
-from .results import settings_of
+from .pairwise import pair_arrays
 
 __all__ = ["CRITERIA", "lag_matrix", "select_lag_order", "granger_test", "granger_causality"]
 
@@ -137,11 +136,8 @@ def granger_causality(
     """
     if criterion not in CRITERIA:
         raise AnalysisError(f"criterion {criterion!r} is not one of {', '.join(CRITERIA)}")
-    check_pairs(returns, pairs)
     rows = []
-    for a, b in pairs:
-        xa = returns[a].to_numpy(dtype=float, na_value=np.nan)
-        xb = returns[b].to_numpy(dtype=float, na_value=np.nan)
+    for a, b, xa, xb in pair_arrays(returns, pairs):
         if lag is None:
             table = select_lag_order(xa, xb, max_lag)
             selected = int(table.loc[table[criterion].idxmin(), "lag"])
@@ -153,5 +149,4 @@ def granger_causality(
             rows.append({"cause": cause, "effect": effect, "criterion": criterion if lag is None else "fixed",
                          "selected_lag": selected, "lag": tested} | result)
     frame = pd.DataFrame(rows, columns=["cause", "effect", "criterion", "selected_lag", "lag", "n", "f_stat", "df_num", "df_denom", "p_value"])
-    frame.attrs.update(settings_of(returns) | {"max_lag": int(max_lag), "criterion": criterion if lag is None else "fixed"})
     return frame

@@ -85,6 +85,4 @@ def index_returns(
     counted = weights.notna().sum(axis=1)
     weighted = weighted.where(counted > 0)
     values = np.log1p(weighted) if kind == "log" else weighted
-    frame = values.to_frame(name)
-    frame.attrs.update(simple.attrs | {"kind": kind, "weighting": weighting})
-    return frame, counted.rename("n_members")
+    return values.to_frame(name), counted.rename("n_members")

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ...errors import AnalysisError
-from .pairwise import METHODS, check_pairs, correlation_p_value, pair_correlation
-from .results import settings_of
+from .pairwise import METHODS, correlation_p_value, pair_arrays, pair_correlation
+from .returns import KINDS
 
 __all__ = ["cross_correlation", "lead_lag_summary", "move_timing", "rank_timing"]
 
@@ -60,11 +60,8 @@ def cross_correlation(
         raise AnalysisError("max_lag must be 0 or more")
     if max_lag >= len(returns):
         raise AnalysisError(f"max_lag {max_lag} needs more than {len(returns)} periods of returns")
-    check_pairs(returns, pairs)
     rows = []
-    for x, y in pairs:
-        xs = returns[x].to_numpy(dtype=float, na_value=np.nan)
-        ys = returns[y].to_numpy(dtype=float, na_value=np.nan)
+    for x, y, xs, ys in pair_arrays(returns, pairs):
         for lag in range(-max_lag, max_lag + 1):
             # Pair x_t with y_{t+lag}.
             if lag >= 0:
@@ -76,7 +73,6 @@ def cross_correlation(
     frame = pd.DataFrame(rows, columns=["x", "y", "lag", "n", "corr"])
     frame.insert(3, "method", method)
     frame["p_value"] = correlation_p_value(frame["corr"].to_numpy(), frame["n"].to_numpy())
-    frame.attrs.update(settings_of(returns) | {"max_lag": int(max_lag), "method": method, "min_overlap": int(min_overlap)})
     return frame
 
 
@@ -107,15 +103,13 @@ def lead_lag_summary(ccf: pd.DataFrame) -> pd.DataFrame:
             (x, y, lag, float(peak["corr"]), int(peak["n"]), float(zero.iloc[0]) if len(zero) else np.nan,
              leader, abs(lag), p, min(1.0, p * lags_tried))
         )
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         rows,
         columns=["x", "y", "peak_lag", "peak_corr", "n_peak", "corr_lag0", "leader", "lead_periods", "p_peak", "p_peak_bonferroni"],
     )
-    frame.attrs.update(ccf.attrs)
-    return frame
 
 
-def move_timing(returns: pd.DataFrame, *, fraction: float = 0.5) -> pd.DataFrame:
+def move_timing(returns: pd.DataFrame, *, fraction: float = 0.5, kind: str = "log") -> pd.DataFrame:
     """When each series made its move over the window of ``returns`` (who moved first).
 
     The move is the cumulative log return from the window's start to its extreme (the
@@ -127,9 +121,11 @@ def move_timing(returns: pd.DataFrame, *, fraction: float = 0.5) -> pd.DataFrame
     Parameters
     ----------
     returns : DataFrame
-        Wide returns over the window (log or simple; simple ones are converted to log).
+        Wide returns over the window.
     fraction : float
         Share of the move, strictly between 0 and 1.
+    kind : {"log", "simple"}
+        Kind of ``returns``; simple ones are converted to log.
 
     Returns
     -------
@@ -139,7 +135,9 @@ def move_timing(returns: pd.DataFrame, *, fraction: float = 0.5) -> pd.DataFrame
     """
     if not 0 < fraction < 1:
         raise AnalysisError("fraction must be between 0 and 1")
-    log = np.log1p(returns) if returns.attrs.get("kind") == "simple" else returns
+    if kind not in KINDS:
+        raise AnalysisError(f"return kind {kind!r} is not one of {', '.join(KINDS)}")
+    log = np.log1p(returns) if kind == "simple" else returns
     rows = []
     for name in log.columns:
         column = log[name]
@@ -152,11 +150,7 @@ def move_timing(returns: pd.DataFrame, *, fraction: float = 0.5) -> pd.DataFrame
         move, extreme_at = (top, path.idxmax()) if abs(top) >= abs(bottom) else (bottom, path.idxmin())
         reached = path[(path >= fraction * move) if move > 0 else (path <= fraction * move)]
         rows.append((name, n, float(move), extreme_at, reached.index[0] if len(reached) and move != 0 else pd.NaT))
-    frame = rank_timing(pd.DataFrame(rows, columns=["series", "n", "move", "extreme_at", "reached_at"]))
-    frame.attrs.update(settings_of(returns) | {"fraction": fraction,
-                                               "window_start": returns.index.min() if len(returns) else None,
-                                               "window_end": returns.index.max() if len(returns) else None})
-    return frame
+    return rank_timing(pd.DataFrame(rows, columns=["series", "n", "move", "extreme_at", "reached_at"]))
 
 
 def rank_timing(frame: pd.DataFrame) -> pd.DataFrame:

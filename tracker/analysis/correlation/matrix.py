@@ -9,7 +9,7 @@ import pandas as pd
 from ..results import AnalysisResults, SettingsMap
 from .clustering import cluster_order
 from .pairwise import correlation_p_value, pairwise_correlation
-from .results import settings_of, to_json
+from .results import to_json
 
 __all__ = ["MatrixResult", "correlation_matrix", "matrix_from"]
 
@@ -31,7 +31,8 @@ class MatrixResult(AnalysisResults):
     tree : ndarray or None
         scipy linkage matrix, for a dendrogram.
     settings : SettingsMap
-        method, min_overlap, clustered, linkage, and the returns' kind and frequency (frozen).
+        method, min_overlap, clustered, linkage (frozen); from a panel
+        (:func:`.service.matrix_result`) also its grid, return kind, range and series.
     """
 
     corr: pd.DataFrame
@@ -101,8 +102,7 @@ def correlation_matrix(
     MatrixResult
     """
     corr, n = pairwise_correlation(returns, method, min_overlap)
-    settings = settings_of(returns) | {"method": method, "min_overlap": int(min_overlap)}
-    return matrix_from(corr, n, settings, cluster=cluster, linkage=linkage)
+    return matrix_from(corr, n, {"method": method, "min_overlap": int(min_overlap)}, cluster=cluster, linkage=linkage)
 
 
 def matrix_from(corr: pd.DataFrame, n: pd.DataFrame, settings: dict, *, cluster: bool = True,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import combinations_with_replacement
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from scipy import stats
 
 from ...errors import AnalysisError
 
-__all__ = ["METHODS", "pairwise_correlation", "pair_correlation", "check_pairs", "correlation_p_value"]
+__all__ = ["METHODS", "pairwise_correlation", "pair_correlation", "check_pairs", "pair_arrays", "correlation_p_value"]
 
 METHODS = ("pearson", "spearman")
 
@@ -165,3 +166,17 @@ def check_pairs(returns: pd.DataFrame, pairs) -> None:
     missing = sorted({str(s) for pair in pairs for s in pair if s not in returns.columns})
     if missing:
         raise AnalysisError(f"no returns for {', '.join(missing)}")
+
+
+def pair_arrays(returns: pd.DataFrame, pairs) -> Iterator[tuple[Any, Any, np.ndarray, np.ndarray]]:
+    """``(x, y, x's returns, y's returns)`` per pair, as float arrays with NaN where missing.
+
+    The pairs are checked at once (:func:`check_pairs`); the arrays are made one pair at a time,
+    so that thousands of pairs do not hold thousands of copies.
+    """
+    check_pairs(returns, pairs)
+
+    def values(name) -> np.ndarray:
+        return returns[name].to_numpy(dtype=float, na_value=np.nan)
+
+    return ((x, y, values(x), values(y)) for x, y in pairs)

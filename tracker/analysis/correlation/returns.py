@@ -30,7 +30,7 @@ import pandas as pd
 from ... import utc
 from ...errors import AnalysisError
 
-__all__ = ["KINDS", "FREQUENCIES", "infer_frequency", "calendar_points", "to_returns", "period_of", "step_label"]
+__all__ = ["KINDS", "FREQUENCIES", "infer_frequency", "calendar_points", "to_returns", "step_label"]
 
 KINDS = ("log", "simple")
 # The two grids the tracker keeps; other spacings are accepted when inferred from data.
@@ -63,12 +63,6 @@ def step_label(step: pd.Timedelta) -> str:
         if step % size == pd.Timedelta(0):
             return f"{step // size}{unit}"
     return str(step)
-
-
-def period_of(frame: pd.DataFrame) -> pd.Timedelta:
-    """The grid step recorded by :func:`to_returns` in ``frame.attrs``, else inferred."""
-    step = frame.attrs.get("freq")
-    return pd.Timedelta(step) if step is not None else infer_frequency(frame.index)
 
 
 def _check_prices(prices: pd.DataFrame) -> pd.DataFrame:
@@ -141,8 +135,8 @@ def to_returns(
     -------
     DataFrame
         One row per calendar point after the first, the same columns; NaN where either end
-        has no price or the span is longer than ``max_span``. ``attrs`` records ``kind``,
-        ``freq`` (as a string) and ``max_span``.
+        has no price or the span is longer than ``max_span``. A plain frame: the settings
+        are the arguments given (``freq`` inferred when not given, see :func:`calendar_points`).
     """
     if kind not in KINDS:
         raise AnalysisError(f"return kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -162,5 +156,4 @@ def to_returns(
         data[spans > max_span + 1e-9, :] = np.nan
         out = pd.DataFrame(data, index=points[1:], columns=values.columns)
     out.index.name = values.index.name
-    out.attrs.update({"kind": kind, "freq": step_label(step), "max_span": int(max_span)})
     return out

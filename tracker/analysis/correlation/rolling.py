@@ -22,7 +22,6 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import AnalysisError
-from .results import settings_of
 
 __all__ = ["rolling_correlation", "rolling_beta", "default_min_periods"]
 
@@ -146,9 +145,6 @@ def _run(returns, benchmarks, window, min_periods, what: str, method: str = "pea
     if what == "corr":
         frame.insert(3, "method", method)
     frame.insert(3, "window", int(window))
-    frame.attrs.update(settings_of(returns) | {"window": int(window), "min_periods": int(min_periods)})
-    if what == "corr":
-        frame.attrs["method"] = method
     return frame
 
 

@@ -22,15 +22,15 @@ from storage import Database
 
 from ...errors import AnalysisError, InputError
 from . import sources
-from .event_change import all_pairs, bh_adjust, correlation_change, event_windows, pairs_against
+from .event_change import FISHER_TEST, all_pairs, bh_adjust, correlation_change, event_windows, pairs_against
 from .granger import granger_causality
 from .index import index_returns
 from .leadlag import cross_correlation, lead_lag_summary, move_timing, rank_timing
 from .matrix import MatrixResult, matrix_from
 from .pairwise import pairwise_correlation
 from .results import CorrelationResults
-from .returns import step_label, to_returns
-from .rolling import rolling_beta, rolling_correlation
+from .returns import to_returns
+from .rolling import default_min_periods, rolling_beta, rolling_correlation
 
 __all__ = [
     "DEFAULT_BENCHMARKS",
@@ -130,10 +130,6 @@ class Panel:
             settings["max_span"] = self.max_span  # only returns on an outside series' calendar span >1 period
         return settings | self.notes
 
-    def _attrs(self, analysis: dict) -> dict:
-        """Panel settings first, then the analysis' own (without the returns' bookkeeping)."""
-        return self.settings() | {k: v for k, v in analysis.items() if k not in ("freq", "max_span", "kind")}
-
     def is_external(self, name: str) -> bool:
         return name in self.external.columns
 
@@ -165,7 +161,6 @@ class Panel:
             returns = returns.loc[returns.index >= self.start]
         if self.end is not None:
             returns = returns.loc[returns.index <= self.end]
-        returns.attrs.update({"kind": self.kind, "freq": step_label(self.step), "max_span": max_span})
         return returns
 
     def pairs(self, pairing: str) -> list[tuple]:
@@ -369,7 +364,7 @@ def rolling_table(panel: Panel, window: int = 30, methods: Sequence[str] = ("pea
         method, ``beta``.
     """
     if not panel.benchmarks:
-        raise InputError("rolling needs at least one benchmark (--against or --series)")
+        raise InputError("rolling needs at least one benchmark (`benchmarks` or `series`)", parameters=["benchmarks", "series"])
     pieces = []
     for benchmark in panel.benchmarks:
         returns = panel.returns(panel.series + [benchmark])
@@ -381,8 +376,8 @@ def rolling_table(panel: Panel, window: int = 30, methods: Sequence[str] = ("pea
         pieces.append(merged)
     frame = pd.concat(pieces, ignore_index=True)
     frame = frame.dropna(subset=list(methods) + ["beta"], how="all").reset_index(drop=True)
-    settings = panel._attrs(pieces[0].attrs) | {"methods": list(methods)}
-    settings.pop("method", None)
+    min_periods = default_min_periods(window) if min_periods is None else int(min_periods)
+    settings = panel.settings() | {"window": int(window), "min_periods": min_periods, "methods": list(methods)}
     return CorrelationResults.of("rolling", {"rolling": frame}, settings)
 
 
@@ -410,13 +405,18 @@ def matrix_result(panel: Panel, method: str = "pearson", min_overlap: int = 20, 
 def change_table(panel: Panel, event_ts, pre=30, post=30, *, gap=0, pairing: str = "benchmarks",
                  method: str = "pearson", min_overlap: int = 10) -> CorrelationResults:
     """Pre- against post-event correlation of each pair, Fisher z test of the change."""
+    groups = panel.grouped(panel.pairs(pairing))
     pieces = [
-        correlation_change(returns, event_ts, pre, post, pairs=pairs, method=method, gap=gap, min_overlap=min_overlap)
-        for returns, pairs in panel.grouped(panel.pairs(pairing))
+        correlation_change(returns, event_ts, pre, post, pairs=pairs, method=method, gap=gap, min_overlap=min_overlap,
+                           freq=panel.step)
+        for returns, pairs in groups
     ]
     frame = pd.concat(pieces, ignore_index=True)
     frame["p_adj"] = bh_adjust(frame["p_value"].to_numpy())
-    return CorrelationResults.of("change", {"change": frame}, panel._attrs(pieces[0].attrs))
+    windows = event_windows(groups[0][0].index, event_ts, panel.step, pre, post, gap)
+    settings = panel.settings() | windows | {"event_ts": pd.Timestamp(event_ts), "method": method,
+                                             "min_overlap": int(min_overlap), "test": FISHER_TEST}
+    return CorrelationResults.of("change", {"change": frame}, settings)
 
 
 def change_range(event_ts, pre, post, gap, step: pd.Timedelta) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -436,8 +436,8 @@ def leadlag_tables(panel: Panel, max_lag: int = 24, *, pairing: str = "all", met
         for returns, pairs in panel.grouped(panel.pairs(pairing))
     ]
     ccf = pd.concat(pieces, ignore_index=True)
-    return CorrelationResults.of("leadlag", {"cross_correlation": ccf, "summary": lead_lag_summary(ccf)},
-                                 panel._attrs(pieces[0].attrs))
+    settings = panel.settings() | {"max_lag": int(max_lag), "method": method, "min_overlap": int(min_overlap)}
+    return CorrelationResults.of("leadlag", {"cross_correlation": ccf, "summary": lead_lag_summary(ccf)}, settings)
 
 
 def timing_table(panel: Panel, pairing: str = "all", fraction: float = 0.5) -> CorrelationResults:
@@ -447,10 +447,13 @@ def timing_table(panel: Panel, pairing: str = "all", fraction: float = 0.5) -> C
     """
     names = list(dict.fromkeys(s for pair in panel.pairs(pairing) for s in pair))
     internal = [c for c in names if not panel.is_external(c)]
-    pieces = [move_timing(panel.returns(internal), fraction=fraction)] if internal else []
-    pieces += [move_timing(panel.returns([c]), fraction=fraction) for c in names if panel.is_external(c)]
+    calendars = ([panel.returns(internal)] if internal else []) + [panel.returns([c]) for c in names if panel.is_external(c)]
+    pieces = [move_timing(returns, fraction=fraction, kind=panel.kind) for returns in calendars]
     frame = rank_timing(pd.concat(pieces, ignore_index=True))  # one order across calendars
-    return CorrelationResults.of("timing", {"timing": frame}, panel._attrs(pieces[0].attrs))
+    first = calendars[0].index
+    settings = panel.settings() | {"fraction": fraction, "window_start": first.min() if len(first) else None,
+                                   "window_end": first.max() if len(first) else None}
+    return CorrelationResults.of("timing", {"timing": frame}, settings)
 
 
 def granger_table(panel: Panel, max_lag: int = 10, *, pairing: str = "all", criterion: str = "bic",
@@ -463,4 +466,5 @@ def granger_table(panel: Panel, max_lag: int = 10, *, pairing: str = "all", crit
             progress(len(pairs))
     frame = pd.concat(pieces, ignore_index=True)
     frame["p_adj"] = bh_adjust(frame["p_value"].to_numpy())
-    return CorrelationResults.of("granger", {"granger": frame}, panel._attrs(pieces[0].attrs))
+    settings = panel.settings() | {"max_lag": int(max_lag), "criterion": criterion if lag is None else "fixed"}
+    return CorrelationResults.of("granger", {"granger": frame}, settings)

@@ -60,7 +60,8 @@ def _closes(db: Database, coins: Sequence[str] | None, start, end, period: pd.Ti
     if period == DAY:
         return panels.daily_closes(db, coins, start.date(), end.date(), value=value)
     if value != "close":
-        raise AnalysisError("hourly market caps are not stored; use --index-weights equal for an hourly index")
+        raise AnalysisError("hourly market caps are not stored; use `index_weights` equal for an hourly index",
+                            parameters=["index_weights"])
     return panels.hourly_closes(db, coins, start, end)
 
 

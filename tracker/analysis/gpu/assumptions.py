@@ -234,15 +234,16 @@ def parse_value(name: str, raw: object) -> float:
 
 
 def parse_set(items: Iterable[str]) -> dict[str, str]:
-    """``['name=value', ...]`` (the CLI's ``--set``) as a mapping; the values are checked later."""
+    """``['name=value', ...]`` (the CLI's ``--set``) as the ``overrides`` mapping; the values are checked later."""
     overrides: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise InputError(f"--set {item!r} must look like name=value, e.g. --set denoising_steps=50")
+            raise InputError(f"`overrides` {item!r} must look like name=value, e.g. `overrides` denoising_steps=50",
+                             parameters=["overrides"])
         if name in overrides:
-            raise InputError(f"--set gives {name} twice; give each assumption once")
+            raise InputError(f"`overrides` gives {name} twice; give each assumption once", parameters=["overrides"])
         overrides[name] = value
     return overrides
 

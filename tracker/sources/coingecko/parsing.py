@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -96,33 +96,55 @@ def _frame(records: list[dict], columns: Iterable[str], dropped: int) -> pd.Data
     return frame
 
 
-def parse_markets(payload: Any, endpoint: str = "/coins/markets") -> pd.DataFrame:
-    """Rows of ``/coins/markets`` with :data:`MARKET_COLUMNS`; rows without an id are dropped."""
+def _keyed_rows(payload: Any, what: str, endpoint: str, key: str, columns: Iterable[str],
+                record: Callable[[dict, str], dict]) -> pd.DataFrame:
+    """A JSON array of objects as a frame of ``columns``: ``record(row, id)`` for each row whose
+    ``key`` holds an id; a row without one (or not an object) is dropped and counted."""
     records, dropped = [], 0
-    for row in _rows(payload, "a markets page", endpoint):
-        coin_id = text(row.get("id")) if isinstance(row, dict) else None
-        if not coin_id:
+    for row in _rows(payload, what, endpoint):
+        row_id = text(row.get(key)) if isinstance(row, dict) else None
+        if not row_id:
             dropped += 1
             continue
-        rank = number(row.get("market_cap_rank"))
-        records.append(
-            {
-                "coin_id": coin_id,
-                "symbol": text(row.get("symbol")),
-                "name": text(row.get("name")),
-                "current_price": number(row.get("current_price")),
-                "market_cap": number(row.get("market_cap")),
-                "market_cap_rank": None if math.isnan(rank) else int(rank),
-                "fully_diluted_valuation": number(row.get("fully_diluted_valuation")),
-                "total_volume": number(row.get("total_volume")),
-                "circulating_supply": number(row.get("circulating_supply")),
-                "total_supply": number(row.get("total_supply")),
-                "max_supply": number(row.get("max_supply")),
-                "price_change_percentage_24h": number(row.get("price_change_percentage_24h")),
-                "last_updated": parse_iso(row.get("last_updated")),
-            }
-        )
-    frame = _frame(records, MARKET_COLUMNS, dropped)
+        records.append(record(row, row_id))
+    return _frame(records, columns, dropped)
+
+
+def _market_record(row: dict, coin_id: str) -> dict:
+    rank = number(row.get("market_cap_rank"))
+    return {
+        "coin_id": coin_id,
+        "symbol": text(row.get("symbol")),
+        "name": text(row.get("name")),
+        "current_price": number(row.get("current_price")),
+        "market_cap": number(row.get("market_cap")),
+        "market_cap_rank": None if math.isnan(rank) else int(rank),
+        "fully_diluted_valuation": number(row.get("fully_diluted_valuation")),
+        "total_volume": number(row.get("total_volume")),
+        "circulating_supply": number(row.get("circulating_supply")),
+        "total_supply": number(row.get("total_supply")),
+        "max_supply": number(row.get("max_supply")),
+        "price_change_percentage_24h": number(row.get("price_change_percentage_24h")),
+        "last_updated": parse_iso(row.get("last_updated")),
+    }
+
+
+def _category_record(row: dict, category_id: str) -> dict:
+    top = row.get("top_3_coins_id")
+    return {
+        "category_id": category_id,
+        "name": text(row.get("name")),
+        "market_cap": number(row.get("market_cap")),
+        "market_cap_change_24h": number(row.get("market_cap_change_24h")),
+        "volume_24h": number(row.get("volume_24h")),
+        "top_3_coins_id": [str(c) for c in top if isinstance(c, str)] if isinstance(top, list) else None,
+        "updated_at": parse_iso(row.get("updated_at")),
+    }
+
+
+def parse_markets(payload: Any, endpoint: str = "/coins/markets") -> pd.DataFrame:
+    """Rows of ``/coins/markets`` with :data:`MARKET_COLUMNS`; rows without an id are dropped."""
+    frame = _keyed_rows(payload, "a markets page", endpoint, "id", MARKET_COLUMNS, _market_record)
     frame["market_cap_rank"] = frame["market_cap_rank"].astype("Int64")
     frame["last_updated"] = pd.to_datetime(frame["last_updated"])
     return frame
@@ -130,49 +152,19 @@ def parse_markets(payload: Any, endpoint: str = "/coins/markets") -> pd.DataFram
 
 def parse_categories(payload: Any, endpoint: str = "/coins/categories") -> pd.DataFrame:
     """Rows of ``/coins/categories`` with :data:`CATEGORY_COLUMNS` (``market_cap_change_24h`` is a percentage)."""
-    records, dropped = [], 0
-    for row in _rows(payload, "the categories list", endpoint):
-        category_id = text(row.get("id")) if isinstance(row, dict) else None
-        if not category_id:
-            dropped += 1
-            continue
-        top = row.get("top_3_coins_id")
-        records.append(
-            {
-                "category_id": category_id,
-                "name": text(row.get("name")),
-                "market_cap": number(row.get("market_cap")),
-                "market_cap_change_24h": number(row.get("market_cap_change_24h")),
-                "volume_24h": number(row.get("volume_24h")),
-                "top_3_coins_id": [str(c) for c in top if isinstance(c, str)] if isinstance(top, list) else None,
-                "updated_at": parse_iso(row.get("updated_at")),
-            }
-        )
-    frame = _frame(records, CATEGORY_COLUMNS, dropped)
+    frame = _keyed_rows(payload, "the categories list", endpoint, "id", CATEGORY_COLUMNS, _category_record)
     frame["updated_at"] = pd.to_datetime(frame["updated_at"])
     return frame
 
 
 def parse_categories_list(payload: Any, endpoint: str = "/coins/categories/list") -> pd.DataFrame:
-    records, dropped = [], 0
-    for row in _rows(payload, "the category list", endpoint):
-        category_id = text(row.get("category_id")) if isinstance(row, dict) else None
-        if not category_id:
-            dropped += 1
-            continue
-        records.append({"category_id": category_id, "name": text(row.get("name"))})
-    return _frame(records, CATEGORY_LIST_COLUMNS, dropped)
+    return _keyed_rows(payload, "the category list", endpoint, "category_id", CATEGORY_LIST_COLUMNS,
+                       lambda row, category_id: {"category_id": category_id, "name": text(row.get("name"))})
 
 
 def parse_coins_list(payload: Any, endpoint: str = "/coins/list") -> pd.DataFrame:
-    records, dropped = [], 0
-    for row in _rows(payload, "the coin list", endpoint):
-        coin_id = text(row.get("id")) if isinstance(row, dict) else None
-        if not coin_id:
-            dropped += 1
-            continue
-        records.append({"coin_id": coin_id, "symbol": text(row.get("symbol")), "name": text(row.get("name"))})
-    return _frame(records, COIN_LIST_COLUMNS, dropped)
+    return _keyed_rows(payload, "the coin list", endpoint, "id", COIN_LIST_COLUMNS,
+                       lambda row, coin_id: {"coin_id": coin_id, "symbol": text(row.get("symbol")), "name": text(row.get("name"))})
 
 
 def _pairs(points: Any) -> tuple[np.ndarray, np.ndarray, int]:

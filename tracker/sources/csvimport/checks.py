@@ -6,6 +6,7 @@ one :class:`~tracker.sources.csvread.CsvImportError` that names the first few wi
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
@@ -45,14 +46,15 @@ def infer_granularity(frame: pd.DataFrame, path: Path) -> str:
         if len(values) > 1:
             spacings.append(np.diff(values).astype("timedelta64[s]").astype(np.int64))
     if not spacings:
-        raise CsvImportError(f"{path.name}: cannot infer the granularity from one row per coin; give --granularity daily|hourly|15m|5m")
+        raise CsvImportError(f"{path.name}: cannot infer the granularity from one row per coin; give `granularity` daily|hourly|15m|5m",
+                             parameters=["granularity"])
     median = float(np.median(np.concatenate(spacings)))
     for name, period in PERIODS.items():
         if abs(median - period.total_seconds()) <= 0.1 * period.total_seconds():
             return name
     raise CsvImportError(
         f"{path.name}: rows are {timedelta(seconds=round(median))} apart (median), which is not daily, hourly, "
-        f"15m or 5m; give --granularity"
+        f"15m or 5m; give `granularity`", parameters=["granularity"]
     )
 
 
@@ -73,7 +75,7 @@ def resolve_label(options: ImportOptions, layout: str, time_column: str, raw_tim
         return "close-of-period"
     raise CsvImportError(
         f"{path.name}: cannot tell whether column {time_column!r} holds period start times (candles) or the instants "
-        f"prices were observed; give --label close-of-period or --label instant"
+        f"prices were observed; give `label` close-of-period or `label` instant", parameters=["label"]
     )
 
 
@@ -143,5 +145,7 @@ def raise_problems(path: Path, problems: list[BadRow]) -> None:
     problems = sorted(problems, key=lambda p: p.line)
     shown = "; ".join(str(p) for p in problems[:_MAX_PROBLEMS_SHOWN])
     more = f"; and {len(problems) - _MAX_PROBLEMS_SHOWN} more" if len(problems) > _MAX_PROBLEMS_SHOWN else ""
-    raise CsvImportError(f"{path.name}: {len(problems)} bad row(s), nothing imported: {shown}{more}", problems)
+    # A problem may name an option (`time_format`): the CLI shows it as its flag.
+    named = [f.name for f in fields(ImportOptions) if f"`{f.name}`" in shown]
+    raise CsvImportError(f"{path.name}: {len(problems)} bad row(s), nothing imported: {shown}{more}", problems, parameters=named)
 

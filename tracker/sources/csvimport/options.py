@@ -115,5 +115,5 @@ def check_options(options: ImportOptions, path: Path) -> tuple[str, str]:
     if source in RESERVED_SOURCES:
         raise InputError(f"source {source!r} is reserved for the CoinGecko API ingester; use e.g. coingecko-export")
     if options.coin_id is not None:
-        check_coin_id(options.coin_id, "--coin")
+        check_coin_id(options.coin_id, "`coin_id`", ["coin_id"])
     return vs_currency, source

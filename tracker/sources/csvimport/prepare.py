@@ -89,7 +89,7 @@ def prepare_import(path: str | Path, options: ImportOptions = DEFAULT_OPTIONS, *
     labels = parse_times(frame["time_raw"], options.time_format)
     bad_time = labels.isna()
     for line, value in zip(frame.loc[bad_time, "line"], frame.loc[bad_time, "time_raw"]):
-        message = "no time" if value == "" else f"time {value!r} not understood" + ("" if options.time_format else " (give --time-format)")
+        message = "no time" if value == "" else f"time {value!r} not understood" + ("" if options.time_format else " (give `time_format`)")
         problems.append(BadRow(int(line), columns["time"], message))
     latest = pd.Timestamp(utcnow()) + pd.Timedelta(days=2)
     out_of_range = labels.notna() & ((labels < pd.Timestamp(_EARLIEST)) | (labels > latest))
@@ -101,7 +101,8 @@ def prepare_import(path: str | Path, options: ImportOptions = DEFAULT_OPTIONS, *
 
     frame, filtered_out = _filter_range(frame, options)
     if frame.empty:
-        raise CsvImportError(f"{path.name}: no price rows to import" + (" in the --start/--end range" if filtered_out else ""))
+        raise CsvImportError(f"{path.name}: no price rows to import" + (" in the `start`/`end` range" if filtered_out else ""),
+                             parameters=["start", "end"] if filtered_out else ())
     granularity = options.granularity if options.granularity != "auto" else infer_granularity(frame, path)
     label = resolve_label(options, layout, columns["time"], frame["time_raw"], frame["label"], path)
     shift = PERIODS[granularity] if label == "close-of-period" else timedelta(0)
