@@ -6,10 +6,9 @@ is here, as a named function.
 """
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
-
-import duckdb
 
 from .connection import Database
 
@@ -63,4 +62,22 @@ def stored_coin_markets(con: duckdb.DuckDBPyConnection, exchange: str | None = N
     ).df()
 
 
-__all__ = ["COIN_MARKET_COLUMNS", "coin_markets", "stored_coin_markets", "upsert_coin_markets"]
+
+
+def coins_by_symbol(con: duckdb.DuckDBPyConnection, symbols: list[str]) -> pd.DataFrame:
+    """``coin_id, symbol`` (lower case) of every stored coin whose symbol is one of ``symbols``."""
+    return con.execute(
+        "SELECT coin_id, lower(symbol) AS symbol FROM coins WHERE list_contains(?, lower(symbol)) ORDER BY coin_id",
+        [[s.lower() for s in symbols]],
+    ).df()
+
+
+def coin_symbols(con: duckdb.DuckDBPyConnection, coin_ids: list[str]) -> dict[str, str]:
+    """``coin_id -> symbol`` (lower case) of the stored coins among ``coin_ids`` that have one."""
+    rows = con.execute(
+        "SELECT coin_id, lower(symbol) FROM coins WHERE list_contains(?, coin_id) AND symbol IS NOT NULL", [list(coin_ids)]
+    ).fetchall()
+    return {str(c): str(s) for c, s in rows}
+
+
+__all__ = ["COIN_MARKET_COLUMNS", "coin_markets", "coin_symbols", "coins_by_symbol", "stored_coin_markets", "upsert_coin_markets"]

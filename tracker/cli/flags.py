@@ -9,6 +9,8 @@ FLAGS = {
     "events": "--event",
     "event_ids": "--event",
     "mapping": "--map",
+    "markets": "--market",
+    "candle_coins": "--coin",
     "pairing": "--pairs",
 }
 

@@ -401,7 +401,7 @@ class Market:
 
 
 # Exchanges the fake names in tickers, and symbols coins traded under before a rename.
-TICKER_EXCHANGES = {"binance": "Binance", "okx": "OKX"}
+TICKER_EXCHANGES = {"binance": "Binance", "okex": "OKX"}  # CoinGecko calls OKX "okex"
 FORMER_SYMBOLS = {"render-token": ("RNDR",)}
 
 
