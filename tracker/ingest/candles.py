@@ -34,7 +34,7 @@ from ..config import TrackingConfig
 from ..errors import InputError
 from .batch import Batch
 from .candles_plan import INTERVALS, JOB, Coverage, Window, closed_candles, event_windows, plan_windows, price_rows, scope
-from .market_map import MappedMarket, parse_market_flags, resolve
+from .market_map import QUOTE_PREFERENCE, MappedMarket, parse_market_flags, resolve
 from .run import JobRun, guarded
 from .runs import utcnow
 
@@ -201,8 +201,13 @@ def _candles(run: JobRun, exchange: Any, gecko: Any | None, state: CandlesState,
         run.error(str(exc))
         yield run.finish("failed")
         raise
-    for coin, reason in mapping.unmapped.items():
-        run.note(f"{coin}: {reason}")
+    if mapping.unmapped:
+        # One note for all (a category has hundreds of coins no exchange lists); each reason in the details.
+        names = list(mapping.unmapped)
+        more = f" (+{len(names) - 5} more)" if len(names) > 5 else ""
+        run.note(f"{len(names)} coin(s) have no {'/'.join(QUOTE_PREFERENCE)} market on {state.exchange}: "
+                 f"{', '.join(names[:5])}{more}; name one with --market SYMBOL=COIN_ID")
+        run.details["unmapped"] = dict(list(mapping.unmapped.items())[:200])
     counts = {"markets": len(mapping.markets), "fetched": 0, "up_to_date": 0, "failed": 0, "unmapped": len(mapping.unmapped),
               "candles": 0, "pages": 0}
     failures = 0

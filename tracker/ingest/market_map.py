@@ -163,9 +163,7 @@ def resolve(coins: Sequence[str], *, exchange: str, markets: Sequence, flags: Ma
         if found:
             result.markets.extend(found)
         else:
-            result.unmapped[coin] = (f"no {'/'.join(QUOTE_PREFERENCE)} market on {exchange} found"
-                                     + (f" for symbol {symbol.upper()}" if symbol else "")
-                                     + "; name one with --market SYMBOL=COIN_ID")
+            result.unmapped[coin] = f"no market found for symbol {symbol.upper()}" if symbol else "symbol unknown, no ticker found"
     return result
 
 
