@@ -123,12 +123,26 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class ExchangesConfig:
+    """Per-exchange REST roots from ``[exchanges.<id>] base_url``, and ``TRACKER_EXCHANGE_BASE_URL``,
+    which applies to whichever exchange is in use and wins over the file."""
+
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    override: str | None = None
+
+    def base_url(self, exchange_id: str) -> str | None:
+        """The root to give ``ExchangeClient(exchange_id, base_url=...)``; None: the exchange's own hosts."""
+        return self.override or self.base_urls.get(exchange_id) or None
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig
     coingecko: CoinGeckoConfig
     tracking: TrackingConfig
     schedules: dict[str, ScheduleConfig]
     sources: tuple[str, ...] = ()  # the files and variables this config was built from
+    exchanges: ExchangesConfig = field(default_factory=ExchangesConfig)
 
     def with_database(self, path: str | Path) -> "Config":
         return replace(self, database=replace(self.database, path=Path(path)))
@@ -314,6 +328,34 @@ def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
     return schedules
 
 
+_EXCHANGE_ID = re.compile(r"^[a-z][a-z0-9]*$")
+_EXCHANGE_ROOT = re.compile(r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
+EXCHANGE_ENV = "TRACKER_EXCHANGE_BASE_URL"
+
+
+def _exchange_root(value: str, key: str) -> str:
+    url = value.strip().rstrip("/")
+    if url and not _EXCHANGE_ROOT.match(url):
+        raise ConfigError(f"{key} = {mask_url(url)!r} must be an http(s) URL such as http://127.0.0.1:8080, "
+                          "without credentials or query string")
+    return url
+
+
+def _exchanges(data: Mapping, env: Mapping[str, str]) -> ExchangesConfig:
+    if not isinstance(data, Mapping):
+        raise ConfigError("[exchanges] must be a table of exchanges, e.g. [exchanges.binance]")
+    base_urls = {}
+    for exchange_id, table in data.items():
+        if not _EXCHANGE_ID.match(exchange_id):
+            raise ConfigError(f"exchanges.{exchange_id} is not an exchange id; ids are lowercase ccxt ids such as binance or okx")
+        s = _Section(table, f"exchanges.{exchange_id}", {"base_url"})
+        url = _exchange_root(s.string("base_url", ""), s.key("base_url"))
+        if url:
+            base_urls[exchange_id] = url
+    override = _exchange_root(env.get(EXCHANGE_ENV) or "", EXCHANGE_ENV) or None
+    return ExchangesConfig(base_urls=base_urls, override=override)
+
+
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Build the configuration.
 
@@ -334,14 +376,15 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
                 data["schedules"][job] = {k: v for k, v in default.items() if k not in ("every", "cron")}
         data = _merge(data, user)
         sources.append(str(user_path))
-    sources += [name for name in ("TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL") if env.get(name)]
-    unknown = sorted(set(data) - {"database", "coingecko", "tracking", "schedules"})
+    sources += [name for name in ("TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL", EXCHANGE_ENV) if env.get(name)]
+    unknown = sorted(set(data) - {"database", "coingecko", "tracking", "schedules", "exchanges"})
     if unknown:
-        raise ConfigError(f"[{unknown[0]}] is not a known config section; known: coingecko, database, schedules, tracking")
+        raise ConfigError(f"[{unknown[0]}] is not a known config section; known: coingecko, database, exchanges, schedules, tracking")
     return Config(
         database=_database(data.get("database", {}), env),
         coingecko=_coingecko(data.get("coingecko", {}), env),
         tracking=_tracking(data.get("tracking", {})),
         schedules=_schedules(data.get("schedules", {})),
         sources=tuple(sources),
+        exchanges=_exchanges(data.get("exchanges", {}), env),
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 # Library parameter -> the flag that sets it, where the two names differ.
 FLAGS = {
     "events": "--event",
+    "exchange_id": "--exchange",
     "event_ids": "--event",
     "mapping": "--map",
     "markets": "--market",
