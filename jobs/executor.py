@@ -45,12 +45,11 @@ log = logging.getLogger("tracker.daemon")
 
 
 def exchange_client(config: Config):
-    """The exchange client of the candles jobs (TRACKER_EXCHANGE_BASE_URL points it elsewhere)."""
-    import os
+    """The candles jobs' client: Binance, at ``[exchanges.binance] base_url`` or
+    TRACKER_EXCHANGE_BASE_URL when set."""
+    from tracker.sources.exchange import DEFAULT_EXCHANGE, ExchangeClient
 
-    from tracker.sources.exchange import ExchangeClient
-
-    return ExchangeClient("binance", base_url=os.environ.get("TRACKER_EXCHANGE_BASE_URL") or None)
+    return ExchangeClient(DEFAULT_EXCHANGE, base_url=config.exchanges.base_url(DEFAULT_EXCHANGE))
 
 LOCKED_BACKOFF_TIMEOUTS = 6  # after a lock timeout, spool without waiting for this many timeouts
 _HELD_KEPT = 1000  # lock-held samples kept per job for the percentiles in the heartbeat
@@ -128,15 +127,12 @@ class IngestExecutor:
 
     def _candles(self, job: str, now: datetime | None) -> Iterator[Batch]:
         """The tracked coins' candles of the job's interval, topped up from their watermarks; a
-        fresh exchange client per run (its rate limits are the exchange's, not CoinGecko's)."""
+        fresh exchange client per run (it caches the market list; its limits are the exchange's)."""
         from tracker.ingest.candles import CandlesRequest, fetch_candles, read_candles_state
 
         exchange = exchange_client(self.config)
-        try:
-            state = read_candles_state(self.db, self.config.tracking, exchange=exchange.exchange_id)
-            yield from fetch_candles(exchange, self.client, state, CandlesRequest(interval=CANDLE_JOBS[job]), now=now)
-        finally:
-            exchange.close()
+        state = read_candles_state(self.db, self.config.tracking, exchange=exchange.exchange_id)
+        yield from fetch_candles(exchange, self.client, state, CandlesRequest(interval=CANDLE_JOBS[job]), now=now)
 
     def execute(self, job: str) -> dict[str, Any]:
         """Run ``job`` once: fetch, write or spool each batch, record the run. Never raises.

@@ -11,6 +11,7 @@ FLAGS = {
     "event_ids": "--event",
     "mapping": "--map",
     "markets": "--market",
+    "exchange_id": "--exchange",
     "candle_coins": "--coin",
     "pairing": "--pairs",
 }

@@ -7,7 +7,6 @@ partial; 4 the database stayed locked, so fetched batches were kept in the spool
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import sys
 from datetime import date, datetime
@@ -347,13 +346,10 @@ def candles_command(app: AppContext, exchange: str, coins: tuple[str, ...], mark
     request = _candles_request(app, interval, since, until, around)
     client = _exchange_client(app, exchange)
     update, close = _progress_bar("candles")
-    try:
-        _run(app, [_candles_steps(app, client, request, list(coins) or None, list(markets), update)], fmt, progress_close=close)
-    finally:
-        client.close()
+    _run(app, [_candles_steps(app, client, request, list(coins) or None, list(markets), update)], fmt, progress_close=close)
 
 
 def _exchange_client(app: AppContext, exchange: str):
     from ..sources.exchange import ExchangeClient
 
-    return ExchangeClient(exchange, base_url=os.environ.get("TRACKER_EXCHANGE_BASE_URL") or None)
+    return ExchangeClient(exchange, base_url=app.config.exchanges.base_url(exchange))

@@ -268,7 +268,9 @@ def _pages(exchange: Any, market: MappedMarket, interval: str, window: Window, n
            counts: dict[str, int]) -> Iterator[tuple[pd.DataFrame, bool]]:
     """The window's closed candles, PAGES_PER_BATCH pages at a time; the flag marks the last group."""
     held: list[pd.DataFrame] = []
-    pages = exchange.fetch_candles(market.symbol, interval, since=window.since, until=window.until)
+    # The client's `until` is inclusive (the last candle opens at or before it); the window's is not.
+    until = window.until - timedelta(milliseconds=1) if window.until is not None else None
+    pages = exchange.fetch_candles(market.symbol, interval, since=window.since, until=until)
     for page in pages:
         counts["pages"] += 1
         held.append(closed_candles(page, interval, window, now))
