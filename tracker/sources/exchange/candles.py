@@ -39,7 +39,7 @@ def frame(rows: list[list[Any]], quote_volumes: dict[int, float]) -> "pd.DataFra
     import pandas as pd
 
     data = pd.DataFrame([r[:6] for r in rows], columns=COLUMNS[:6])
-    data["open_time"] = pd.to_datetime(data["open_time"].astype("int64"), unit="ms")
+    data["open_time"] = pd.to_datetime(data["open_time"].astype("int64"), unit="ms").astype("datetime64[us]")
     for column in COLUMNS[1:6]:
         data[column] = pd.to_numeric(data[column], errors="coerce").astype("float64")
     data["quote_volume"] = np.array([quote_volumes.get(int(r[0]), np.nan) for r in rows], dtype="float64")

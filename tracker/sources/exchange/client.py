@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from ...urls import mask_url
 from .candles import INTERVAL_MS, MAX_PAGE, pages, to_ms
 from .errors import ExchangeError, UnknownMarket
 from .retry import Caller
@@ -62,7 +63,7 @@ class ExchangeClient:
         self.exchange_id = exchange_id
         self.base_url = base_url.rstrip("/") if base_url else None
         if self.base_url is not None and not valid_root(self.base_url):
-            raise ExchangeError(f"`base_url` {self.base_url!r} must be an http(s) URL without query string or credentials",
+            raise ExchangeError(f"`base_url` {mask_url(self.base_url)!r} must be an http(s) URL without query string or credentials",
                                 parameters=("base_url",), exchange_id=exchange_id)
         self._exchange = _make_exchange(exchange_id, timeout_seconds, enable_rate_limit)
         if self.base_url:

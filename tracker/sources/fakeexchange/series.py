@@ -172,12 +172,14 @@ def _daily(hours: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def _tidy(values: np.ndarray) -> np.ndarray:
     """Prices as an exchange quotes them: 8 significant digits, at most 8 decimals."""
-    values = np.asarray(values, dtype=np.float64)
+    values = np.array(values, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         digits = np.clip(7 - np.floor(np.log10(np.abs(values))), 0, 8)
     digits = np.where(np.isfinite(digits), digits, 8).astype(int)
-    return np.array([round(v, d) for v, d in zip(values.tolist(), digits.tolist())], dtype=np.float64) if values.ndim == 1 \
-        else _tidy(values.ravel()).reshape(values.shape)
+    for places in np.unique(digits):
+        chosen = digits == places
+        values[chosen] = np.round(values[chosen], int(places))
+    return values
 
 
 __all__ = ["FIELDS", "INTERVALS", "Series", "ms", "noise"]
