@@ -176,3 +176,13 @@ def test_ccxt_rate_limiting_stays_on_by_default(fake):
     client = ExchangeClient("binance", base_url=fake.base_url)
     assert client._exchange.enableRateLimit is True
     assert NOW  # the fixture's frozen clock
+
+
+def test_importing_the_client_loads_neither_ccxt_nor_pandas_nor_duckdb():
+    import subprocess
+    import sys
+
+    code = ("import sys, tracker.sources.exchange, tracker.sources.exchange.client; "
+            "print(sorted(m for m in ('ccxt', 'pandas', 'duckdb') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.strip() == "[]"

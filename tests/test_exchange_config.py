@@ -76,7 +76,8 @@ def test_the_client_goes_where_the_environment_points(fake, monkeypatch):
     monkeypatch.setenv("TRACKER_EXCHANGE_BASE_URL", fake.base_url)
     config = load_config()
     for exchange_id, path in (("binance", "/api/v3/exchangeInfo"), ("okx", "/api/v5/public/instruments")):
-        client = ExchangeClient(exchange_id, base_url=config.exchanges.base_url(exchange_id), enable_rate_limit=False)
+        client = ExchangeClient.from_config(exchange_id, config, enable_rate_limit=False)
+        assert client.base_url == fake.base_url
         assert any(m.symbol == "FET/USDT" for m in client.markets())
         assert fake.calls(path) == 1
 

@@ -124,7 +124,56 @@ def test_server_errors_that_last_end_in_one_line(fake):
 
 def test_a_timeout_is_retried(fake):
     waits: list[float] = []
-    client = make_client(fake, waits=waits, timeout_seconds=2)
+    client = make_client(fake, waits=waits, timeout_seconds=4)
     fake.add_fault("timeout", endpoint=KLINES, delay=30, times=1)
     assert len(fetch(client)) > 0
     assert len(waits) == 1 and fake.stats()["faults_fired"] == {"timeout": 1}
+
+
+@pytest.mark.parametrize("kind", ["html_200", "truncated"])
+def test_an_answer_that_is_not_json_is_retried_not_taken_for_the_end(fake, kind):
+    waits: list[float] = []
+    client = make_client(fake, waits=waits)
+    clean = len(fetch(make_client(fake), "1h"))
+    fake.add_fault(kind, endpoint=KLINES, skip=1, times=2)  # the second page, twice
+    assert len(fetch(client, "1h")) == clean
+    assert waits == [1.0, 2.0]
+
+
+def test_an_answer_that_is_never_json_ends_in_one_line(fake):
+    client = make_client(fake, waits=[], max_retries=1)
+    fake.add_fault("html_200", endpoint=KLINES, times=None)
+    with pytest.raises(ExchangeUnavailable, match="^binance candles FET/USDT 1d failed after 2 attempts: the answer was not JSON$"):
+        fetch(client)
+
+
+def test_a_503_retry_after_is_honoured(fake):
+    waits: list[float] = []
+    client = make_client(fake, waits=waits)
+    fake.add_fault("server_error", endpoint=KLINES, status=503, retry_after=9, times=1)
+    fetch(client)
+    assert waits == [9.0]
+
+
+def test_nothing_listening_ends_in_one_line_after_the_retries():
+    import socket
+
+    from tracker.sources.exchange import ExchangeClient
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    waits: list[float] = []
+    with ExchangeClient("binance", base_url=f"http://127.0.0.1:{port}", max_retries=2, sleep=waits.append, enable_rate_limit=False) as client:
+        with pytest.raises(ExchangeUnavailable) as caught:
+            client.markets()
+    assert waits == [1.0, 2.0] and client.calls == 3
+    assert str(caught.value).startswith("binance market list failed after 3 attempts: no connection, ConnectionError (binance GET http://127.0.0.1:")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_timeout_that_lasts_says_so(fake):
+    client = make_client(fake, waits=[], max_retries=1, timeout_seconds=4)  # long enough for the market list on a busy machine
+    fake.add_fault("timeout", endpoint=KLINES, delay=20, times=None)
+    with pytest.raises(ExchangeUnavailable, match=r"failed after 2 attempts: no answer in time \(binance GET http://127.0.0.1:\d+/api/v3/klines"):
+        fetch(client)

@@ -73,6 +73,12 @@ class ExchangeClient:
         self._clock = clock or (lambda: datetime.now(timezone.utc).replace(tzinfo=None))
         self._markets: dict[str, Market] | None = None
 
+    @classmethod
+    def from_config(cls, exchange_id: str, config: Any, **options: Any) -> "ExchangeClient":
+        """A client whose base URL comes from ``config.exchanges`` (``TRACKER_EXCHANGE_BASE_URL``, then
+        ``[exchanges.<id>] base_url``); ``options`` are the constructor's other keywords."""
+        return cls(exchange_id, base_url=config.exchanges.base_url(exchange_id), **options)
+
     @property
     def calls(self) -> int:
         """HTTP calls made so far (every attempt counts)."""
@@ -109,13 +115,15 @@ class ExchangeClient:
             raise ExchangeError(f"`interval` {interval!r} must be one of {', '.join(INTERVAL_MS)}", parameters=("interval",),
                                 exchange_id=self.exchange_id)
         market = self.market(symbol)
+        step = INTERVAL_MS[interval]
         start = to_ms(since) if since is not None else 0
         if start <= 0 and market.listed_at is not None:
-            start = to_ms(market.listed_at)
+            # Exchanges that page by a window (OKX) find nothing before the listing: start at the
+            # candle containing it.
+            start = to_ms(market.listed_at) // step * step
         end = to_ms(until) if until is not None else None
         if end is not None and end < start:
             raise ExchangeError("`until` is before `since`", parameters=("until", "since"), exchange_id=self.exchange_id)
-        step = INTERVAL_MS[interval]
         limit = self._page_limit()
 
         def fetch_page(since_ms: int) -> tuple[list[list[Any]], Any, int]:
@@ -147,6 +155,18 @@ class ExchangeClient:
                     listed_at=datetime.fromtimestamp(created / 1000, timezone.utc).replace(tzinfo=None) if created else None,
                 )
         return self._markets
+
+    def close(self) -> None:
+        """Close the HTTP session (the client can still be used; a new one opens)."""
+        session = getattr(self._exchange, "session", None)
+        if session is not None:
+            session.close()
+
+    def __enter__(self) -> "ExchangeClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         where = f", base_url={self.base_url!r}" if self.base_url else ""

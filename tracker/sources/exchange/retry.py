@@ -12,7 +12,8 @@ headers of each answer, and decides from those:
                            "banned until <ms>"): retrying into a ban lengthens it
 429                        wait Retry-After (at most the cap, else
                            :class:`ExchangeRateLimited`), or back off without one
-5xx, timeouts, network     back off (doubling, bounded) and retry
+5xx, timeouts, network     back off (doubling, bounded; or Retry-After) and retry
+2xx that is not JSON       the same (an HTML page or a cut-off transfer)
 bad symbol                 :class:`UnknownMarket`
 anything else              :class:`ExchangeError`, one line
 =========================  ==========================================================
@@ -131,13 +132,32 @@ class Caller:
         attempt = 0
         while True:
             self.last = None
+            self.exchange.last_json_response = None
             try:
-                return method(*args)
+                result = method(*args)
             except ccxt.BaseError as exc:
                 wait = self._wait_or_raise(exc, what, attempt, symbol)
+            except (TypeError, KeyError, ValueError, AttributeError, IndexError):
+                if not self._unreadable():
+                    raise
+                wait = self._unreadable_wait(what, attempt)  # ccxt choked on a body that is not JSON
+            else:
+                if not self._unreadable():
+                    return result
+                wait = self._unreadable_wait(what, attempt)
             attempt += 1
             self.waits.append(wait)
             self.sleep(wait)
+
+    def _unreadable(self) -> bool:
+        """A 2xx answer whose body did not parse as JSON (an HTML page, a cut-off transfer)."""
+        return self.last is not None and 200 <= self.last.status < 300 and self.exchange.last_json_response is None
+
+    def _unreadable_wait(self, what: str, attempt: int) -> float:
+        if attempt >= self.max_retries:
+            raise ExchangeUnavailable(f"{self.exchange_id} {what} failed after {attempt + 1} attempts: the answer was not JSON",
+                                      exchange_id=self.exchange_id)
+        return self._backoff(attempt)
 
     def _wait_or_raise(self, exc: Exception, what: str, attempt: int, symbol: str | None) -> float:
         import ccxt
@@ -160,15 +180,30 @@ class Caller:
         transient = (status is not None and status >= 500) or (status is None and isinstance(exc, ccxt.NetworkError))
         if transient:
             if attempt >= self.max_retries:
-                cause = f"HTTP {status}" if status is not None else _short(exc)
+                cause = f"HTTP {status}" if status is not None else _network_cause(exc)
                 raise ExchangeUnavailable(
                     f"{name} {what} failed after {attempt + 1} attempts: {cause}", exchange_id=name) from None
+            retry_after = retry_after_seconds(answer) if status is not None else None
+            if retry_after is not None and retry_after <= self.retry_after_cap_seconds:
+                return retry_after  # a 503 may say when to come back
             return self._backoff(attempt)
         cause = f"HTTP {status}: {_short(exc)}" if status is not None else _short(exc)
         raise ExchangeError(f"{name} {what} failed: {cause}", exchange_id=name) from None
 
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff_max_seconds, self.backoff_seconds * (2 ** attempt))
+
+
+def _network_cause(exc: Exception) -> str:
+    """What went wrong below HTTP, in words, with the request ccxt names (method and URL)."""
+    import ccxt
+
+    request = _short(exc)
+    if isinstance(exc, ccxt.RequestTimeout):
+        return f"no answer in time ({request})"
+    cause = exc.__cause__
+    detail = type(cause).__name__ if cause is not None else type(exc).__name__
+    return f"no connection, {detail} ({request})"
 
 
 def _short(exc: Exception) -> str:

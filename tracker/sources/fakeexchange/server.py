@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ..fakegecko.clock import FakeClock
 from . import binance, okx
 from .control import ControlMethods
-from .faults import BAD_GATEWAY, BAN_MESSAGE, CLOUDFRONT_403, GEO_MESSAGE, RATE_MESSAGE, FaultBook, FaultRule
+from .faults import BAD_GATEWAY, BAN_MESSAGE, CLOUDFRONT_403, GEO_MESSAGE, MAINTENANCE, RATE_MESSAGE, FaultBook, FaultRule
 from .listings import Listing, real_listings, synthetic_listings
 from .series import Series, ms
 
@@ -233,6 +233,12 @@ class FakeExchange(ControlMethods):
 
     def _serve_api(self, handler: _Handler, method: str, path: str, query: str, params: dict[str, str]) -> None:
         fault = self.faultbook.pick(path, params)
+        if fault is not None and fault.kind == "truncated":
+            status, payload = self._answer(method, path, params)
+            body = json.dumps(payload, separators=(",", ":")).encode()
+            self._note(handler, path, query, status, fault.kind)
+            self._send(handler, status, body[: len(body) // 2], {"Content-Type": "application/json"})
+            return
         if fault is not None:
             status, body, headers = self._fault_answer(fault, path)
             self._note(handler, path, query, status, fault.kind)
@@ -274,6 +280,8 @@ class FakeExchange(ControlMethods):
             return 418, _error(path, -1003, BAN_MESSAGE.format(until=until), "50011", "IP banned"), headers
         if kind == "geo_block":
             return 451, _error(path, 0, GEO_MESSAGE, "51155", "Service unavailable in your region"), as_json
+        if kind == "html_200":
+            return 200, MAINTENANCE.encode(), {"Content-Type": "text/html"}
         if kind == "forbidden":
             return 403, CLOUDFRONT_403.encode(), {"Content-Type": "text/html"}
         status = int(fault.status or 500)
