@@ -43,14 +43,6 @@ from .spool import Spool
 
 log = logging.getLogger("tracker.daemon")
 
-
-def exchange_client(config: Config):
-    """The candles jobs' client: Binance, at ``[exchanges.binance] base_url`` or
-    TRACKER_EXCHANGE_BASE_URL when set."""
-    from tracker.sources.exchange import DEFAULT_EXCHANGE, ExchangeClient
-
-    return ExchangeClient(DEFAULT_EXCHANGE, base_url=config.exchanges.base_url(DEFAULT_EXCHANGE))
-
 LOCKED_BACKOFF_TIMEOUTS = 6  # after a lock timeout, spool without waiting for this many timeouts
 _HELD_KEPT = 1000  # lock-held samples kept per job for the percentiles in the heartbeat
 
@@ -129,10 +121,11 @@ class IngestExecutor:
         """The tracked coins' candles of the job's interval, topped up from their watermarks; a
         fresh exchange client per run (it caches the market list; its limits are the exchange's)."""
         from tracker.ingest.candles import CandlesRequest, fetch_candles, read_candles_state
+        from tracker.sources.exchange import DEFAULT_EXCHANGE, ExchangeClient
 
-        exchange = exchange_client(self.config)
-        state = read_candles_state(self.db, self.config.tracking, exchange=exchange.exchange_id)
-        yield from fetch_candles(exchange, self.client, state, CandlesRequest(interval=CANDLE_JOBS[job]), now=now)
+        with ExchangeClient.from_config(DEFAULT_EXCHANGE, self.config) as exchange:
+            state = read_candles_state(self.db, self.config.tracking, exchange=exchange.exchange_id)
+            yield from fetch_candles(exchange, self.client, state, CandlesRequest(interval=CANDLE_JOBS[job]), now=now)
 
     def execute(self, job: str) -> dict[str, Any]:
         """Run ``job`` once: fetch, write or spool each batch, record the run. Never raises.

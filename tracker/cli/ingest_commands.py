@@ -343,13 +343,9 @@ def candles_command(app: AppContext, exchange: str, coins: tuple[str, ...], mark
     Example:
       tracker ingest candles --market FETUSDT=fetch-ai --since 2024-01-01 --until 2024-03-31
     """
-    request = _candles_request(app, interval, since, until, around)
-    client = _exchange_client(app, exchange)
-    update, close = _progress_bar("candles")
-    _run(app, [_candles_steps(app, client, request, list(coins) or None, list(markets), update)], fmt, progress_close=close)
-
-
-def _exchange_client(app: AppContext, exchange: str):
     from ..sources.exchange import ExchangeClient
 
-    return ExchangeClient(exchange, base_url=app.config.exchanges.base_url(exchange))
+    request = _candles_request(app, interval, since, until, around)
+    update, close = _progress_bar("candles")
+    with ExchangeClient.from_config(exchange, app.config) as client:
+        _run(app, [_candles_steps(app, client, request, list(coins) or None, list(markets), update)], fmt, progress_close=close)
