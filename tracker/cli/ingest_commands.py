@@ -132,7 +132,11 @@ def _progress_bar(label: str = "history") -> tuple[Callable[[int, int, str], Non
     state: dict = {}
 
     def update(done: int, total: int, coin: str) -> None:
+        if "bar" in state and (total != state["total"] or done <= state["done"]):  # a new phase (candles: mapping, then fetching)
+            close()
+            state.clear()
         if "bar" not in state:
+            state["total"] = total
             state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr,
                                              show_pos=True, show_eta=True, item_show_func=lambda c: c)
             state["bar"].__enter__()
@@ -142,6 +146,7 @@ def _progress_bar(label: str = "history") -> tuple[Callable[[int, int, str], Non
     def close() -> None:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
+            del state["bar"]
 
     return update, close
 

@@ -159,6 +159,9 @@ def fetch_candles(exchange: Any, gecko: Any | None, state: CandlesState, request
         exchange's list only).
     state:
         From :func:`read_candles_state` for the same exchange.
+    progress:
+        Called as ``progress(done, total, label)``: first per coin while mapping (``mapping
+        fetch-ai``), then per market fetched (``FET/USDT``), each phase with its own total.
     """
     run = JobRun(JOB, _Calls(exchange, gecko))
     yield from guarded(run, _candles(run, exchange, gecko, state, request, now or utcnow(), progress))
@@ -196,7 +199,8 @@ def _candles(run: JobRun, exchange: Any, gecko: Any | None, state: CandlesState,
     try:
         listed = exchange.markets()
         mapping = resolve(state.coins, exchange=state.exchange, markets=listed, flags=state.flags, stored=state.stored,
-                          symbols=state.symbols, owners=state.owners, tickers=_tickers(run, gecko, state.exchange))
+                          symbols=state.symbols, owners=state.owners, tickers=_tickers(run, gecko, state.exchange),
+                          progress=(lambda done, total, coin: progress(done, total, f"mapping {coin}")) if progress else None)
     except ExchangeError as exc:
         run.error(str(exc))
         yield run.finish("failed")

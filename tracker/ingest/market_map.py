@@ -130,7 +130,8 @@ def list_markets(symbol: str | None, owners: Sequence[str], coin_id: str, exchan
 
 def resolve(coins: Sequence[str], *, exchange: str, markets: Sequence, flags: Mapping[str, str], stored: pd.DataFrame,
             symbols: Mapping[str, str], owners: Mapping[str, list[str]],
-            tickers: Callable[[str], pd.DataFrame | None] | None) -> MarketMapping:
+            tickers: Callable[[str], pd.DataFrame | None] | None,
+            progress: Callable[[int, int, str], None] | None = None) -> MarketMapping:
     """Map ``coins`` (and the coins ``flags`` name) to markets on ``exchange`` by the rules above.
 
     Parameters
@@ -143,13 +144,19 @@ def resolve(coins: Sequence[str], *, exchange: str, markets: Sequence, flags: Ma
         Each coin's stored symbol, and the stored coins per symbol (to tell an unambiguous one).
     tickers:
         Fetches a coin's CoinGecko tickers (None when CoinGecko cannot be asked: an error).
+    progress:
+        Called as ``progress(done, total, coin)`` after each coin (a first mapping can take
+        minutes on a keyless CoinGecko plan).
     """
     result = MarketMapping()
     flagged = flag_markets(flags, exchange, markets)
     result.markets.extend(flagged)
     done = {m.coin_id for m in flagged}
     bases = {m.base.upper() for m in markets}
-    for coin in dict.fromkeys(coins):
+    wanted = list(dict.fromkeys(coins))
+    for number, coin in enumerate(wanted, 1):
+        if progress is not None:
+            progress(number, len(wanted), coin)
         if coin in done:
             continue
         found = stored_markets(stored, coin) if not stored.empty else []
