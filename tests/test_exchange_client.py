@@ -34,7 +34,10 @@ def test_markets_are_the_spot_markets_with_unified_and_exchange_symbols(fake, cl
 
 
 def test_a_market_is_found_by_either_symbol(client):
-    assert client.market("FETUSDT") == client.market("FET/USDT")
+    fet = client.market("FET/USDT")
+    assert client.market("FETUSDT") == client.market("FET-USDT") == client.market("fetusdt") == fet
+    with pytest.raises(UnknownMarket):
+        client.market("FETUSDX")
 
 
 def test_pages_hold_1000_candles_and_cost_one_call_each(fake, client):
@@ -82,6 +85,16 @@ def test_until_is_inclusive_and_a_short_page_ends_the_fetch(fake, client):
     frame = candles(client, "BTC/USDT", "1d", datetime(2024, 1, 1), datetime(2024, 1, 31))
     assert len(frame) == 31 and frame["open_time"].iloc[-1] == pd.Timestamp("2024-01-31")
     assert fake.calls(KLINES) == 1
+
+
+def test_dates_and_aware_datetimes_are_accepted(client):
+    from datetime import date, timezone
+
+    by_date = candles(client, "BTC/USDT", "1d", date(2024, 1, 1), date(2024, 1, 31))
+    aware = candles(client, "BTC/USDT", "1d", datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+                    datetime(2024, 1, 31, tzinfo=timezone.utc))
+    pd.testing.assert_frame_equal(by_date, aware)
+    assert len(by_date) == 31
 
 
 def test_since_none_starts_at_the_first_candle(fake, client):

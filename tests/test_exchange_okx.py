@@ -90,3 +90,25 @@ def test_the_fake_answers_in_okx_shapes(fake):
     missing = requests.get(root + "/market/candles", params={"instId": "NOPE-USDT", "bar": "1H"}, timeout=10).json()
     assert missing["code"] == "51001"
     assert requests.get(root + "/market/candles", params={"instId": "FET-USDT", "bar": "2H"}, timeout=10).status_code == 400
+
+
+def test_a_gap_longer_than_a_window_does_not_end_the_fetch(fake, okx):
+    fake.add_gap("FETUSDT", datetime(2024, 1, 5), datetime(2024, 1, 25))  # 480 hours: more than one window of 300
+    frame = candles(okx, "FET/USDT", "1h", datetime(2024, 1, 1), datetime(2024, 2, 10, 23))
+    assert len(frame) == (41 - 20) * 24
+    assert frame["open_time"].iloc[-1] == pd.Timestamp("2024-02-10 23:00")
+    binance = make_client(fake)
+    pd.testing.assert_frame_equal(frame, candles(binance, "FET/USDT", "1h", datetime(2024, 1, 1), datetime(2024, 2, 10, 23)))
+
+
+def test_since_before_the_listing_starts_at_the_listing(fake, okx):
+    daily = candles(okx, "WLD/USDT", "1d", datetime(2020, 1, 1))
+    assert daily["open_time"].iloc[0] == pd.Timestamp("2023-07-24") and candle_calls(fake) == 1
+
+
+def test_okx_busy_with_http_200_is_retried(fake):
+    waits: list[float] = []
+    okx = make_client(fake, "okx", waits=waits)
+    fake.add_fault("busy_200", endpoint="/api/v5/market/*", times=2)
+    assert len(candles(okx, "FET/USDT", "1d", datetime(2024, 1, 1))) == 60
+    assert waits == [1.0, 2.0]

@@ -114,7 +114,7 @@ def test_fault_rules_skip_times_and_params(fake):
     assert fake.faults()[0]["fired"] == 1
     with pytest.raises(ValueError, match="unknown fault kind"):
         FaultRule(kind="nope")
-    assert set(FAULT_KINDS) == {"rate_limit", "ban", "geo_block", "forbidden", "server_error", "timeout", "html_200", "truncated"}
+    assert set(FAULT_KINDS) == {"rate_limit", "ban", "geo_block", "forbidden", "server_error", "timeout", "html_200", "truncated", "busy_200"}
 
 
 def test_fault_bodies(fake):
@@ -174,3 +174,16 @@ def test_real_markets_include_the_renamed_and_delisted_ones(real_fake):
     first_render = get(real_fake, "/klines", symbol="RENDERUSDT", interval="1h", startTime=0, limit=1).json()[0]
     assert last_rndr[0] == ms("2024-07-22 23:00") and first_render[0] == ms("2024-07-26 08:00")
     assert float(last_rndr[4]) == 6.472 and float(first_render[4]) == 6.472
+
+
+def test_the_command_line_checks_its_options(tmp_path):
+    from tracker.sources.fakeexchange.__main__ import parse_args
+
+    args = parse_args(["--port", "0", "--data-dir", str(tmp_path), "--now", "2024-03-01T12:30:00Z", "--seed", "3"])
+    assert (args.data_dir, args.now, args.seed) == (tmp_path, NOW, 3)
+    with pytest.raises(SystemExit):
+        parse_args(["--data-dir", str(tmp_path / "missing")])
+    with pytest.raises(SystemExit):
+        parse_args(["--now", "yesterday"])
+    with pytest.raises(ValueError, match="no <SYMBOL>_1h_close.csv files"):
+        FakeExchange(data_dir=tmp_path)

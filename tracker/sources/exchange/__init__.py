@@ -13,8 +13,12 @@
 - One HTTP call per page of candles (1000 on Binance, 300 on OKX), plus one market-list call
   per client; only closed candles are yielded (the exchange's ``Date`` header says "now").
 - ``base_url`` replaces the exchange's hosts with a compatible REST root (a proxy, or
-  ``python -m tracker.sources.fakeexchange``); :func:`tracker.config.Config.exchanges` resolves it from
-  ``[exchanges.<id>] base_url`` and ``TRACKER_EXCHANGE_BASE_URL`` (which wins).
+  ``python -m tracker.sources.fakeexchange``); ``ExchangeClient.from_config(exchange_id, config)``
+  takes it from ``TRACKER_EXCHANGE_BASE_URL`` (for whichever exchange is in use), else from
+  ``[exchanges.<id>] base_url`` (``config.exchanges.base_url(exchange_id)``).
+- Candles are labelled by their open time; ``until`` is inclusive; ``since`` None starts at the
+  market's first candle. A delisted or renamed market (RNDR/USDT, now RENDER/USDT) keeps its
+  history: ``markets()`` lists it with ``active=False``.
 - Faults: 451/403 raise :class:`GeoBlocked`; 418 :class:`ExchangeBanned` at once; 429 waits
   Retry-After up to ``retry_after_cap_seconds`` (else :class:`ExchangeRateLimited`); 5xx and
   network errors back off and retry ``max_retries`` times (then :class:`ExchangeUnavailable`).

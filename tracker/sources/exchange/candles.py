@@ -10,7 +10,7 @@ clock (the ``Date`` header of that page's answer) or, without one, the client's 
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
@@ -23,10 +23,12 @@ MAX_PAGE = 1000
 QUOTE_VOLUME_INDEX = {"binance": 7, "okx": 7, "bybit": 6}
 
 
-def to_ms(when: datetime) -> int:
-    """A naive-UTC (or aware) datetime as epoch milliseconds."""
+def to_ms(when: datetime | date) -> int:
+    """A naive-UTC (or aware) datetime, or a date (its midnight UTC), as epoch milliseconds."""
     from calendar import timegm
 
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day)
     if when.tzinfo is not None:
         from datetime import timezone
 
@@ -69,13 +71,21 @@ def raw_quote_volumes(exchange_id: str, payload: Any) -> dict[int, float]:
 
 
 def pages(fetch_page: Callable[[int], tuple[list[list[Any]], Any, int]], *, start_ms: int, until_ms: int | None,
-          step_ms: int, limit: int, active: bool, exchange_id: str) -> Iterator["pd.DataFrame"]:
-    """Yield frames of closed candles; ``fetch_page(since_ms)`` returns (ccxt rows, raw payload, now ms)."""
+          step_ms: int, limit: int, active: bool, exchange_id: str, windowed: bool = False) -> Iterator["pd.DataFrame"]:
+    """Yield frames of closed candles; ``fetch_page(since_ms)`` returns (ccxt rows, raw payload, now ms).
+
+    ``windowed``: the exchange answers for the window [since, since + limit intervals) rather
+    than with the next ``limit`` candles (OKX), so an empty page of a trading market may be a
+    gap in its history, not the end: the next window is asked for while windows lie in the past.
+    """
     since = start_ms
     while until_ms is None or since <= until_ms:
         rows, payload, now_ms = fetch_page(since)
         rows = sorted({int(r[0]): r for r in rows if r and r[0] is not None and int(r[0]) >= since}.values(), key=lambda r: int(r[0]))
         if not rows:
+            if windowed and active and since + limit * step_ms + step_ms <= now_ms:
+                since += limit * step_ms
+                continue
             return
         closed = [r for r in rows if int(r[0]) + step_ms <= now_ms]
         wanted = [r for r in closed if until_ms is None or int(r[0]) <= until_ms]

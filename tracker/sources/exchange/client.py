@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ...urls import mask_url
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 DEFAULT_EXCHANGE = "binance"
 TESTED_EXCHANGES = ("binance", "okx")  # against fakes of their API shapes; others are untested
+WINDOWED = ("okx",)  # ccxt pages these by [since, since + limit intervals), not by the next `limit` candles
 
 
 @dataclass(frozen=True, order=True)
@@ -98,15 +99,19 @@ class ExchangeClient:
         found = self._load_markets()
         if symbol in found:
             return found[symbol]
-        for market in found.values():
-            if market.exchange_symbol == symbol or market.exchange_symbol.replace("-", "").replace("_", "") == symbol.upper():
-                return market
+        own = [m for m in found.values() if m.exchange_symbol == symbol]
+        if not own:  # FETUSDT for FET-USDT and the like; only when it names one market
+            own = [m for m in found.values() if _bare(m.exchange_symbol) == _bare(symbol) or _bare(m.symbol) == _bare(symbol)]
+        if len(own) == 1:
+            return own[0]
         raise UnknownMarket(self.exchange_id, symbol)
 
-    def fetch_candles(self, symbol: str, interval: str, since: datetime | None, until: datetime | None = None) -> Iterator["pd.DataFrame"]:
+    def fetch_candles(self, symbol: str, interval: str, since: datetime | date | None,
+                      until: datetime | date | None = None) -> Iterator["pd.DataFrame"]:
         """Closed candles of ``symbol`` from ``since`` through ``until`` (inclusive), as frames of one page each.
 
-        ``interval`` is 1d, 1h or 1m. ``since`` None (or the epoch) starts at the market's first
+        ``interval`` is 1d, 1h or 1m; ``since``, ``until`` naive UTC (aware ones are converted, a date
+        means its midnight UTC). ``since`` None (or the epoch) starts at the market's first
         candle. Columns: open_time (naive UTC, the candle's open), open, high, low, close,
         volume (base), quote_volume (NaN where the exchange gives none). The market is looked up
         now (loading the market list once per client); the pages are fetched as they are read.
@@ -117,10 +122,10 @@ class ExchangeClient:
         market = self.market(symbol)
         step = INTERVAL_MS[interval]
         start = to_ms(since) if since is not None else 0
-        if start <= 0 and market.listed_at is not None:
-            # Exchanges that page by a window (OKX) find nothing before the listing: start at the
-            # candle containing it.
-            start = to_ms(market.listed_at) // step * step
+        if market.listed_at is not None:
+            # Exchanges that page by a window (OKX) find nothing before the listing: start no
+            # earlier than the candle containing it.
+            start = max(start, to_ms(market.listed_at) // step * step)
         end = to_ms(until) if until is not None else None
         if end is not None and end < start:
             raise ExchangeError("`until` is before `since`", parameters=("until", "since"), exchange_id=self.exchange_id)
@@ -134,7 +139,11 @@ class ExchangeClient:
             return rows or [], self._exchange.last_json_response, to_ms(now)
 
         return pages(fetch_page, start_ms=start, until_ms=end, step_ms=step, limit=limit, active=market.active,
-                     exchange_id=self.exchange_id)
+                     exchange_id=self.exchange_id, windowed=self._windowed())
+
+    def _windowed(self) -> bool:
+        """Whether ccxt asks this exchange for a time window per page (OKX and its relatives)."""
+        return any(cls.__name__ in WINDOWED for cls in type(self._exchange).__mro__)
 
     def _page_limit(self) -> int:
         features = (getattr(self._exchange, "features", None) or {}).get("spot") or {}
@@ -171,6 +180,10 @@ class ExchangeClient:
     def __repr__(self) -> str:
         where = f", base_url={self.base_url!r}" if self.base_url else ""
         return f"ExchangeClient({self.exchange_id!r}{where}, calls={self.calls})"
+
+
+def _bare(symbol: str) -> str:
+    return "".join(c for c in symbol.upper() if c.isalnum())
 
 
 def _make_exchange(exchange_id: str, timeout_seconds: float, enable_rate_limit: bool) -> Any:

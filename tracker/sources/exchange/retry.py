@@ -177,7 +177,10 @@ class Caller:
             return retry_after if retry_after is not None else self._backoff(attempt)
         if isinstance(exc, ccxt.BadSymbol) and symbol is not None:
             raise UnknownMarket(name, symbol) from None
-        transient = (status is not None and status >= 500) or (status is None and isinstance(exc, ccxt.NetworkError))
+        # A network error, or a 2xx whose body says "busy" (OKX answers some outages with HTTP 200
+        # and an error code ccxt reads as ExchangeNotAvailable); not a 404, which ccxt files alike.
+        transient = (status is not None and status >= 500) or (
+            isinstance(exc, ccxt.NetworkError) and (status is None or 200 <= status < 300))
         if transient:
             if attempt >= self.max_retries:
                 cause = f"HTTP {status}" if status is not None else _network_cause(exc)

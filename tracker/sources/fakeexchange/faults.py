@@ -14,6 +14,8 @@ server_error  ``status`` 500 (default), 502 (HTML) or 503 (JSON)
 timeout       hold the request ``delay`` seconds (default 30), then close it unanswered
 html_200      200 whose body is an HTML maintenance page
 truncated     200 whose JSON is cut in half
+busy_200      200 whose JSON is an error: OKX's ``{"code": "50001", "msg": "Service temporarily unavailable"}``
+              (Binance's -1008 "Server is currently overloaded" on /api/v3 paths)
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-FAULT_KINDS = ("rate_limit", "ban", "geo_block", "forbidden", "server_error", "timeout", "html_200", "truncated")
+FAULT_KINDS = ("rate_limit", "ban", "geo_block", "forbidden", "server_error", "timeout", "html_200", "truncated", "busy_200")
 
 GEO_MESSAGE = ("Service unavailable from a restricted location according to 'b. Eligibility' in https://www.binance.com/en/terms. "
                "Please contact customer service if you believe you received this message in error.")

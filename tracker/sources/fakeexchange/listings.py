@@ -9,6 +9,9 @@ one, a small set of markets gets seeded synthetic closes. Either way the fake ad
   ``RENDERUSDT`` trades from 2024-07-26 08:00, as in ``realdata/SOURCES.md``.
 - ``OCEANUSDT``: delisted. Status BREAK, history stops after 2024-07-01 23:00.
 - ``FETUSDC`` and ``FETBTC``: other quotes of FET, for quote-preference tests.
+
+With real data the fake's clock stands, by default, where the data ends (2025-06-13 in the shared
+files), so every market that still trades has candles up to "now", as on a real exchange.
 """
 from __future__ import annotations
 
@@ -89,4 +92,19 @@ def real_listings(data_dir: Path) -> list[Listing]:
     return found + [x for x in _extras(fet) if x.symbol not in names and (x.scale_of is None or x.scale_of in names)]
 
 
-__all__ = ["Listing", "real_listings", "synthetic_listings"]
+def data_end(listings) -> datetime:
+    """The close of the last hourly candle in any of the CSV files (their last line)."""
+    from datetime import timedelta
+
+    last = datetime(1970, 1, 1)
+    for listing in listings:
+        if listing.csv is not None:
+            with open(listing.csv, "rb") as handle:
+                handle.seek(0, 2)
+                handle.seek(max(0, handle.tell() - 200))
+                line = handle.read().decode().strip().splitlines()[-1]
+            last = max(last, datetime.fromisoformat(line.split(",")[0]))
+    return last + timedelta(hours=1)
+
+
+__all__ = ["Listing", "data_end", "real_listings", "synthetic_listings"]

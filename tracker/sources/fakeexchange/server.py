@@ -30,7 +30,7 @@ from ..fakegecko.clock import FakeClock
 from . import binance, okx
 from .control import ControlMethods
 from .faults import BAD_GATEWAY, BAN_MESSAGE, CLOUDFRONT_403, GEO_MESSAGE, MAINTENANCE, RATE_MESSAGE, FaultBook, FaultRule
-from .listings import Listing, real_listings, synthetic_listings
+from .listings import Listing, data_end, real_listings, synthetic_listings
 from .series import Series, ms
 
 log = logging.getLogger("tracker.fakeexchange")
@@ -81,7 +81,9 @@ class FakeExchange(ControlMethods):
     seed:
         Seed of everything synthetic.
     now:
-        Freeze the fake's clock at this naive-UTC instant (None: real time).
+        Freeze the fake's clock at this naive-UTC instant. None: real time, except with
+        ``data_dir``, where the clock stands still where the real data ends (the close of its
+        last hourly candle), so the fake behaves like an exchange whose history reaches "now".
     """
 
     def __init__(self, *, port: int = 0, data_dir: str | Path | None = None, seed: int = 7, now: datetime | None = None,
@@ -89,6 +91,8 @@ class FakeExchange(ControlMethods):
         found = listings if listings is not None else (real_listings(Path(data_dir)) if data_dir else synthetic_listings())
         self.listings: dict[str, Listing] = {x.symbol: x for x in found}
         self.series = Series(self.listings, seed=seed)
+        if now is None and data_dir and listings is None:
+            now = data_end(self.listings.values())
         self.clock = FakeClock(now)
         self.faultbook = FaultBook()
         self._port = port
@@ -280,6 +284,9 @@ class FakeExchange(ControlMethods):
             return 418, _error(path, -1003, BAN_MESSAGE.format(until=until), "50011", "IP banned"), headers
         if kind == "geo_block":
             return 451, _error(path, 0, GEO_MESSAGE, "51155", "Service unavailable in your region"), as_json
+        if kind == "busy_200":
+            return 200, _error(path, -1008, "Server is currently overloaded with other requests. Please try again in a few minutes.",
+                               "50001", "Service temporarily unavailable"), as_json
         if kind == "html_200":
             return 200, MAINTENANCE.encode(), {"Content-Type": "text/html"}
         if kind == "forbidden":
