@@ -216,3 +216,19 @@ def test_a_batch_spooled_while_the_database_is_locked_is_written_by_the_next_run
     assert len(stored) == 32 and stored["ts"].is_unique  # 2024-08-01 .. 2024-09-01, once each
     assert list(runs(tmp_path)["status"]) == ["ok", "ok"]
     assert not [p for p in (tmp_path / "data" / "spool").iterdir() if not p.name.startswith(".")]
+
+
+def test_okx_maps_by_coingecko_tickers_and_flags_and_stores_under_its_own_source(fake, tracker, tmp_path):
+    with FakeGecko(ai_coins=12, other_coins=4, now=NOW) as gecko:
+        result = tracker(fake, "--exchange", "okx", "--coin", "fetch-ai", "--market", "BTCUSDT=bitcoin", "--since", "2024-08-01",
+                         gecko=gecko)
+        # CoinGecko calls OKX "okex": the tickers were asked for that exchange.
+        requests = gecko.stats()["requests"]
+        assert len(requests) == 1 and "exchange_ids=okex" in requests[0]["query"]
+    assert result.exit_code == 0, result.output
+    markets = storage.coin_markets(db(tmp_path), "okx").set_index("coin_id")
+    assert markets.loc["fetch-ai", "exchange_symbol"] == "FET-USDT" and markets.loc["bitcoin", "symbol"] == "BTC/USDT"
+    assert (markets.loc["fetch-ai", "mapped_by"], markets.loc["bitcoin", "mapped_by"]) == ("coingecko-tickers", "flag")
+    stored = closes(tmp_path, "daily")
+    assert set(stored["source"]) == {"okx"} and set(stored["coin_id"]) == {"fetch-ai", "bitcoin"}
+    assert len(stored) == 2 * 32

@@ -182,7 +182,9 @@ def _tickers(run: JobRun, gecko: Any | None, exchange_id: str) -> Callable[[str]
 
     def ask(coin: str) -> pd.DataFrame | None:
         try:
-            return gecko.coin_tickers(coin, exchange=gecko_id)
+            found = gecko.coin_tickers(coin, exchange=gecko_id)
+            # Named as ccxt names the exchange from here on.
+            return found.assign(exchange=found["exchange"].replace({gecko_id: exchange_id}))
         except CoinGeckoError as exc:
             run.note(f"CoinGecko tickers unavailable ({exc}); mapping by the exchange's market list")
             return None

@@ -66,6 +66,8 @@ def _index(markets: Sequence) -> dict[str, object]:
     found: dict[str, object] = {}
     for market in markets:
         found.setdefault(market.exchange_symbol.upper(), market)
+        # OKX says FET-USDT, others FET_USDT: FETUSDT names them all.
+        found.setdefault(market.exchange_symbol.upper().replace("-", "").replace("_", ""), market)
         found[market.symbol.upper()] = market
     return found
 
