@@ -254,7 +254,7 @@ def _market(run: JobRun, exchange: Any, market: MappedMarket, state: CandlesStat
         cover = Coverage.from_state(*state.marks.get(key, (None, {})))
         until = now if request.until is None else min(request.until, now)
         plans = [(key, request.interval, plan_windows(cover, request.since, until), cover, False)]
-    fetched = False
+    fetched = written = False
     seen: list[datetime] = []
     for key, interval, windows, cover, per_event in plans:
         for window in windows:
@@ -264,9 +264,11 @@ def _market(run: JobRun, exchange: Any, market: MappedMarket, state: CandlesStat
                     seen += [rows["ts"].min(), rows["ts"].max()]
                     fetched = True
                 marks = _advance(cover, window, rows, interval, last_page, per_event)
-                yield run.batch(**_parts(market, rows, key, marks, cover, seen, now))
+                if len(rows) or marks is not None or not written:
+                    written = True
+                    yield run.batch(**_parts(market, rows, key, marks, cover, seen, now))
     counts["fetched" if fetched else "up_to_date"] += 1
-    if not fetched:
+    if not written:  # nothing to ask for: the mapping is still recorded
         yield run.batch(**_parts(market, None, None, None, None, seen, now))
 
 
