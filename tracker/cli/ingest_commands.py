@@ -313,6 +313,8 @@ def _candles_request(app: AppContext, interval: str | None, since: str | None, u
     if around is not None:
         if interval not in (None, "1m"):
             raise TrackerError("--around-events fetches 1m candles; leave out --interval or give --interval 1m")
+        if since is not None or until is not None:
+            raise TrackerError("--around-events fetches the days around each event; leave out --since and --until")
         db = app.writable_database()
         seed_events(db)
         events = storage.all_events(db)
