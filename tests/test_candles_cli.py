@@ -178,7 +178,7 @@ def test_geo_block_and_ban_are_one_line_errors_and_a_failed_run(fake, tracker, t
     (["--since", "2024-03-01", "--until", "2024-02-01"], "error: --until is before --since"),
     (["--around-events", "--interval", "1d"], "error: --around-events fetches 1m candles"),
     (["--around-events", "3", "--since", "2024-01-01"], "error: --around-events fetches the days around each event"),
-    (["--around-events", "45"], "Error: Invalid value for '--around-events'"),
+    (["--around-events", "45"], "error: Invalid value for '--around-events'"),
 ])
 def test_bad_input_is_one_line(fake, tracker, args, message):
     result = tracker(fake, *args)
