@@ -326,7 +326,8 @@ def _candles_request(app: AppContext, interval: str | None, since: str | None, u
                       epilog=EXIT_STATUSES)
 @click.option("--exchange", default="binance", show_default=True, metavar="ID",
               help="A ccxt exchange id with public candles (binance and okx are tested; see docs/exchanges.md).")
-@click.option("--coin", "coins", multiple=True, metavar="ID", help="Only this coin id (repeatable); default: members and benchmarks.")
+@click.option("--coin", "coins", multiple=True, metavar="ID",
+              help="Only this coin id (repeatable); default: members and benchmarks, or only the --market coins when given.")
 @click.option("--market", "markets", multiple=True, metavar="SYMBOL=COIN_ID",
               help="Map a market to a coin, e.g. FETUSDT=fetch-ai or FET/USDT=fetch-ai (repeatable; always wins).")
 @click.option("--interval", type=click.Choice(["1d", "1h", "1m"]), default=None, help="Candle length (default 1d).")
