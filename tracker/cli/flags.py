@@ -11,8 +11,6 @@ FLAGS = {
     "event_ids": "--event",
     "mapping": "--map",
     "markets": "--market",
-    "exchange_id": "--exchange",
-    "candle_coins": "--coin",
     "pairing": "--pairs",
 }
 
