@@ -26,7 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from storage import check_database_path
 from tracker.config import Config
 from tracker.errors import describe
-from tracker.ingest import JOB_ORDER  # --once and the start-up runs go in this order
+from tracker.ingest import CANDLE_JOBS, JOB_ORDER  # --once and the start-up runs go in this order
 from tracker.sources.coingecko.plans import get_plan
 from tracker.urls import mask_url
 
@@ -45,6 +45,12 @@ class JobExecutor(Protocol):
     def execute(self, job: str) -> dict: ...
 
 
+def daemon_jobs(config: Config) -> tuple[str, ...]:
+    """The jobs in run order: CoinGecko's always (a disabled one is shown as such), then the
+    exchange-candle jobs when enabled (they are off by default)."""
+    return JOB_ORDER + tuple(job for job in CANDLE_JOBS if config.schedules[job].enabled)
+
+
 def banner(config: Config) -> list[str]:
     """What the daemon says at start: plan, host, key (masked), database and schedules."""
     cg = config.coingecko
@@ -54,7 +60,7 @@ def banner(config: Config) -> list[str]:
         f"tracking: categories {', '.join(config.tracking.categories) or '(none)'}; benchmarks "
         f"{', '.join(config.tracking.benchmarks) or '(none)'}; vs {config.tracking.vs_currency}",
     ]
-    for job in JOB_ORDER:
+    for job in daemon_jobs(config):
         lines.append(f"job {job}: {config.schedules[job].describe()}")
     return lines
 
@@ -167,7 +173,7 @@ class Daemon:
     def _beat(self, *, stopped: bool = False) -> None:
         with self._state_lock:
             jobs = {}
-            for job in JOB_ORDER:
+            for job in daemon_jobs(self.config):
                 entry = dict(self.last.get(job, {}))
                 when = None if stopped else self._next_run_time(job)
                 if when is not None:
@@ -193,7 +199,7 @@ class Daemon:
     def run_once(self) -> dict[str, dict]:
         """Run every enabled job once, in dependency order, then return their outcomes."""
         outcomes = {}
-        for job in JOB_ORDER:
+        for job in daemon_jobs(self.config):
             if not self.config.schedules[job].enabled:
                 continue
             if self.executor.stop_event.is_set():
@@ -206,7 +212,7 @@ class Daemon:
         """Jobs to run at start, in order: those asking for it, and those never done yet."""
         never = getattr(self.executor, "jobs_never_done", set)()
         return [
-            job for job in JOB_ORDER
+            job for job in daemon_jobs(self.config)
             if self.config.schedules[job].enabled and (self.config.schedules[job].run_at_start or job in never)
         ]
 

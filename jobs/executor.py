@@ -25,7 +25,16 @@ from storage import DatabaseLockedError, StorageError
 from tracker.analysis.events import seed_events
 from tracker.config import Config
 from tracker.errors import TrackerError, describe
-from tracker.ingest import Batch, fetch_categories, fetch_history, fetch_markets, fetch_members, read_history_state, write_batch
+from tracker.ingest import (
+    CANDLE_JOBS,
+    Batch,
+    fetch_categories,
+    fetch_history,
+    fetch_markets,
+    fetch_members,
+    read_history_state,
+    write_batch,
+)
 from tracker.ingest.runs import RunRecord, mark_abandoned, utcnow
 from tracker.sources.coingecko import client_from_config
 
@@ -104,7 +113,19 @@ class IngestExecutor:
         if job == "history":
             state = read_history_state(self.db, tracking)  # one short read-only look at the watermarks
             return fetch_history(self.client, tracking, state, now=now)
+        if job in CANDLE_JOBS:
+            return self._candles(job, now)
         raise ValueError(f"unknown job {job!r}")
+
+    def _candles(self, job: str, now: datetime | None) -> Iterator[Batch]:
+        """The tracked coins' candles of the job's interval, topped up from their watermarks; a
+        fresh exchange client per run (it caches the market list; its limits are the exchange's)."""
+        from tracker.ingest.candles import CandlesRequest, fetch_candles, read_candles_state
+        from tracker.sources.exchange import DEFAULT_EXCHANGE, ExchangeClient
+
+        with ExchangeClient.from_config(DEFAULT_EXCHANGE, self.config) as exchange:
+            state = read_candles_state(self.db, self.config.tracking, exchange=exchange.exchange_id)
+            yield from fetch_candles(exchange, self.client, state, CandlesRequest(interval=CANDLE_JOBS[job]), now=now)
 
     def execute(self, job: str) -> dict[str, Any]:
         """Run ``job`` once: fetch, write or spool each batch, record the run. Never raises.

@@ -32,6 +32,7 @@ from .errors import (
 from .events import EVENT_COLUMNS, all_events, event_row, stored_event_ids
 from .export import base_tables, quiet_progress, row_count, write_parquet_by_month, write_parquet_file
 from .integrity import CheckResult, full_check, missing_error, missing_objects, present_objects, verify, verify_on
+from .markets import COIN_MARKET_COLUMNS, coin_markets, coin_symbols, coins_by_symbol, stored_coin_markets, upsert_coin_markets
 from .membership import first_membership_instant, members_at, membership_changes
 from .migrations import available_migrations, current_version, latest_version, migrate
 from .prices import close_sources, closes_long, most_used_currency
@@ -203,4 +204,10 @@ __all__ = [
     "stored_run",
     "write_run",
     "write_watermarks",
+    "COIN_MARKET_COLUMNS",
+    "coin_markets",
+    "coin_symbols",
+    "coins_by_symbol",
+    "stored_coin_markets",
+    "upsert_coin_markets",
 ]

@@ -29,6 +29,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("ingest_runs", ("run_id",), "started_at"),
         TableSpec("ingest_state", ("job", "scope"), "updated_at"),
         TableSpec("external_series", ("series_id", "ts"), "ts"),
+        TableSpec("coin_markets", ("exchange", "symbol"), "updated_at"),
     )
 }
 

@@ -23,7 +23,10 @@ def test_defaults():
     assert config.coingecko.calls_per_minute == 5
     assert config.tracking.categories == ("artificial-intelligence",)
     assert config.tracking.benchmarks == ("bitcoin", "ethereum")
-    assert set(config.schedules) == {"markets", "categories", "members", "history"}
+    assert set(config.schedules) == {"markets", "categories", "members", "history", "candles", "candles_hourly"}
+    # The exchange-candle jobs call an exchange, not CoinGecko: configured (daily, hourly) but off.
+    assert config.schedules["candles"].cron == "15 0 * * *" and config.schedules["candles_hourly"].cron == "5 * * * *"
+    assert not config.schedules["candles"].enabled and not config.schedules["candles_hourly"].enabled
     assert config.schedules["markets"].every_seconds == 600
     assert config.schedules["history"].run_at_start
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tracker.sources.fakeexchange import FakeExchange
 from tracker.sources.fakegecko import FakeGecko
 
 from .docs_runner import run_examples
@@ -47,7 +48,8 @@ def test_readme_tour_runs_against_the_fake_server(tmp_path):
         "FET": 0.5 * np.exp(np.cumsum(rng.normal(0, 0.04, len(days)))),
         "WLD": 2.0 * np.exp(np.cumsum(rng.normal(0, 0.05, len(days)))),
     }).to_csv(tmp_path / "prices.csv", index=False)
-    with FakeGecko(host_type="pro", ai_coins=12, other_coins=4, history_limit_days=None, pro_keys=["pro-test-key"]) as fake:
+    with FakeGecko(host_type="pro", ai_coins=12, other_coins=4, history_limit_days=None, pro_keys=["pro-test-key"]) as fake, \
+            FakeExchange() as exchange:
         config = tmp_path / "tour.toml"
         config.write_text(
             "[coingecko]\ncalls_per_minute = 6000\nbackoff_seconds = 0.01\nbackoff_max_seconds = 0.05\n"
@@ -58,8 +60,10 @@ def test_readme_tour_runs_against_the_fake_server(tmp_path):
             "COINGECKO_PLAN": "pro",
             "COINGECKO_API_KEY": "pro-test-key",
             "COINGECKO_BASE_URL": fake.base_url,
+            "TRACKER_EXCHANGE_BASE_URL": exchange.base_url,
         }
         ran = run_examples(README, tmp_path, env=env, timeout=600)
     assert ran >= 10
     assert (tmp_path / "reports" / "sora" / "index.html").is_file()
+    assert (tmp_path / "reports" / "sora-candles" / "index.html").is_file()
     assert any((tmp_path / "exports").iterdir())

@@ -25,7 +25,7 @@ PLAN_BASE_URLS = {
 }
 # Conservative calls per minute when the config leaves it at 0 (see docs/coingecko.md).
 PLAN_CALLS_PER_MINUTE = {"keyless": 5.0, "demo": 30.0, "pro": 250.0}
-JOBS = ("markets", "categories", "members", "history")
+JOBS = ("markets", "categories", "members", "history", "candles", "candles_hourly")
 
 _DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}

@@ -13,6 +13,7 @@ FLAGS = {
     "event_ids": "--event",
     "mapping": "--map",
     "overrides": "--set",
+    "markets": "--market",
     "pairing": "--pairs",
 }
 

@@ -7,12 +7,15 @@ partial; 4 the database stayed locked, so fetched batches were kept in the spool
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import click
 
+import storage
 from jobs.instance import DaemonAlreadyRunning, InstanceLock
 from jobs.spool import Spool
 from storage import Database, DatabaseLockedError
@@ -124,13 +127,17 @@ def _spool_notice(delivery: Delivery, folder: Path) -> None:
                    f"the spool {folder}; the next `tracker ingest` or daemon run writes them, in order", err=True)
 
 
-def _progress_bar() -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
+def _progress_bar(label: str = "history") -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
     """A click progress bar on stderr, made on the first coin (when the total is known)."""
     state: dict = {}
 
     def update(done: int, total: int, coin: str) -> None:
+        if "bar" in state and (total != state["total"] or done <= state["done"]):  # a new phase (candles: mapping, then fetching)
+            close()
+            state.clear()
         if "bar" not in state:
-            state["bar"] = click.progressbar(length=total, label="history", file=sys.stderr,
+            state["total"] = total
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr,
                                              show_pos=True, show_eta=True, item_show_func=lambda c: c)
             state["bar"].__enter__()
         state["bar"].update(done - state.get("done", 0), coin)
@@ -139,6 +146,7 @@ def _progress_bar() -> tuple[Callable[[int, int, str], None], Callable[[], None]
     def close() -> None:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
+            del state["bar"]
 
     return update, close
 
@@ -268,3 +276,84 @@ def all_command(app: AppContext, days: int | None, fmt: str) -> None:
 
 
 __all__ = ["EXIT_PARTIAL", "EXIT_SPOOLED", "Delivery", "ingest_group"]
+
+
+# -- candles ---------------------------------------------------------------------------------
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: str | None, option: str) -> datetime | None:
+    """An ISO 8601 date (YYYY-MM-DD) as naive UTC midnight; anything else is a one-line error."""
+    if value is None:
+        return None
+    try:
+        if not _ISO_DAY.match(value):
+            raise ValueError
+        return datetime.combine(date.fromisoformat(value), datetime.min.time())
+    except ValueError:
+        raise TrackerError(f"{option} {value!r} is not an ISO 8601 date such as 2024-02-15") from None
+
+
+def _candles_steps(app: AppContext, exchange, request, coins: list[str] | None, markets: list[str], progress) -> JobSteps:
+    from ..ingest.candles import fetch_candles, read_candles_state
+
+    def steps(db: Database, gecko, _cache: MarketsCache) -> Iterator[Batch]:
+        # A short read of the mapping and watermarks; CoinGecko is asked only for tickers.
+        state = read_candles_state(db, app.config.tracking, exchange=exchange.exchange_id, coins=coins, markets=markets)
+        return fetch_candles(exchange, gecko, state, request, progress=progress)
+
+    return steps
+
+
+def _candles_request(app: AppContext, interval: str | None, since: str | None, until: str | None, around: float | None):
+    from ..analysis.events import seed_events
+    from ..ingest.candles import CandlesRequest, through_day
+
+    events = None
+    if around is not None:
+        if interval not in (None, "1m"):
+            raise TrackerError("--around-events fetches 1m candles; leave out --interval or give --interval 1m")
+        if since is not None or until is not None:
+            raise TrackerError("--around-events fetches the days around each event; leave out --since and --until")
+        db = app.writable_database()
+        seed_events(db)
+        events = storage.all_events(db)
+    return CandlesRequest(interval=interval or "1d", since=_iso_day(since, "--since"),
+                          until=through_day(_iso_day(until, "--until")), around_events=around, events=events)
+
+
+@ingest_group.command("candles", short_help="Exchange candles (daily, hourly, minute) into price history.",
+                      epilog=EXIT_STATUSES)
+@click.option("--exchange", default="binance", show_default=True, metavar="ID",
+              help="A ccxt exchange id with public candles (binance and okx are tested; see docs/exchanges.md).")
+@click.option("--coin", "coins", multiple=True, metavar="ID",
+              help="Only this coin id (repeatable); default: members and benchmarks, or only the --market coins when given.")
+@click.option("--market", "markets", multiple=True, metavar="SYMBOL=COIN_ID",
+              help="Map a market to a coin, e.g. FETUSDT=fetch-ai or FET/USDT=fetch-ai (repeatable; always wins).")
+@click.option("--interval", type=click.Choice(["1d", "1h", "1m"]), default=None, help="Candle length (default 1d).")
+@click.option("--since", metavar="DATE", help="First day (ISO date, e.g. 2023-06-01); default: each market's first candle.")
+@click.option("--until", metavar="DATE", help="Last day, included (ISO date); default: the last closed candle.")
+@click.option("--around-events", "around", type=click.FloatRange(0, 30, min_open=True), is_flag=False, flag_value=2.0,
+              default=None, metavar="[DAYS]", help="Instead: 1m candles within ±DAYS (default 2) of each calendar event.")
+@format_option
+@pass_app
+def candles_command(app: AppContext, exchange: str, coins: tuple[str, ...], markets: tuple[str, ...], interval: str | None,
+                    since: str | None, until: str | None, around: float | None, fmt: str) -> None:
+    """Fetch exchange candles into price history, beside CoinGecko's (source = the exchange id).
+
+    Exchanges publish every market's candles from its listing day without a key. Each market
+    is found by --market, else CoinGecko's tickers, else the exchange's list; a rerun fetches
+    only candles newer than the last stored (one call per market when nothing is new), each
+    call brings up to 1,000 candles. Closes are stored at the candle's close instant. Shows a
+    progress bar on stderr. TRACKER_EXCHANGE_BASE_URL points the client at another server.
+
+    \b
+    Example:
+      tracker ingest candles --market FETUSDT=fetch-ai --since 2024-01-01 --until 2024-03-31
+    """
+    from ..sources.exchange import ExchangeClient
+
+    request = _candles_request(app, interval, since, until, around)
+    update, close = _progress_bar("candles")
+    with ExchangeClient.from_config(exchange, app.config) as client:
+        _run(app, [_candles_steps(app, client, request, list(coins) or None, list(markets), update)], fmt, progress_close=close)

@@ -8,13 +8,14 @@ apart and spool batches with :meth:`Batch.save` / :meth:`Batch.load`. See docs/i
 from .batch import OPERATIONS, UPSERT_TABLES, Batch
 from .categories import fetch_categories
 from .history import HistoryState, fetch_history, read_history_state
-from .jobs import JOB_ORDER, ingest_all, ingest_categories, ingest_history, ingest_markets, ingest_members
+from .jobs import CANDLE_JOBS, JOB_ORDER, ingest_all, ingest_categories, ingest_history, ingest_markets, ingest_members
 from .markets import CategoryMarkets, MarketsCache, fetch_markets
 from .members import fetch_members
 from .run import JobRun, RunSummary, drive, read_run, summaries_frame
 from .write import WriteResult, write_batch
 
 __all__ = [
+    "CANDLE_JOBS",
     "JOB_ORDER",
     "OPERATIONS",
     "UPSERT_TABLES",

@@ -44,6 +44,9 @@ OPERATIONS = {
     "membership_scopes": ("category_id", "observed_at"),
     "deactivate": ("coin_id", "reason", "at"),
     "new_coins": ("coin_id", "symbol", "at"),
+    # Exchange markets seen (storage.markets): first/last seen only widen, the rest is replaced.
+    "coin_markets": ("coin_id", "exchange", "symbol", "exchange_symbol", "base", "quote", "mapped_by", "active",
+                     "first_seen", "last_seen", "updated_at"),
 }
 
 
@@ -64,7 +67,8 @@ class Batch:
         coin's old partial "now" points, ``membership`` / ``membership_scopes`` are a full
         observation of categories' members, ``deactivate`` marks delisted coins, ``new_coins``
         names coins (with a symbol) to add to ``coins`` when not stored yet (the one new-coins
-        rule: a stored coin is left alone; a delisted coin not stored yet gets its row the same way).
+        rule: a stored coin is left alone; a delisted coin not stored yet gets its row the same way),
+        ``coin_markets`` records exchange markets and the span of candles stored from each.
     watermarks:
         ``scope -> instant`` for ``ingest_state`` (job = ``job``); ``watermark_details`` adds a
         JSON detail per scope.

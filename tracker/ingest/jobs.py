@@ -20,6 +20,8 @@ from .members import fetch_members
 from .run import RunSummary, drive
 
 JOB_ORDER = ("categories", "markets", "members", "history")
+# The exchange-candle jobs and their interval; they run after JOB_ORDER's, only when enabled.
+CANDLE_JOBS = {"candles": "1d", "candles_hourly": "1h"}
 
 
 def ingest_markets(db: Database, client: CoinGeckoClient, tracking: TrackingConfig, *, now: datetime | None = None,
@@ -62,4 +64,4 @@ def ingest_all(db: Database, client: CoinGeckoClient, tracking: TrackingConfig, 
     ]
 
 
-__all__ = ["JOB_ORDER", "ingest_all", "ingest_categories", "ingest_history", "ingest_markets", "ingest_members"]
+__all__ = ["CANDLE_JOBS", "JOB_ORDER", "ingest_all", "ingest_categories", "ingest_history", "ingest_markets", "ingest_members"]

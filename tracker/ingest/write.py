@@ -105,6 +105,9 @@ def write_batch(db: Database, batch: Batch) -> WriteResult:
             # Bookkeeping that keeps every coin the batch names in `coins`, not data the
             # source delivered: not counted in the run's rows.
             result.new_coins = storage.add_new_coins(con, operations["new_coins"])
+        if "coin_markets" in operations and len(operations["coin_markets"]):
+            # The mapping the rows came through: bookkeeping, not counted in the run's rows.
+            result.by_table["coin_markets"] = storage.upsert_coin_markets(con, operations["coin_markets"])
         if "membership_scopes" in operations and len(operations["membership_scopes"]):
             members = operations.get("membership", pd.DataFrame(columns=["category_id", "coin_id"]))
             changed = storage.apply_membership(con, members, operations["membership_scopes"])

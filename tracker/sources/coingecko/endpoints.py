@@ -21,6 +21,7 @@ from .parsing import (
     parse_coins_list,
     parse_global,
     parse_markets,
+    parse_tickers,
 )
 
 MAX_PER_PAGE = 250
@@ -126,6 +127,17 @@ class Endpoints:
         """The raw points for one planned chunk (see :func:`tracker.sources.coingecko.chunking.plan_history`)."""
         params = chunk.params()
         return self.market_chart_range(coin_id, vs_currency, params["from"], params["to"])
+
+    def coin_tickers(self, coin_id: str, *, exchange: str | None = None) -> pd.DataFrame:
+        """``/coins/{id}/tickers``: the coin's markets (first page, 100 tickers), on one ``exchange``
+        (CoinGecko's exchange id) or all; columns :data:`~.parsing.TICKER_COLUMNS`. One call."""
+        if not coin_id or "/" in coin_id or "?" in coin_id:
+            raise ValueError(f"not a coin id: {coin_id!r}")
+        path = f"/coins/{coin_id}/tickers"
+        params: dict[str, Any] = {"page": 1}
+        if exchange:
+            params["exchange_ids"] = exchange
+        return self.get(path, params, parse=lambda payload: parse_tickers(payload, coin_id, endpoint=path))
 
     def global_data(self) -> dict[str, Any]:
         """``/global``: totals for the whole market (``updated_at`` as a naive UTC datetime)."""

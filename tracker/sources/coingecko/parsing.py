@@ -38,6 +38,7 @@ MARKET_COLUMNS = (
 CATEGORY_COLUMNS = ("category_id", "name", "market_cap", "market_cap_change_24h", "volume_24h", "top_3_coins_id", "updated_at")
 CATEGORY_LIST_COLUMNS = ("category_id", "name")
 COIN_LIST_COLUMNS = ("coin_id", "symbol", "name")
+TICKER_COLUMNS = ("coin_id", "exchange", "base", "target", "is_stale", "is_anomaly", "volume_usd")
 CHART_COLUMNS = ("ts", "price", "market_cap", "total_volume")
 _CHART_ARRAYS = {"prices": "price", "market_caps": "market_cap", "total_volumes": "total_volume"}
 
@@ -219,6 +220,32 @@ def parse_chart(payload: Any, endpoint: str = "/coins/{id}/market_chart/range") 
     return frame
 
 
+def parse_tickers(payload: Any, coin_id: str, endpoint: str = "/coins/{id}/tickers") -> pd.DataFrame:
+    """``/coins/{id}/tickers``: one row per market with :data:`TICKER_COLUMNS`.
+
+    ``exchange`` is the ticker's ``market.identifier`` (CoinGecko's exchange id, e.g. ``binance``),
+    ``base``/``target`` the symbols upper-cased; a ticker without them is dropped and counted.
+    """
+    tickers = payload.get("tickers") if isinstance(payload, dict) else None
+    if not isinstance(tickers, list):
+        raise ResponseFormatError("coin tickers have no tickers array", endpoint=endpoint)
+    records, dropped = [], 0
+    for row in tickers:
+        market = row.get("market") if isinstance(row, dict) else None
+        exchange = text(market.get("identifier")) if isinstance(market, dict) else None
+        base, target = (text(row.get(k)) for k in ("base", "target")) if isinstance(row, dict) else (None, None)
+        if not exchange or not base or not target:
+            dropped += 1
+            continue
+        volume = row.get("converted_volume")
+        records.append({
+            "coin_id": text(row.get("coin_id")) or coin_id, "exchange": exchange, "base": base.upper(), "target": target.upper(),
+            "is_stale": bool(row.get("is_stale")), "is_anomaly": bool(row.get("is_anomaly")),
+            "volume_usd": number(volume.get("usd")) if isinstance(volume, dict) else math.nan,
+        })
+    return _frame(records, TICKER_COLUMNS, dropped)
+
+
 def parse_global(payload: Any, endpoint: str = "/global") -> dict[str, Any]:
     """``/global``'s ``data`` object, with ``updated_at`` (seconds) as a naive UTC datetime."""
     data = payload.get("data") if isinstance(payload, dict) else None
@@ -244,5 +271,7 @@ __all__ = [
     "parse_global",
     "parse_iso",
     "parse_markets",
+    "parse_tickers",
+    "TICKER_COLUMNS",
     "text",
 ]

@@ -274,6 +274,8 @@ class FakeGecko(ControlApi):
             return m.chart_range(path.split("/")[2], now, params, limit)
         if template == "/coins/{id}/market_chart":
             return m.chart_days(path.split("/")[2], now, params, limit)
+        if template == "/coins/{id}/tickers":
+            return m.tickers(path.split("/")[2], now, params)
         if path == "/global":
             return m.global_data(now)
         if path == "/key":
