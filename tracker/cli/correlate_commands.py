@@ -1,7 +1,6 @@
 """tracker correlate rolling | matrix | change | leadlag | granger | series import | series list."""
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Mapping
@@ -23,7 +22,6 @@ from ._context import AppContext, format_option, pass_app
 MAX_CHANGE_PERIODS = 36500  # a century of days; beyond it the window's dates overflow
 MAX_ROWS = 1_000_000  # periods in a window or an overlap: over a century of hours
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHART_SUFFIXES = (".svg", ".png")
 
 
@@ -37,14 +35,14 @@ def _time(text: str | None, option: str, *, end: bool, hourly: bool) -> pd.Times
     """A UTC timestamp from an option; a date as --end on the hourly grid means its last hour."""
     if text is None:
         return None
-    try:
-        value = utc.parse(text)
-    except ValueError:
-        raise InputError(f"{option} {text!r} is not a date (2024-02-15) or date-time (2024-02-15T18:00Z)") from None
-    if value is pd.NaT:
+    if not text.strip():
         raise InputError(f"{option} is empty")
+    try:
+        value = utc.parse_iso(text)
+    except utc.DateFormatError as exc:
+        raise InputError(f"{option} {exc}") from None
     step = "h" if hourly else "D"
-    if end and hourly and _DATE_ONLY.match(text.strip()):
+    if end and hourly and utc.is_date_only(text):
         return value + pd.Timedelta(hours=23)
     return value.floor(step)
 
@@ -289,9 +287,9 @@ def _window(value: str, option: str):
 
 def _instant(text: str) -> pd.Timestamp:
     try:
-        return utc.parse(text)
-    except ValueError:
-        raise InputError(f"--at {text!r} is not a date-time such as 2024-02-15T18:00Z") from None
+        return utc.parse_iso(text)
+    except utc.DateFormatError as exc:
+        raise InputError(f"--at {exc}") from None
 
 
 @correlate_group.command("leadlag")

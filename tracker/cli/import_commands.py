@@ -58,10 +58,9 @@ def _when(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
-        stamp = pd.Timestamp(value)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a date or date-time such as 2024-02-12") from None
-    return utc.naive(stamp).to_pydatetime()
+        return utc.parse_iso(value).to_pydatetime()
+    except utc.DateFormatError as exc:
+        raise InputError(f"{option} {exc}") from None
 
 
 def _render(result: ImportResult, fmt: str) -> str:
