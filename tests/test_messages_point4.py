@@ -46,18 +46,18 @@ def test_a_well_formed_coin_without_prices_is_named_with_the_coins_that_have_som
     result = cli_runner(*STUDY, "--tokens", "fetch-ai")
     assert result.exit_code == 1
     line = result.stderr.strip()
-    assert line.startswith("error: no prices stored for token 'fetch-ai'; coins with prices include bitcoin, render-token")
+    assert line.startswith("error: unknown token 'fetch-ai': no prices stored for it; coins with prices include bitcoin, render-token")
     assert "`tracker ingest history --coin fetch-ai`" in line and "coin ids look like fetch-ai" not in line
 
 
 def test_text_that_is_no_coin_id_says_so(priced_db, cli_runner):
     result = cli_runner(*STUDY, "--tokens", "FET")
-    assert result.exit_code == 1 and "'FET' is not a CoinGecko coin id" in result.stderr
+    assert result.exit_code == 1 and "unknown token 'FET': not a CoinGecko coin id" in result.stderr
 
 
 def test_report_uses_the_same_message(priced_db, cli_runner, tmp_path):
     result = cli_runner("report", "event-study", "--event", "sora-demo", "--tokens", "fetch-ai", "--output", str(tmp_path / "r"))
-    assert result.exit_code == 1 and "no prices stored for token 'fetch-ai'" in result.stderr, result.output
+    assert result.exit_code == 1 and "unknown token 'fetch-ai': no prices stored for it" in result.stderr, result.output
 
 
 def test_first_known_without_any_membership_says_none_is_stored(priced_db, cli_runner):

@@ -32,11 +32,11 @@ def unknown_coins_message(db: Database, unknown: Sequence[str], what: str = "tok
         return empty
     first = unknown[0]
     if not _COIN_ID.match(first):
-        return (f"{what} {first!r} is not a CoinGecko coin id: ids are lower case with dashes, such as fetch-ai "
+        return (f"unknown {what} {first!r}: not a CoinGecko coin id; ids are lower case with dashes, such as fetch-ai "
                 "(see 'tracker sql \"select coin_id, symbol from coins\"')")
     stored = storage.priced_coin_ids(db, limit=5)
     more = f" (+{len(unknown) - 1} more)" if len(unknown) > 1 else ""
-    return (f"no prices stored for {what} {first!r}{more}; coins with prices include {', '.join(stored)}; fetch it with "
+    return (f"unknown {what} {first!r}{more}: no prices stored for it; coins with prices include {', '.join(stored)}; fetch it with "
             f"`tracker ingest history --coin {first}` or import it with `tracker import csv FILE --coin {first}`")
 
 

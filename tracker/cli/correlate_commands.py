@@ -93,8 +93,8 @@ def panel_options(func):
                      help="An outside series stored with `correlate series import` (repeatable)."),
         click.option("--series-csv", "series_csv", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
                      help="An outside series read straight from a CSV (date/time + value columns; repeatable)."),
-        click.option("--start", help="First period analysed (UTC date or date-time)."),
-        click.option("--end", help="Last period analysed (UTC; a date with --hourly means its last hour)."),
+        click.option("--start", help="First period analysed: ISO 8601 UTC date or date-time (2024-02-12, 2024-02-12T18:00Z)."),
+        click.option("--end", help="Last period analysed, ISO 8601 (UTC; a date with --hourly means its last hour)."),
         click.option("--hourly", is_flag=True, help="Hourly closes instead of daily."),
         click.option("--returns", "kind", type=click.Choice(["log", "simple"]), default="log", show_default=True,
                      help="Return kind computed from the closes."),
@@ -221,7 +221,7 @@ def matrix_command(app: AppContext, method: str, min_overlap: int, no_cluster: b
 @correlate_group.command("change")
 @panel_options
 @click.option("--event", "event_id", help="Event id from the calendar, e.g. sora-demo.")
-@click.option("--at", "at", help="Or the event instant itself (UTC date-time).")
+@click.option("--at", "at", help="Or the event instant itself: ISO 8601 UTC date-time (2024-02-15T18:00Z).")
 @click.option("--pre", default="30", show_default=True, help="Pre-event window: periods, or a span such as 30d or 72h.")
 @click.option("--post", default="30", show_default=True, help="Post-event window, from the period holding the event.")
 @click.option("--gap", default="0", show_default=True, help="Periods left out between the pre window and the event.")
