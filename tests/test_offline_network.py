@@ -167,13 +167,16 @@ class _InterruptedSession:
         pass
 
 
-def test_ctrl_c_in_a_call_records_the_run_as_stopped(db):
+def test_ctrl_c_in_a_call_records_the_run_as_stopped(db, cli_runner):
     client = CoinGeckoClient("http://127.0.0.1:1/api/v3", session=_InterruptedSession(), limiter=RateLimiter(None))
     with pytest.raises(KeyboardInterrupt):
         drive(db, fetch_categories(client, TRACKING))
     with db.connect(read_only=True) as con:
         rows = con.execute("SELECT status, error FROM ingest_runs").fetchall()
     assert rows == [("stopped", "interrupted (Ctrl-C)")]
+    status = json.loads(cli_runner("status", "--format", "json").stdout)
+    assert [(j["job"], j["status"]) for j in status["jobs"]] == [("categories", "stopped")]
+    assert status["recent_errors"] == []  # stopping on request is no error
 
 
 def test_backoff_doubles_per_job_up_to_its_bound():
