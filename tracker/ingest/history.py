@@ -92,7 +92,8 @@ def read_history_state(db: Database, tracking: TrackingConfig, *, coins: Sequenc
             wanted = list(dict.fromkeys(coins))
         else:
             if tracking.categories and not members:
-                notes.append("no category members stored yet (run `tracker ingest members` first); fetching the benchmarks only")
+                notes.append("no category members stored yet (run `tracker ingest members` first; if it ran, "
+                             "`tracker status` shows why it stored none); fetching the benchmarks only")
             wanted = [c for c in dict.fromkeys([*tracking.benchmarks, *members]) if c not in inactive]
         covered, details = {}, {}
         for scope, watermark, detail in marks:
