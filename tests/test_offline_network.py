@@ -206,3 +206,38 @@ def test_daemon_once_offline_logs_one_line_and_starts_no_further_job(tmp_path, c
     assert len(failures) == 1, lines
     assert failures[0].startswith("categories failed: cannot reach 127.0.0.1:")
     assert not [r for r in caplog.records if r.name in ("tracker.coingecko", "tracker.ingest") and r.levelno >= logging.INFO]
+
+
+def test_backoff_moves_a_frequent_job_later_and_leaves_a_daily_one(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    class Idle:
+        stop_event = threading.Event()
+
+        def execute(self, job):  # pragma: no cover - not called here
+            raise AssertionError(job)
+
+    (tmp_path / "t.toml").write_text(f'[database]\npath = "{tmp_path / "t.duckdb"}"\n')
+    daemon = Daemon(load_config(tmp_path / "t.toml", env={}), Idle())
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        scheduler.add_job(lambda: None, "interval", seconds=1, id="markets")
+        scheduler.add_job(lambda: None, "interval", hours=24, id="history")
+        daemon.scheduler = scheduler
+        daily = scheduler.get_job("history").next_run_time
+        offline = {"status": "failed", "unreachable": "cannot reach x (connection refused)"}
+        for wait in (30, 60, 120):
+            outcome = dict(offline)
+            daemon._back_off("markets", outcome)
+            now = datetime.now(timezone.utc)
+            assert outcome["backoff_seconds"] == wait
+            assert scheduler.get_job("markets").next_run_time >= now + timedelta(seconds=wait - 5)
+        daemon._back_off("history", dict(offline))
+        assert scheduler.get_job("history").next_run_time == daily  # never brought forward
+        daemon._back_off("markets", {"status": "ok"})
+        assert daemon.offline.in_a_row("markets") == 0
+    finally:
+        scheduler.shutdown(wait=False)
