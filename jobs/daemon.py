@@ -142,6 +142,8 @@ class Daemon:
 
     def _back_off(self, job: str, outcome: dict) -> None:
         """After a run that found the host unreachable, put the job's next run off (see jobs/backoff.py)."""
+        if self.scheduler is None:
+            return  # --once: there is no next run to put off
         if not outcome.get("unreachable"):
             if outcome.get("status") in ("ok", "partial"):
                 self.offline.reached(job)

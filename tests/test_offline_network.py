@@ -205,6 +205,7 @@ def test_daemon_once_offline_logs_one_line_and_starts_no_further_job(tmp_path, c
     failures = [line for line in lines if "cannot reach" in line]
     assert len(failures) == 1, lines
     assert failures[0].startswith("categories failed: cannot reach 127.0.0.1:")
+    assert "backing off" not in failures[0]  # --once has no next run to put off
     assert not [r for r in caplog.records if r.name in ("tracker.coingecko", "tracker.ingest") and r.levelno >= logging.INFO]
 
 
