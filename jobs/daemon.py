@@ -10,7 +10,7 @@ import logging
 import signal
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from apscheduler.events import (
@@ -30,6 +30,7 @@ from tracker.ingest import CANDLE_JOBS, JOB_ORDER  # --once and the start-up run
 from tracker.sources.coingecko.plans import get_plan
 from tracker.urls import mask_url
 
+from .backoff import OfflineBackoff
 from .heartbeat import HEARTBEAT_EVERY, heartbeat_path, write_heartbeat
 from .instance import InstanceLock
 from .quiet_log import REMIND_EVERY, RepeatedFailureLog, quiet_library_logs
@@ -72,6 +73,8 @@ def describe_outcome(outcome: dict) -> str:
         text += f"; lock held max {outcome['lock_ms_max']:.0f} ms"
     if outcome.get("spooled"):
         text += f"; {outcome['spooled']} batch(es) spooled, {outcome.get('spool_waiting', 0)} waiting"
+    if outcome.get("backoff_seconds"):
+        text += f"; backing off {outcome['backoff_seconds']:g}s"
     return text
 
 
@@ -102,6 +105,7 @@ class Daemon:
         self.heartbeat_every = heartbeat_every
         self.heartbeat_file = heartbeat_path(config.database.path)
         self.failures = RepeatedFailureLog(log)
+        self.offline = OfflineBackoff()
         self.last: dict[str, dict] = {}
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.scheduler: BlockingScheduler | None = None
@@ -137,9 +141,29 @@ class Daemon:
         with self._state_lock:
             kept = {k: v for k, v in outcome.items() if k != "lock_ms"}  # the samples go to lock_held_ms
             self.last[job] = dict(kept, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        self._back_off(job, outcome)
         self._log_outcome(job, outcome)
         self._beat()
         return outcome
+
+    def _back_off(self, job: str, outcome: dict) -> None:
+        """After a run that found the host unreachable, put the job's next run off (see jobs/backoff.py)."""
+        if self.scheduler is None:
+            return  # --once: there is no next run to put off
+        if not outcome.get("unreachable"):
+            if outcome.get("status") in ("ok", "partial"):
+                self.offline.reached(job)
+            return
+        wait = self.offline.failed(job)
+        outcome["backoff_seconds"] = wait
+        scheduled = self._next_run_time(job)
+        earliest = datetime.now(timezone.utc) + timedelta(seconds=wait)
+        if scheduled is None or scheduled >= earliest:
+            return
+        try:
+            self.scheduler.modify_job(job, next_run_time=earliest)
+        except Exception:  # the scheduler is stopping under us: there is no next run to move
+            pass
 
     def _log_outcome(self, job: str, outcome: dict) -> None:
         """One line per run at most: a summary when it went well, the failure the first time
@@ -197,7 +221,8 @@ class Daemon:
 
     # -- modes -----------------------------------------------------------------------------
     def run_once(self) -> dict[str, dict]:
-        """Run every enabled job once, in dependency order, then return their outcomes."""
+        """Run every enabled job once, in dependency order, then return their outcomes; after
+        a run that found the host unreachable, the rest are not started."""
         outcomes = {}
         for job in daemon_jobs(self.config):
             if not self.config.schedules[job].enabled:
@@ -205,6 +230,8 @@ class Daemon:
             if self.executor.stop_event.is_set():
                 break
             outcomes[job] = self._run_job(job)
+            if outcomes[job].get("unreachable"):
+                break
         self._beat(stopped=True)
         return outcomes
 

@@ -136,7 +136,8 @@ class IngestExecutor:
             ``status`` (the run's: ok, partial or failed), ``error``, ``calls`` (this run's HTTP
             attempts), ``rows`` written, ``batches``, ``spooled`` (batches left in the spool),
             ``lock_ms`` (this run's lock-held time per write), ``seconds``, ``spool_waiting``,
-            ``stopping`` (the daemon was asked to stop during the run).
+            ``stopping`` (the daemon was asked to stop during the run), ``unreachable`` (the
+            one line saying the host cannot be reached, or None).
         """
         outcome: dict[str, Any] = {"job": job, "status": "ok", "calls": 0, "rows": 0, "batches": 0, "spooled": 0,
                                    "error": None, "lock_ms": []}
@@ -165,6 +166,7 @@ class IngestExecutor:
             outcome["status"] = final_run.status
             outcome["error"] = final_run.error
             outcome["calls"] = int(final_run.calls)  # this run's own calls, not the other worker's
+            outcome["unreachable"] = final_run.details.get("unreachable")
         else:
             outcome["calls"] = self.client.calls - calls_before
         outcome["seconds"] = round(time.monotonic() - started, 3)

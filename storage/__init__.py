@@ -15,7 +15,7 @@ from .batches import (
 )
 
 # Named reads of the data-access layer: services call these and hold no SQL.
-from .coins import coin_labels, known_coin_ids
+from .coins import coin_labels, known_coin_ids, priced_coin_ids
 from .connection import STORAGE_COMPATIBILITY, Database, check_database_path, wal_path
 from .cookbook import DEMO_QUERIES
 from .errors import (
@@ -175,6 +175,7 @@ __all__ = [
     "event_row",
     "first_membership_instant",
     "known_coin_ids",
+    "priced_coin_ids",
     "members_at",
     "membership_changes",
     "most_used_currency",

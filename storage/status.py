@@ -13,9 +13,12 @@ from .reads import query
 
 
 def recent_errors(con: duckdb.DuckDBPyConnection, limit: int = 5) -> pd.DataFrame:
-    """The ``limit`` newest runs that recorded an error: ``job, started_at, status, error``."""
+    """The ``limit`` newest runs that recorded an error: ``job, started_at, status, error``.
+
+    A run stopped on request (SIGTERM, Ctrl-C) says why it ended, but that is no error.
+    """
     return con.execute(
-        "SELECT job, started_at, status, error FROM ingest_runs WHERE error IS NOT NULL "
+        "SELECT job, started_at, status, error FROM ingest_runs WHERE error IS NOT NULL AND status <> 'stopped' "
         "ORDER BY started_at DESC LIMIT ?",
         [limit],
     ).df()

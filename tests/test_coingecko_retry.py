@@ -155,14 +155,16 @@ def test_every_call_has_a_timeout(fake):
         assert client.calls == 2
 
 
-def test_connection_refused_is_a_retried_connection_error():
-    from tracker.sources.coingecko import CoinGeckoClient, RateLimiter
+def test_connection_refused_is_tried_twice_not_like_a_5xx():
+    # Issue 17: offline, retrying a refused connection like a 5xx only made the user wait.
+    from tracker.sources.coingecko import CoinGeckoClient, RateLimiter, UnreachableError
 
     client = CoinGeckoClient("http://127.0.0.1:9/api/v3", limiter=RateLimiter(None), retry=FAST_RETRY, timeout=1)
-    with pytest.raises(CoinGeckoConnectionError) as caught:
+    with pytest.raises(UnreachableError) as caught:
         client.ping()
-    assert client.calls == FAST_RETRY.max_retries + 1
-    assert "\n" not in str(caught.value)
+    assert isinstance(caught.value, CoinGeckoConnectionError)
+    assert client.calls == 2
+    assert "\n" not in str(caught.value) and "connection refused" in str(caught.value)
 
 
 def test_an_incomplete_chart_is_asked_for_again(fake):

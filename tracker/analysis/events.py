@@ -60,19 +60,16 @@ def parse_timestamp(value: object, where: str) -> tuple[datetime, bool]:
     elif isinstance(value, date):
         return _in_range(datetime.combine(value, time()), value, where), False
     elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            try:
-                day = datetime.combine(date.fromisoformat(text), time())
-            except ValueError:
-                raise EventsError(f"{where}: {text!r} is not a real date") from None
-            return _in_range(day, text, where), False
         try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            text = utc.check_iso(value)  # ISO 8601 only: 12/06/2025 could be June or December
+        except utc.DateFormatError as exc:
+            raise EventsError(f"{where}: timestamp {exc}") from None
+        try:
+            if utc.is_date_only(text):
+                return _in_range(datetime.combine(date.fromisoformat(text), time()), text, where), False
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise EventsError(
-                f"{where}: timestamp {text!r} is not a date (2024-02-15) or a date-time with offset (2024-02-15T18:00:00Z)"
-            ) from None
+            raise EventsError(f"{where}: {value.strip()!r} is not a real date or time") from None
     else:
         raise EventsError(f"{where}: timestamp is missing")
     if parsed.tzinfo is None:

@@ -1,7 +1,6 @@
 """tracker correlate rolling | matrix | change | leadlag | granger | series import | series list."""
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Mapping
@@ -23,7 +22,6 @@ from ._context import AppContext, format_option, pass_app
 MAX_CHANGE_PERIODS = 36500  # a century of days; beyond it the window's dates overflow
 MAX_ROWS = 1_000_000  # periods in a window or an overlap: over a century of hours
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHART_SUFFIXES = (".svg", ".png")
 
 
@@ -37,14 +35,14 @@ def _time(text: str | None, option: str, *, end: bool, hourly: bool) -> pd.Times
     """A UTC timestamp from an option; a date as --end on the hourly grid means its last hour."""
     if text is None:
         return None
-    try:
-        value = utc.parse(text)
-    except ValueError:
-        raise InputError(f"{option} {text!r} is not a date (2024-02-15) or date-time (2024-02-15T18:00Z)") from None
-    if value is pd.NaT:
+    if not text.strip():
         raise InputError(f"{option} is empty")
+    try:
+        value = utc.parse_iso(text)
+    except utc.DateFormatError as exc:
+        raise InputError(f"{option} {exc}") from None
     step = "h" if hourly else "D"
-    if end and hourly and _DATE_ONLY.match(text.strip()):
+    if end and hourly and utc.is_date_only(text):
         return value + pd.Timedelta(hours=23)
     return value.floor(step)
 
@@ -95,8 +93,8 @@ def panel_options(func):
                      help="An outside series stored with `correlate series import` (repeatable)."),
         click.option("--series-csv", "series_csv", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
                      help="An outside series read straight from a CSV (date/time + value columns; repeatable)."),
-        click.option("--start", help="First period analysed (UTC date or date-time)."),
-        click.option("--end", help="Last period analysed (UTC; a date with --hourly means its last hour)."),
+        click.option("--start", help="First period analysed: ISO 8601 UTC date or date-time (2024-02-12, 2024-02-12T18:00Z)."),
+        click.option("--end", help="Last period analysed, ISO 8601 (UTC; a date with --hourly means its last hour)."),
         click.option("--hourly", is_flag=True, help="Hourly closes instead of daily."),
         click.option("--returns", "kind", type=click.Choice(["log", "simple"]), default="log", show_default=True,
                      help="Return kind computed from the closes."),
@@ -223,7 +221,7 @@ def matrix_command(app: AppContext, method: str, min_overlap: int, no_cluster: b
 @correlate_group.command("change")
 @panel_options
 @click.option("--event", "event_id", help="Event id from the calendar, e.g. sora-demo.")
-@click.option("--at", "at", help="Or the event instant itself (UTC date-time).")
+@click.option("--at", "at", help="Or the event instant itself: ISO 8601 UTC date-time (2024-02-15T18:00Z).")
 @click.option("--pre", default="30", show_default=True, help="Pre-event window: periods, or a span such as 30d or 72h.")
 @click.option("--post", default="30", show_default=True, help="Post-event window, from the period holding the event.")
 @click.option("--gap", default="0", show_default=True, help="Periods left out between the pre window and the event.")
@@ -289,9 +287,9 @@ def _window(value: str, option: str):
 
 def _instant(text: str) -> pd.Timestamp:
     try:
-        return utc.parse(text)
-    except ValueError:
-        raise InputError(f"--at {text!r} is not a date-time such as 2024-02-15T18:00Z") from None
+        return utc.parse_iso(text)
+    except utc.DateFormatError as exc:
+        raise InputError(f"--at {exc}") from None
 
 
 @correlate_group.command("leadlag")

@@ -28,9 +28,10 @@ def events_list(app: AppContext, fmt: str) -> None:
 @click.option(
     "--timestamp",
     "--date",
+    "--at",
     "timestamp",
     required=True,
-    help="UTC date (2024-02-15) or date-time with offset (2024-02-15T18:00:00Z).",
+    help="ISO 8601 UTC date (2024-02-15) or date-time with Z or offset (2024-02-15T18:00Z).",
 )
 @click.option("--kind", default="announcement", show_default=True, help="e.g. model-release, earnings, keynote.")
 @click.option("--source", help="URL of the announcement: http(s), without spaces, quotes or angle brackets.")

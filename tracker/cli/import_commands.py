@@ -58,10 +58,9 @@ def _when(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
-        stamp = pd.Timestamp(value)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a date or date-time such as 2024-02-12") from None
-    return utc.naive(stamp).to_pydatetime()
+        return utc.parse_iso(value).to_pydatetime()
+    except utc.DateFormatError as exc:
+        raise InputError(f"{option} {exc}") from None
 
 
 def _render(result: ImportResult, fmt: str) -> str:
@@ -110,8 +109,8 @@ EXIT_STATUSES = ("Exit status: 0 when the file was imported (or checked, with --
               help="Volume column, in the quote currency (default: total_volume, volume_usd(t), quote_volume; "
                    "a plain 'volume' is often in coins, so it is only used when named; 'none' to ignore).")
 @click.option("--time-format", metavar="FMT", help="strftime format for unusual times (ISO 8601, epoch s/ms and YYYYMMDD are automatic).")
-@click.option("--start", metavar="WHEN", help="Skip rows labelled before this UTC date/time.")
-@click.option("--end", metavar="WHEN", help="Skip rows labelled after this UTC date/time (a date includes its whole day).")
+@click.option("--start", metavar="WHEN", help="Skip rows labelled before this ISO 8601 UTC date or date-time.")
+@click.option("--end", metavar="WHEN", help="Skip rows labelled after this ISO 8601 UTC date or date-time (a date includes its whole day).")
 @click.option("--dry-run", is_flag=True, help="Check the file and print what would be imported; write nothing.")
 @format_option
 @pass_app

@@ -155,20 +155,36 @@ JobSteps = Callable[[Database, object, MarketsCache], Iterator[Batch]]
 
 
 def _run(app: AppContext, steps: list[JobSteps], fmt: str, *, progress_close: Callable[[], None] = lambda: None) -> None:
-    """Fetch each job's batches and deliver them (written, or spooled while the file is locked)."""
+    """Fetch each job's batches and deliver them (written, or spooled while the file is locked).
+
+    When a run finds the host unreachable, the jobs after it are not started and the command
+    ends with that one line (no table: nothing was fetched worth showing).
+    """
     db = app.writable_database()
     client = client_from_config(app.config)
     folder = app.config.database.spool_dir
     delivery = Delivery(db, Spool(folder))
     cache = MarketsCache()  # members reuse the pages markets fetched in `ingest all`
+    summaries: list[RunSummary] = []
     try:
         delivery.drain()
-        summaries = [delivery.run(step(db, client, cache)) for step in steps]
+        for step in steps:
+            summaries.append(delivery.run(step(db, client, cache)))
+            if summaries[-1].unreachable:
+                break
     finally:
         client.close()
         progress_close()
         _spool_notice(delivery, folder)
+    if summaries and summaries[-1].unreachable:
+        _unreachable(summaries[-1], len(steps) - len(summaries))
     _report(summaries, fmt, delivery)
+
+
+def _unreachable(run: RunSummary, not_run: int) -> None:
+    skipped = f"; the {not_run} job(s) after it were not run" if not_run else ""
+    click.echo(f"note: ingest {run.job} stopped (run {run.run_id}, recorded as {run.status}){skipped}", err=True)
+    raise IngestFailed(run.unreachable)
 
 
 def _history_steps(app: AppContext, coins: list[str] | None, days: int | None, progress) -> JobSteps:
@@ -187,8 +203,9 @@ def ingest_group() -> None:
     """Fetch from CoinGecko into the database, once, now.
 
     Each job is recorded in ingest_runs (calls, rows, duration, status, error). The client
-    keeps to coingecko.calls_per_minute and retries 429, 5xx and network errors. Point it at
-    another server (e.g. the fake one) with COINGECKO_BASE_URL.
+    keeps to coingecko.calls_per_minute and retries 429, 5xx and network errors; a host that
+    cannot be reached (DNS, connection refused, no route) is tried twice, then the command stops
+    with one line. Point it at another server (e.g. the fake one) with COINGECKO_BASE_URL.
     """
 
 

@@ -42,6 +42,7 @@ from ..sources.coingecko.errors import (
     NotFoundError,
     PlanLimitError,
     RateLimitError,
+    UnreachableError,
 )
 from .batch import Batch
 from .frames import SOURCE, price_history_rows
@@ -54,10 +55,11 @@ Progress = Callable[[int, int, str], None]
 
 
 def _stops_run(error: CoinGeckoError) -> bool:
-    """True for errors that make further calls pointless now (bad key, ban, rate limit)."""
+    """True for errors that make further calls pointless now (bad key, ban, rate limit, host unreachable)."""
     if isinstance(error, HistoryLimitError):
         return False
-    return isinstance(error, (AuthenticationError, AccessDeniedError, RateLimitError, CoinGeckoCancelled, PlanLimitError))
+    return isinstance(error, (AuthenticationError, AccessDeniedError, RateLimitError, CoinGeckoCancelled, PlanLimitError,
+                              UnreachableError))
 
 
 @dataclass
@@ -90,7 +92,8 @@ def read_history_state(db: Database, tracking: TrackingConfig, *, coins: Sequenc
             wanted = list(dict.fromkeys(coins))
         else:
             if tracking.categories and not members:
-                notes.append("no category members stored yet (run `tracker ingest members` first); fetching the benchmarks only")
+                notes.append("no category members stored yet (run `tracker ingest members` first; if it ran, "
+                             "`tracker status` shows why it stored none); fetching the benchmarks only")
             wanted = [c for c in dict.fromkeys([*tracking.benchmarks, *members]) if c not in inactive]
         covered, details = {}, {}
         for scope, watermark, detail in marks:
@@ -198,7 +201,7 @@ def _history(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, sta
                 run.error(f"stopped after {failures_in_a_row} coins failed in a row")
         if parts:
             yield run.batch(**parts)
-        if progress:
+        if progress and run.halted is None:  # a halted run says so in one line, with no bar
             progress(done, total, coin)
     run.details.update({k: v for k, v in counts.items()})
     if any(repair.values()):

@@ -53,15 +53,22 @@ def ingest_all(db: Database, client: CoinGeckoClient, tracking: TrackingConfig, 
     """Every job once, in order (categories, markets, members, history), each recorded as its own run.
 
     The members job reuses the pages the markets job fetched, so a category costs its markets
-    pages once; history then covers the members just stored.
+    pages once; history then covers the members just stored. When a run finds the host
+    unreachable (its summary's ``unreachable``), the jobs after it are not started.
     """
     cache = MarketsCache()
-    return [
-        ingest_categories(db, client, tracking, now=now),
-        ingest_markets(db, client, tracking, now=now, cache=cache),
-        ingest_members(db, client, tracking, now=now, cache=cache),
-        ingest_history(db, client, tracking, now=now, history_days=history_days, progress=progress),
+    jobs = [
+        lambda: ingest_categories(db, client, tracking, now=now),
+        lambda: ingest_markets(db, client, tracking, now=now, cache=cache),
+        lambda: ingest_members(db, client, tracking, now=now, cache=cache),
+        lambda: ingest_history(db, client, tracking, now=now, history_days=history_days, progress=progress),
     ]
+    summaries: list[RunSummary] = []
+    for job in jobs:
+        summaries.append(job())
+        if summaries[-1].unreachable:
+            break
+    return summaries
 
 
 __all__ = ["CANDLE_JOBS", "JOB_ORDER", "ingest_all", "ingest_categories", "ingest_history", "ingest_markets", "ingest_members"]

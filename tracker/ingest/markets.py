@@ -24,6 +24,7 @@ from ..sources.coingecko.errors import (
     CoinGeckoError,
     PlanLimitError,
     RateLimitError,
+    UnreachableError,
 )
 from ..sources.coingecko.parsing import parse_markets
 from .batch import Batch
@@ -32,7 +33,7 @@ from .run import JobRun, guarded
 from .runs import utcnow
 
 # Errors that say "stop calling for now" rather than "this one request failed".
-STOP_ERRORS = (AuthenticationError, AccessDeniedError, RateLimitError, CoinGeckoCancelled, PlanLimitError)
+STOP_ERRORS = (AuthenticationError, AccessDeniedError, RateLimitError, CoinGeckoCancelled, PlanLimitError, UnreachableError)
 
 
 @dataclass

@@ -18,7 +18,7 @@ import storage
 from storage import Database
 
 from ..sources.coingecko import CoinGeckoClient
-from ..sources.coingecko.errors import one_line
+from ..sources.coingecko.errors import CoinGeckoCancelled, UnreachableError, one_line
 from .batch import Batch, snapshot_run
 from .runs import RunRecord
 from .write import write_batch
@@ -58,8 +58,15 @@ class JobRun:
             self.notes.append(message)
             log.warning("%s: %s", self.job, message)
 
+    @property
+    def halted(self):
+        """The client's error that stopped this run's calls (host unreachable, or asked to stop), or None."""
+        return getattr(self.tally, "halted", None)
+
     def error(self, message: str) -> None:
         self.errors.append(one_line(message, 300))
+        if self.halted is not None:
+            return  # the caller reports why the run stopped, once
         # Recorded in the run row; the log gets it at INFO so the CLI's summary is not repeated.
         log.info("%s: %s", self.job, self.errors[-1])
 
@@ -80,13 +87,24 @@ class JobRun:
         return Batch(job=self.job, run=self._stamp(), final=False, **parts)
 
     def finish(self, status: str | None = None, **parts: Any) -> Batch:
-        """The run's final batch. ``status`` defaults to ``partial`` when errors were recorded."""
+        """The run's final batch. ``status`` defaults to ``partial`` when errors were recorded.
+
+        A run cut short because its caller asked it to stop (Ctrl-C, SIGTERM) is ``stopped``,
+        not failed; one cut short because the host cannot be reached records that one line as
+        its error and ``details["unreachable"]``, which tells the caller to start no more jobs.
+        """
         status = status or ("partial" if self.errors else "ok")
+        halted = self.halted
         if status != "ok" and self.errors:
             more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
             error = self.errors[0] + more
         else:
             error = None
+        if status != "ok" and isinstance(halted, CoinGeckoCancelled):
+            status, error = "stopped", halted.message
+        elif status != "ok" and isinstance(halted, UnreachableError):
+            error = str(halted)
+            self.details["unreachable"] = error
         self.record.finish(status, error=error)
         batch = Batch(job=self.job, run=self._stamp(), final=True, **parts)
         self.close()
@@ -103,6 +121,12 @@ def guarded(run: JobRun, body: Iterator[Batch]) -> Iterator[Batch]:
     the run is recorded, then re-raise."""
     try:
         yield from body
+    except KeyboardInterrupt:
+        # Ctrl-C in the middle of a call: the run is recorded as stopped, not left 'running'.
+        if not run._closed:
+            run.errors.append("interrupted (Ctrl-C)")
+            yield run.finish("stopped")
+        raise
     except Exception as exc:
         if not run._closed:
             run.error(f"unexpected {type(exc).__name__}: {exc}")
@@ -123,11 +147,14 @@ class RunSummary:
     rows: int
     seconds: float | None
     error: str | None
+    unreachable: str | None = None  # the one line saying the host cannot be reached: start no more jobs
 
     @classmethod
     def from_record(cls, run: RunRecord) -> "RunSummary":
+        unreachable = run.details.get("unreachable") if isinstance(run.details, dict) else None
         return cls(run.job, run.run_id, run.status, int(run.calls), int(run.rows),
-                   round(run.duration_seconds, 3) if run.duration_seconds is not None else None, run.error)
+                   round(run.duration_seconds, 3) if run.duration_seconds is not None else None, run.error,
+                   unreachable if isinstance(unreachable, str) else None)
 
 
 def summaries_frame(summaries: Iterable[RunSummary]) -> pd.DataFrame:

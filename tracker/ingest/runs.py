@@ -25,7 +25,7 @@ import storage
 from ..errors import first_line
 from ..utc import now as utcnow  # ingest, jobs and the tests import it from here
 
-STATUSES = ("running", "ok", "partial", "failed", "abandoned", "spooled")
+STATUSES = ("running", "ok", "partial", "failed", "stopped", "abandoned", "spooled")
 
 
 def _process_start(pid: int) -> str | None:

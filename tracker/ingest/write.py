@@ -23,7 +23,7 @@ from storage import Database
 from .batch import UPSERT_TABLES, Batch
 from .runs import RunRecord, record_run, set_watermarks, utcnow
 
-FINAL_STATUSES = ("ok", "partial", "failed")
+FINAL_STATUSES = ("ok", "partial", "failed", "stopped")
 
 
 @dataclass

@@ -21,6 +21,7 @@ from ..analysis.events import Event, get_event
 from ..analysis.eventstudy import TESTS
 from ..analysis.eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
 from ..analysis.eventstudy.data import StudyData, known_coins, load_study_data
+from ..analysis.missing import empty_database, unknown_coins_message
 from ..analysis.output import to_json
 from ..config import Config
 from ..errors import InputError
@@ -214,9 +215,10 @@ def _check_inputs(db: Database, config: Config, options: ReportOptions) -> tuple
         known = known_coins(db, tokens)
         unknown = [t for t in tokens if t not in known]
         if unknown:
-            raise InputError(f"unknown token {unknown[0]!r}: no such coin id in the database (coin ids look like fetch-ai)")
+            raise InputError(unknown_coins_message(db, unknown))
     if options.benchmark != "index" and not known_coins(db, [options.benchmark]):
-        raise InputError(f"unknown benchmark {options.benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
+        raise InputError(empty_database(db) or
+                         f"unknown benchmark {options.benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
     return tokens, category, events
 
 

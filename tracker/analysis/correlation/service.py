@@ -21,6 +21,7 @@ import pandas as pd
 from storage import Database
 
 from ...errors import AnalysisError, InputError
+from ..missing import empty_database
 from . import sources
 from .event_change import FISHER_TEST, all_pairs, bh_adjust, correlation_change, event_windows, pairs_against
 from .granger import granger_causality
@@ -190,10 +191,12 @@ class Panel:
         return out
 
 
-def _check_coverage(prices: pd.DataFrame, wanted: Sequence[str], what: str) -> None:
+def _check_coverage(prices: pd.DataFrame, wanted: Sequence[str], what: str, db: Database | None = None) -> None:
     missing = [c for c in wanted if c not in prices.columns or prices[c].notna().sum() == 0]
     if missing:
-        raise InputError(f"no prices in the database for {what} {', '.join(missing)} in this range (check the coin ids)")
+        # An empty database is the gap to name, not the coin ids.
+        empty = empty_database(db) if db is not None else None
+        raise InputError(empty or f"no prices in the database for {what} {', '.join(missing)} in this range (check the coin ids)")
 
 
 def load_panel(db: Database, selection: Selection, *, progress: Callable[[int], None] | None = None) -> Panel:
@@ -261,7 +264,7 @@ def _load_crypto(db: Database, selection: Selection, load_from, progress: Callab
     hourly = selection.hourly
     benchmarks = [b for b in dict.fromkeys(selection.benchmarks)]
     bench_prices = sources.load_closes(db, benchmarks, load_from, selection.end, hourly=hourly) if benchmarks else pd.DataFrame()
-    _check_coverage(bench_prices, benchmarks, "benchmark")
+    _check_coverage(bench_prices, benchmarks, "benchmark", db)
 
     tokens = list(dict.fromkeys(selection.tokens))
     members = None
@@ -271,7 +274,7 @@ def _load_crypto(db: Database, selection: Selection, load_from, progress: Callab
         tokens += [c for c in members.columns if c not in tokens]
     token_prices = sources.load_closes(db, tokens, load_from, selection.end, hourly=hourly)
     if selection.tokens:
-        _check_coverage(token_prices, selection.tokens, "token")
+        _check_coverage(token_prices, selection.tokens, "token", db)
     if selection.category:
         without = [c for c in tokens if c not in token_prices.columns or token_prices[c].notna().sum() == 0]
         tokens = [c for c in tokens if c not in without]

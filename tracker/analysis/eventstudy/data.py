@@ -22,6 +22,7 @@ from storage import Database
 from ...errors import AnalysisError, InputError
 from .. import panels
 from ..events import Event, get_event
+from ..missing import empty_database, unknown_coins_message
 from .calendar import returns_from_prices
 from .windows import DAY, HOUR, Window, utc_naive
 
@@ -183,7 +184,7 @@ def _checked_tokens(db: Database, tokens: Sequence[str]) -> list[str]:
     known = known_coins(db, tokens)  # one query, not one per token
     unknown = [t for t in tokens if t not in known]
     if unknown:
-        raise InputError(f"unknown token {unknown[0]!r}: no such coin id in the database (coin ids look like fetch-ai)")
+        raise InputError(unknown_coins_message(db, unknown))
     return tokens
 
 
@@ -215,12 +216,22 @@ def _members(db: Database, event: Event, category: str, membership: str, notes: 
                 "bias: coins that left the category or died before then are missing)"
             )
     if not members:
-        raise InputError(
-            f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
-            "(sync category members, pass `tokens`, or `membership` first-known to use the earliest recorded members)",
-            parameters=["tokens", "membership"],
-        )
+        raise InputError(_no_members(db, event, category, membership), parameters=["tokens", "membership"])
     return members
+
+
+def _no_members(db: Database, event: Event, category: str, membership: str) -> str:
+    """Why a category gives no sample: an empty database, no membership stored at all (so
+    first-known has nothing to fall back on), or none on record at the event."""
+    empty = empty_database(db)
+    if empty is not None:
+        return empty
+    if membership == "first-known":
+        return (f"no membership of category {category!r} is stored at all, so `membership` first-known has none to "
+                "fall back on; run `tracker ingest members` to record it, or name the coins with `tokens` "
+                "(e.g. coins imported from CSV)")
+    return (f"category {category!r} had no members at {event.ts:%Y-%m-%d %H:%M} UTC in the database "
+            "(sync category members, pass `tokens`, or `membership` first-known to use the earliest recorded members)")
 
 
 def _load_range(events: Sequence[Event], estimation_window: Window, event_windows: Sequence[Window],
@@ -289,7 +300,8 @@ def _index_benchmark(db: Database, events: Sequence[Event], category: str | None
 def _coin_benchmark(db: Database, benchmark: str, sample_coins: list[str], grid: _Grid,
                     return_kind: str) -> tuple[pd.DataFrame, pd.Series, str]:
     if not known_coins(db, [benchmark]):
-        raise InputError(f"unknown benchmark {benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
+        raise InputError(empty_database(db) or
+                         f"unknown benchmark {benchmark!r}: no such coin id in the database (e.g. bitcoin, ethereum, or 'index')")
     coin_prices = grid.prices(db, sample_coins + [benchmark])
     market = _coin_returns(coin_prices.pop(benchmark), return_kind)
     if market.notna().sum() == 0:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 NOT_LOCATED = "no period of the returns contains the event time"
+NO_PRICES = "no prices in the study period"
 TOO_FEW = "too few estimation observations"
 CONSTANT_BENCHMARK = "benchmark returns constant over the estimation window"
 STALE = "stale prices: too many zero returns in the estimation window"
@@ -34,13 +35,16 @@ class Checks:
     sigma2: np.ndarray
     missing_event: np.ndarray  # periods of the event span without a return
     span_length: int
+    no_prices: np.ndarray | None = None  # the security has not one return in the whole study period
 
 
 def exclusion_reasons(checks: Checks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(excluded, reason, detail) arrays; ``reason`` is "" for kept security-events."""
     c = checks
+    no_prices = c.no_prices if c.no_prices is not None else np.zeros(len(c.located), dtype=bool)
     rules = [
         (~c.located, NOT_LOCATED),
+        (no_prices, NO_PRICES),  # not "too few estimation observations": there are none at all
         (c.n_obs < c.min_obs, TOO_FEW),
         (c.constant_benchmark, CONSTANT_BENCHMARK),
         (c.zero_share >= c.max_zero_share, STALE),

@@ -39,6 +39,7 @@ class Stacked:
     bench_column: np.ndarray  # benchmark column per returns column
     bench_names: list[str]
     n_securities: int
+    empty_columns: np.ndarray | None = None  # per returns column: not one finite return
 
 
 @dataclass
@@ -61,8 +62,9 @@ def stack(study: "EventStudy", returns: pd.DataFrame, market: pd.DataFrame | Non
     rows = np.where(located, day0, 0)
     block_r = gather(returns.to_numpy(), rows, events.column, layout.relative)
     block_m = None if market is None else gather(market.to_numpy(), rows, bench_column[events.column], layout.relative)
+    empty = ~np.isfinite(returns.to_numpy(dtype=float)).any(axis=0)
     return Stacked(index, period, events, layout, day0, located, block_r, block_m, bench_column, bench_names,
-                   returns.shape[1])
+                   returns.shape[1], empty)
 
 
 def estimate(study: "EventStudy", s: Stacked) -> tuple[models.ModelFit, np.ndarray]:
@@ -101,6 +103,7 @@ def exclusions(study: "EventStudy", s: Stacked, fit: models.ModelFit, mask: np.n
             sigma2=fit.sigma2,
             missing_event=missing_event,
             span_length=s.layout.event_span.length,
+            no_prices=None if s.empty_columns is None else s.empty_columns[s.events.column],
         )
     )
     events = s.events

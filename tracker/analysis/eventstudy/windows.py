@@ -78,12 +78,23 @@ def as_window(value: object, what: str = "window", parameters: Sequence[str] = (
     else:
         raise InputError(f"{what} {value!r} must be a (start, end) pair of integers or 'START:END'", parameters=parameters)
     if window.start > window.end:
-        raise InputError(f"{what} {window.start}:{window.end} starts after it ends; write it as {window.end}:{window.start}",
+        raise InputError(f"{what} {window.start}:{window.end} starts after it ends; {_reversed_hint(window, what)}",
                          parameters=parameters)
     if max(abs(window.start), abs(window.end)) > MAX_PERIOD:
         raise InputError(f"{what} {window.start}:{window.end} reaches too far; relative periods must be within "
                          f"-{MAX_PERIOD}:{MAX_PERIOD}", parameters=parameters)
     return window
+
+
+def _reversed_hint(window: Window, what: str) -> str:
+    """How to write a window given end first. 130:11 was most likely meant as the 130th to
+    the 11th period BEFORE the event (-130:-11); 11:130 would be after it."""
+    start, end = window.start, window.end
+    if end > 0 and "estimation" in what:
+        return f"periods before the event are negative: write it as -{start}:-{end}"
+    if end > 0:
+        return f"write it as -{start}:-{end} for periods before the event, or {end}:{start} for periods after it"
+    return f"write it as {end}:{start}"
 
 
 def parse_windows(text: str | Iterable[object], what: str = "event window", parameters: Sequence[str] = ()) -> list[Window]:

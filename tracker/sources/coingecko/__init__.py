@@ -23,6 +23,7 @@ from .errors import (
     ResponseFormatError,
     ServerError,
     TransportError,
+    UnreachableError,
     WrongKeyTypeError,
     parse_error_body,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "TransportError",
+    "UnreachableError",
     "WrongKeyTypeError",
     "chunk_watermark",
     "client_from_config",

@@ -34,10 +34,13 @@ from .errors import (
     CoinGeckoError,
     CoinGeckoTimeout,
     ResponseFormatError,
+    UnreachableError,
     error_for_response,
     error_payload,
     one_line,
     scrub,
+    unreachable,
+    unreachable_reason,
 )
 from .plans import Plan, get_plan
 from .ratelimit import RateLimiter
@@ -54,6 +57,10 @@ class CallTally:
 
     count: int = 0
     by_endpoint: Counter = field(default_factory=Counter)
+    # The last call's error when it means "no call can succeed now": the host cannot be reached
+    # (UnreachableError) or the caller asked to stop (CoinGeckoCancelled). A later call that
+    # succeeds clears it. Jobs read it to stop at once and to record how their run ended.
+    halted: CoinGeckoError | None = None
 
 
 def _endpoint_template(path: str) -> str:
@@ -178,6 +185,10 @@ class CoinGeckoClient(Endpoints):
             self._local.tallies = []
         return self._local.tallies
 
+    def _halted(self, error: CoinGeckoError | None) -> None:
+        for tally in self._tallies():
+            tally.halted = error
+
     def _count(self, endpoint: str) -> None:
         with self._lock:
             self._calls += 1
@@ -208,35 +219,56 @@ class CoinGeckoClient(Endpoints):
         attempt = 0
         while True:
             if self.stop_event is not None and self.stop_event.is_set():
-                raise CoinGeckoCancelled("stopped before calling CoinGecko", endpoint=path)
-            self.limiter.acquire()
+                raise self._halt(CoinGeckoCancelled("stopped before calling CoinGecko", endpoint=path))
             try:
+                self.limiter.acquire()
                 payload = self._attempt(path, endpoint, params, attempt)
-                return parse(payload) if parse is not None else payload
+                result = parse(payload) if parse is not None else payload
+            except CoinGeckoCancelled as error:
+                raise self._halt(error) from None
             except CoinGeckoError as error:
                 delay = self.retry.delay_for(error, attempt, self._rng)
                 if delay is None:
-                    if self.retry.over_cap(error):
-                        error = type(error)(
-                            f"{error.message} (Retry-After {error.retry_after:g}s is longer than the "
-                            f"{self.retry.retry_after_cap_seconds:g}s cap, coingecko.retry_after_cap_seconds)",
-                            status=error.status, error_code=error.error_code, endpoint=error.endpoint,
-                            retry_after=error.retry_after,
-                        )
-                    elif error.retryable:
-                        log.warning("GET %s failed after %d attempt(s): %s", path, attempt + 1, error)
-                        if getattr(error, "retry_after", None) is not None:
-                            # Out of retries, but the server's pause still holds for the next
-                            # call, whichever caller makes it.
-                            self.limiter.defer(error.retry_after)
-                    raise error from None
-                log.info("GET %s: %s; retry %d/%d in %.2fs", path, error, attempt + 1, self.retry.max_retries, delay)
+                    raise self._give_up(error, path, attempt) from None
+                # Offline, a retry line per call says nothing the run's one line does not.
+                level = logging.DEBUG if isinstance(error, UnreachableError) else logging.INFO
+                log.log(level, "GET %s: %s; retry %d/%d in %.2fs", path, error, attempt + 1, self.retry.max_retries, delay)
                 if getattr(error, "retry_after", None) is not None:
                     # Hold back every caller sharing this client, not only this one.
                     self.limiter.defer(delay)
                 else:
-                    self._sleep(delay)
+                    try:
+                        self._sleep(delay)
+                    except CoinGeckoCancelled as cancelled:
+                        raise self._halt(cancelled) from None
                 attempt += 1
+            else:
+                self._halted(None)
+                return result
+
+    def _halt(self, error: CoinGeckoError) -> CoinGeckoError:
+        self._halted(error)
+        return error
+
+    def _give_up(self, error: CoinGeckoError, path: str, attempt: int) -> CoinGeckoError:
+        """The error to raise once no retry is left (logged here only when the caller's own
+        record of it would not say enough)."""
+        if isinstance(error, UnreachableError):
+            return self._halt(error)  # the job stops on it and says so in one line
+        if self.retry.over_cap(error):
+            return type(error)(
+                f"{error.message} (Retry-After {error.retry_after:g}s is longer than the "
+                f"{self.retry.retry_after_cap_seconds:g}s cap, coingecko.retry_after_cap_seconds)",
+                status=error.status, error_code=error.error_code, endpoint=error.endpoint,
+                retry_after=error.retry_after,
+            )
+        if error.retryable:
+            log.warning("GET %s failed after %d attempt(s): %s", path, attempt + 1, error)
+            if getattr(error, "retry_after", None) is not None:
+                # Out of retries, but the server's pause still holds for the next
+                # call, whichever caller makes it.
+                self.limiter.defer(error.retry_after)
+        return error
 
     def _attempt(self, path: str, endpoint: str, params: dict[str, Any] | None, attempt: int) -> Any:
         url = self.base_url + path
@@ -251,7 +283,13 @@ class CoinGeckoClient(Endpoints):
         except requests.Timeout as exc:
             raise CoinGeckoTimeout(f"no answer within {self.timeout:g}s ({type(exc).__name__})", endpoint=path) from None
         except requests.ConnectionError as exc:
-            raise CoinGeckoConnectionError(self._transport_reason(exc), endpoint=path) from None
+            reason = unreachable_reason(exc)
+            if reason is None:
+                raise CoinGeckoConnectionError(self._transport_reason(exc), endpoint=path) from None
+            refund = getattr(self.limiter, "refund", None)
+            if refund is not None:
+                refund()  # nothing answered: the server's budget is untouched
+            raise unreachable(self.base_url, reason, endpoint=path) from None
         except requests.RequestException as exc:
             raise CoinGeckoError(self._transport_reason(exc), endpoint=path) from None
         try:

@@ -6,7 +6,9 @@ Hierarchy (``retried`` = the client retries it with backoff before giving up)::
     └── CoinGeckoError                        .status, .error_code, .message, .endpoint, .retryable
         ├── TransportError                    no HTTP answer at all                         retried
         │   ├── CoinGeckoTimeout              slower than coingecko.timeout_seconds
-        │   └── CoinGeckoConnectionError      refused, reset, DNS, a body cut off mid-transfer
+        │   └── CoinGeckoConnectionError      reset, a body cut off mid-transfer
+        │       └── UnreachableError          DNS failed, refused, no route: the host cannot  retried once, briefly
+        │                                     be reached at all; the job stops at once
         ├── ResponseFormatError               an answer that is not the JSON expected       retried when the JSON is cut short
         ├── RateLimitError                    429; .retry_after in seconds                  retried, waiting Retry-After up to a cap
         ├── ServerError                       5xx and 408                                   retried
@@ -32,10 +34,13 @@ Every message is one line and never contains the API key.
 """
 from __future__ import annotations
 
+import errno
 import html
 import json
 import re
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 from ...errors import TrackerError
 from ...urls import mask_urls
@@ -108,6 +113,73 @@ class CoinGeckoTimeout(TransportError):
 
 class CoinGeckoConnectionError(TransportError):
     pass
+
+
+class UnreachableError(CoinGeckoConnectionError):
+    """The host cannot be reached at all (DNS lookup failed, connection refused, no route).
+
+    Retrying it like a 5xx only makes a user wait: the client tries once more after a short
+    pause, then the job stops and the runs after it are not started. The message is the whole
+    story in one line, with the host but never the path, query or key.
+    """
+
+    def __init__(self, message: str, *, reason: str = "", host: str = "", **kwargs: Any):
+        self.reason, self.host = reason, host
+        super().__init__(message, **kwargs)
+
+    def _describe(self) -> str:
+        return self.message
+
+
+# The socket failures that mean "nothing answers at that address", by errno.
+_UNREACHABLE_ERRNOS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.EHOSTUNREACH: "no route to host",
+    errno.ENETUNREACH: "network unreachable",
+}
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """``"DNS lookup failed"``, ``"connection refused"``, ``"no route to host"`` or ``"network
+    unreachable"`` when ``exc`` (or an exception it wraps) says the host cannot be reached; else None.
+
+    requests wraps urllib3's error, which wraps the socket's, in causes, contexts, ``reason``
+    attributes and arguments; all of them are followed.
+    """
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return "DNS lookup failed"
+        if type(current).__name__ == "NameResolutionError":  # urllib3 2: its cause may be gone
+            return "DNS lookup failed"
+        if isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS:
+            return _UNREACHABLE_ERRNOS[current.errno]
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        stack.extend(item for item in linked if isinstance(item, BaseException))
+    return None
+
+
+def host_of(url: str) -> str:
+    """``api.coingecko.com`` (or ``127.0.0.1:9`` when a port is named): never a path, query or password."""
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+def unreachable(base_url: str, reason: str, *, endpoint: str | None = None) -> UnreachableError:
+    """The one-line error for a host that cannot be reached."""
+    host = host_of(base_url)
+    return UnreachableError(f"cannot reach {host} ({reason}): check the network, a proxy, or COINGECKO_BASE_URL",
+                            reason=reason, host=host, endpoint=endpoint)
 
 
 class ResponseFormatError(CoinGeckoError):
@@ -327,10 +399,13 @@ __all__ = [
     "ResponseFormatError",
     "ServerError",
     "TransportError",
+    "UnreachableError",
     "WrongKeyTypeError",
     "error_for_response",
     "error_payload",
     "one_line",
     "parse_error_body",
     "scrub",
+    "unreachable",
+    "unreachable_reason",
 ]

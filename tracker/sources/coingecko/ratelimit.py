@@ -43,6 +43,7 @@ class RateLimiter:
         self._state = threading.Lock()      # guards _next_allowed
         self._turnstile = threading.Lock()  # one waiter at a time, so spacing holds across threads
         self._next_allowed = float("-inf")
+        self._granted = threading.local()   # (the slot before, the slot this thread was given)
         self.waited_seconds = 0.0           # total time callers were held back (for run details)
 
     def acquire(self) -> float:
@@ -54,11 +55,25 @@ class RateLimiter:
                     now = self._clock()
                     wait = self._next_allowed - now
                     if wait <= 0:
+                        self._granted.last = (self._next_allowed, now + self.interval)
                         self._next_allowed = now + self.interval
                         self.waited_seconds += waited
                         return waited
                 self._sleep(wait)
                 waited += wait
+
+    def refund(self) -> None:
+        """Give back this thread's last slot: its call never reached the server (nothing
+        answered at the address), so it spent none of the server's budget. A no-op once another
+        call has taken a later slot."""
+        granted = getattr(self._granted, "last", None)
+        if granted is None:
+            return
+        with self._state:
+            before, given = granted
+            if self._next_allowed == given:
+                self._next_allowed = before
+            self._granted.last = None
 
     def defer(self, seconds: float) -> None:
         """Let no call start for ``seconds`` from now (e.g. a 429's Retry-After)."""

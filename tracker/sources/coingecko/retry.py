@@ -1,6 +1,8 @@
 """When to try a failed call again, and how long to wait first.
 
-Retried: 429, 5xx and 408, timeouts, connection errors and bodies cut short. Never retried:
+Retried: 429, 5xx and 408, timeouts, connection errors and bodies cut short. A host that cannot
+be reached at all (DNS lookup failed, connection refused, no route) is tried once more after a
+short pause, not five times over a minute: offline, every retry is a wait for nothing. Never retried:
 400, 401, 403, 404, 10005 (paid endpoint) and 10012 (history limit): repeating those cannot
 succeed and only spends credits.
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from .errors import CoinGeckoError, RateLimitError, ServerError
+from .errors import CoinGeckoError, RateLimitError, ServerError, UnreachableError
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class RetryPolicy:
         The longest Retry-After honoured; a longer one fails the call immediately.
     jitter:
         The fraction of each backoff drawn at random, so that clients do not retry in step.
+    unreachable_retries:
+        Retries after an :class:`~.errors.UnreachableError` (never more than ``max_retries``).
+    unreachable_backoff_seconds:
+        The pause before each of those retries.
     """
 
     max_retries: int = 5
@@ -42,6 +48,8 @@ class RetryPolicy:
     backoff_max_seconds: float = 60.0
     retry_after_cap_seconds: float = 300.0
     jitter: float = 0.5
+    unreachable_retries: int = 1
+    unreachable_backoff_seconds: float = 1.0
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """The wait before retry number ``attempt + 1`` (attempt counts from 0)."""
@@ -56,6 +64,8 @@ class RetryPolicy:
         """
         if not error.retryable or attempt >= self.max_retries:
             return None
+        if isinstance(error, UnreachableError):
+            return self.unreachable_backoff_seconds if attempt < self.unreachable_retries else None
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             if retry_after > self.retry_after_cap_seconds:
