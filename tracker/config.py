@@ -123,12 +123,27 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """The daemon's live reports (jobs/reports.py): one folder per recent event under ``dir``."""
+
+    enabled: bool = True
+    dir: Path | None = None  # None: a reports/ folder beside the database (Config.reports_dir)
+    recent_days: int = 7  # rebuild an event's report from this long before it to this long after its windows close
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig
     coingecko: CoinGeckoConfig
     tracking: TrackingConfig
     schedules: dict[str, ScheduleConfig]
     sources: tuple[str, ...] = ()  # the files and variables this config was built from
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where the live reports go: ``reports.dir``, else ``reports/`` beside the database."""
+        return self.reports.dir if self.reports.dir is not None else self.database.path.parent / "reports"
 
     def with_database(self, path: str | Path) -> "Config":
         return replace(self, database=replace(self.database, path=Path(path)))
@@ -314,6 +329,18 @@ def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
     return schedules
 
 
+def _reports(data: Mapping) -> ReportsConfig:
+    s = _Section(data, "reports", {"enabled", "dir", "recent_days"})
+    folder = s.string("dir", "") if "dir" in s.data else None
+    if folder is not None and not folder.strip():
+        raise ConfigError("reports.dir must not be empty (set reports.enabled = false to turn live reports off)")
+    return ReportsConfig(
+        enabled=s.boolean("enabled", True),
+        dir=Path(folder).expanduser() if folder is not None else None,
+        recent_days=s.number("recent_days", 7, minimum=0, maximum=366, integer=True),
+    )
+
+
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Build the configuration.
 
@@ -335,13 +362,14 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         data = _merge(data, user)
         sources.append(str(user_path))
     sources += [name for name in ("TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL") if env.get(name)]
-    unknown = sorted(set(data) - {"database", "coingecko", "tracking", "schedules"})
+    unknown = sorted(set(data) - {"database", "coingecko", "tracking", "schedules", "reports"})
     if unknown:
-        raise ConfigError(f"[{unknown[0]}] is not a known config section; known: coingecko, database, schedules, tracking")
+        raise ConfigError(f"[{unknown[0]}] is not a known config section; known: coingecko, database, reports, schedules, tracking")
     return Config(
         database=_database(data.get("database", {}), env),
         coingecko=_coingecko(data.get("coingecko", {}), env),
         tracking=_tracking(data.get("tracking", {})),
         schedules=_schedules(data.get("schedules", {})),
         sources=tuple(sources),
+        reports=_reports(data.get("reports", {})),
     )
