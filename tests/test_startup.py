@@ -1,6 +1,7 @@
-"""Start-up: the commands that need no pandas (`sql`, `status`, `events list`, `--help`) load
-none of pandas, pyarrow, numpy, statsmodels, scipy, matplotlib or ccxt; `tracker --help` lists
-every command without importing them, with the help each command gives itself.
+"""Start-up: the commands that need no pandas (`sql`, `status`, `events list`, `check`, and the
+`--help` of those and of `init`, `daemon`, `export`) load none of pandas, pyarrow, numpy,
+statsmodels, scipy, matplotlib or ccxt; `tracker --help` lists every command without importing
+them, with the help each command gives itself.
 
 Each check runs the command's main in a fresh interpreter and then lists the modules loaded.
 """
@@ -57,6 +58,15 @@ def filled(tmp_path):
     ["status", "--help"],
     ["events", "--help"],
     ["events", "list", "--help"],
+    ["events", "add", "--help"],
+    ["events", "import", "--help"],
+    ["init", "--help"],
+    ["check", "--help"],
+    ["daemon", "--help"],
+    ["export", "--help"],
+    ["export", "parquet", "--help"],
+    ["check"],
+    ["check", "--format", "csv"],
     ["sql", "select event_id, ts from events order by ts limit 3"],
     ["sql", "select 1 as one", "--format", "json"],
     ["status"],
