@@ -147,3 +147,46 @@ def test_reports_dir_defaults_beside_the_database(tmp_path):
     config = load_config(tmp_path / "t.toml", env={})
     assert config.reports_dir == tmp_path / "x" / "reports"
     assert config.with_database(tmp_path / "y" / "db.duckdb").reports_dir == tmp_path / "y" / "reports"
+
+
+@pytest.mark.slow
+def test_the_running_daemon_rebuilds_after_each_price_job(tmp_path, fake):
+    """The scheduler's wiring: a price job queues the reports job, which rebuilds as the clock moves."""
+    import threading
+    import time
+
+    schedules = "".join(f'[schedules.{job}]\nevery = "{every}"\njitter = "0s"\n'
+                        for job, every in (("markets", "2s"), ("categories", "1h"), ("members", "1h"), ("history", "3s")))
+    config = write_config(tmp_path, fake.base_url, schedules)
+    db = storage.open_database(config.database.path, create=True)
+    add_events(db, [event_from_mapping({"id": "gpt-6", "name": "GPT-6 launch", "timestamp": NOW.isoformat() + "Z"})])
+    executor = IngestExecutor(config, clock=fake.clock.now, publish_snapshots=False)
+    daemon = Daemon(config, executor)
+    runner = threading.Thread(target=daemon.run_forever, kwargs={"install_signals": False}, daemon=True)
+    runner.start()
+
+    def wait_for(predicate, what: str, timeout: float = 300):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def observed() -> int:
+        try:
+            data = live(tmp_path)
+        except (OSError, ValueError):
+            return 0
+        return data["periods_observed"] if data.get("status") == "ok" else 0
+
+    try:
+        first = wait_for(observed, "the first live report")
+        FakeGeckoControl(fake.base_url).advance(3 * 3600)
+        wait_for(lambda: observed() > first, "a report with more hours")
+    finally:
+        daemon.stop()
+        runner.join(timeout=120)
+        executor.close()
+    assert not runner.is_alive()
