@@ -129,6 +129,9 @@ def refresh_live_reports(db: Database, config: Config, now: datetime, *, progres
     results = []
     for event in live_events(db, config, now):
         folder = root / event.event_id
+        if event.event_id.startswith(".") or folder.parent != root:  # ids are checked when added; a hand-edited row is not
+            results.append({"event_id": event.event_id, "status": "skipped", "error": "the event id is not a folder name"})
+            continue
         if not ours(folder):
             results.append({"event_id": event.event_id, "status": "skipped",
                             "error": f"{folder} holds files the tracker did not write; left alone"})
