@@ -4,29 +4,44 @@
 BlockingScheduler, each fetching without the database lock and writing short transactions,
 spooling batches when a reader holds the file, and publishing a read-only snapshot.
 """
-from .daemon import Daemon, banner, check_startable, run_daemon, run_jobs_once
-from .executor import IngestExecutor
-from .heartbeat import heartbeat_path, read_heartbeat
-from .instance import DaemonAlreadyRunning, InstanceLock
-from .schedule import JobPlan, plan_for, plans
-from .snapshot import publish_snapshot, snapshot_path
-from .spool import Spool
+from __future__ import annotations
 
-__all__ = [
-    "Daemon",
-    "DaemonAlreadyRunning",
-    "IngestExecutor",
-    "InstanceLock",
-    "JobPlan",
-    "Spool",
-    "banner",
-    "check_startable",
-    "heartbeat_path",
-    "plan_for",
-    "plans",
-    "publish_snapshot",
-    "read_heartbeat",
-    "run_daemon",
-    "run_jobs_once",
-    "snapshot_path",
-]
+import importlib
+
+# name -> submodule. Loaded on first use, so importing one light submodule (for `tracker status`)
+# does not load them all (pandas among them). Add new exports here.
+_EXPORTS = {
+    "Daemon": "daemon",
+    "banner": "daemon",
+    "check_startable": "daemon",
+    "run_daemon": "daemon",
+    "run_jobs_once": "daemon",
+    "IngestExecutor": "executor",
+    "heartbeat_path": "heartbeat",
+    "read_heartbeat": "heartbeat",
+    "DaemonAlreadyRunning": "instance",
+    "InstanceLock": "instance",
+    "JobPlan": "schedule",
+    "plan_for": "schedule",
+    "plans": "schedule",
+    "publish_snapshot": "snapshot",
+    "snapshot_path": "snapshot",
+    "Spool": "spool",
+    "LiveReportsJob": "reports",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

@@ -34,6 +34,7 @@ from .backoff import OfflineBackoff
 from .heartbeat import HEARTBEAT_EVERY, heartbeat_path, write_heartbeat
 from .instance import InstanceLock
 from .quiet_log import REMIND_EVERY, RepeatedFailureLog, quiet_library_logs
+from .reports import LiveReportsJob, describe_reports
 from .schedule import plans
 
 log = logging.getLogger("tracker.daemon")
@@ -115,6 +116,8 @@ class Daemon:
         self._in_flight = 0  # jobs running now; the main thread waits for them at shutdown
         self._skip_notes: dict[tuple[str, str], float] = {}
         self._idle = threading.Condition()
+        self.reports = LiveReportsJob(config, clock=getattr(executor, "clock", None))
+        self._reports_due = False  # run_once: a job stored prices, so the reports run at the end
 
     # -- one job ---------------------------------------------------------------------------
     def _run_job(self, job: str) -> dict:
@@ -144,6 +147,38 @@ class Daemon:
         self._back_off(job, outcome)
         self._log_outcome(job, outcome)
         self._beat()
+        if outcome.get("stored_prices") and self.reports.enabled:
+            self._queue_reports()
+        return outcome
+
+    # -- the reports job: after any job that stored prices -----------------------------------
+    def _queue_reports(self) -> None:
+        if self.scheduler is None:
+            self._reports_due = True
+            return
+        try:  # two instances: one more run may wait while one builds (it folds into that one)
+            self.scheduler.add_job(self._run_reports, id="reports", name="reports", next_run_time=datetime.now(timezone.utc),
+                                   max_instances=2, misfire_grace_time=None, replace_existing=True)
+        except Exception:  # the scheduler is shutting down: the next start builds them
+            return
+
+    def _run_reports(self) -> dict:
+        with self._idle:
+            if self.executor.stop_event.is_set():
+                return {"status": "skipped", "reason": "stopping"}
+            self._in_flight += 1
+        try:
+            outcome = self.reports.run()
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+        if outcome["status"] != "skipped":
+            if outcome["status"] in ("failed", "partial") and outcome.get("error"):
+                self.failures.failure("reports", outcome["error"], "the end of the next job that stores prices",
+                                      status=outcome["status"], detail=describe_reports(outcome))
+            else:
+                log.info("reports: %s, %s%s", outcome["status"], describe_reports(outcome), self.failures.success("reports"))
         return outcome
 
     def _back_off(self, job: str, outcome: dict) -> None:
@@ -232,6 +267,9 @@ class Daemon:
             outcomes[job] = self._run_job(job)
             if outcomes[job].get("unreachable"):
                 break
+        if self._reports_due and not self.executor.stop_event.is_set():
+            self._reports_due = False
+            self._run_reports()  # not among the outcomes: --once's exit status is about ingestion
         self._beat(stopped=True)
         return outcomes
 
@@ -344,7 +382,8 @@ class Daemon:
 
 def check_startable(config: Config) -> None:
     """What the config alone can tell is wrong, before anything is made: a plan that needs a
-    key without one (the schedules were checked when the config was read).
+    key without one, a live-reports folder that cannot be written (the schedules were checked
+    when the config was read).
 
     Raises
     ------
@@ -352,6 +391,10 @@ def check_startable(config: Config) -> None:
         One line naming the problem.
     """
     get_plan(config.coingecko.plan).headers(config.coingecko.api_key)
+    if config.reports.enabled:
+        from tracker.paths import check_output_dir
+
+        check_output_dir(config.reports_dir, what="live reports")
 
 
 class _Signals:

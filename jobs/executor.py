@@ -38,6 +38,7 @@ from tracker.ingest import (
 from tracker.ingest.runs import RunRecord, mark_abandoned, utcnow
 from tracker.sources.coingecko import client_from_config
 
+from .reports import PRICE_TABLES
 from .snapshot import discard_unfinished_snapshots, publish_snapshot, snapshot_path
 from .spool import Spool
 
@@ -191,6 +192,8 @@ class IngestExecutor:
                 self._spool(batch, outcome, str(exc))
                 return
             outcome["rows"] += result.rows
+            if result.rows and any(len(frame) for table, frame in batch.frames.items() if table in PRICE_TABLES):
+                outcome["stored_prices"] = True  # the daemon runs the `reports` job after this one
             outcome["lock_ms"].append(result.lock_ms)
             self._held(batch.job, result.lock_ms)
             if not self._tidied:

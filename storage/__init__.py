@@ -29,14 +29,26 @@ from .errors import (
     StorageError,
     WriteError,
 )
-from .events import EVENT_COLUMNS, all_events, event_row, stored_event_ids
+from .events import EVENT_COLUMNS, all_events, all_events_rows, event_row, stored_event_ids
 from .export import base_tables, quiet_progress, row_count, write_parquet_by_month, write_parquet_file
 from .integrity import CheckResult, full_check, missing_error, missing_objects, present_objects, verify, verify_on
 from .markets import COIN_MARKET_COLUMNS, coin_markets, coin_symbols, coins_by_symbol, stored_coin_markets, upsert_coin_markets
 from .membership import first_membership_instant, members_at, membership_changes
 from .migrations import available_migrations, current_version, latest_version, migrate
 from .prices import close_sources, closes_long, most_used_currency
-from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
+from .reads import (
+    check_read_only_sql,
+    last_run_per_job,
+    last_run_per_job_rows,
+    query,
+    query_rows,
+    recent_runs,
+    run_user_sql,
+    run_user_sql_rows,
+    table_stats,
+    table_stats_rows,
+)
+from .rows import Rows
 from .runs import (
     coin_watermarks,
     jobs_done,
@@ -49,7 +61,7 @@ from .runs import (
 )
 from .schema import TABLES, TableSpec, quote_identifier, table_spec
 from .series import series_summary, series_values
-from .status import recent_errors, run_durations
+from .status import recent_errors, recent_errors_rows, run_durations
 from .writes import UpsertResult, table_columns, upsert
 
 
@@ -211,4 +223,12 @@ __all__ = [
     "coins_by_symbol",
     "stored_coin_markets",
     "upsert_coin_markets",
+    # plain rows for the commands that start without pandas
+    "Rows",
+    "all_events_rows",
+    "last_run_per_job_rows",
+    "query_rows",
+    "recent_errors_rows",
+    "run_user_sql_rows",
+    "table_stats_rows",
 ]

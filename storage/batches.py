@@ -7,13 +7,15 @@ statement group and unregistered again, so nothing outlives the call.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
 from .schema import quote_identifier as _quote
+
+if TYPE_CHECKING:  # pandas and pyarrow load only when used: `tracker sql` starts without them
+    import pandas as pd
+    import pyarrow as pa
 
 # Descriptive columns a partial answer (schema drift) must not blank out: a NULL in the batch
 # keeps the value already stored.
@@ -22,6 +24,8 @@ KEEP_KNOWN = {"coins": ("coin_id", ("symbol", "name")), "categories": ("category
 
 @contextmanager
 def _registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[None]:
+    import pyarrow as pa
+
     con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
     try:
         yield

@@ -1,12 +1,13 @@
 """Coin reads: which coin ids the database knows, and their symbols and names."""
 from __future__ import annotations
 
-from typing import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Sequence
 
 from .connection import Database
 from .reads import query
+
+if TYPE_CHECKING:  # pandas and pyarrow load only when used: `tracker sql` starts without them
+    import pandas as pd
 
 
 def known_coin_ids(db: Database, coin_ids: Sequence[str]) -> set[str]:

@@ -7,12 +7,13 @@ every reader of membership at an instant goes through it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Sequence
 
 from .connection import Database
 from .reads import query
+
+if TYPE_CHECKING:  # pandas and pyarrow load only when used: `tracker sql` starts without them
+    import pandas as pd
 
 
 def members_at(db: Database, category_id: str, at: datetime, coin_ids: Sequence[str] | None = None) -> pd.DataFrame:
@@ -33,6 +34,8 @@ def first_membership_instant(db: Database, category_id: str) -> pd.Timestamp | N
     """When the category's earliest recorded membership began, or None when none is recorded."""
     frame = query(db, "SELECT min(valid_from) AS first FROM category_members WHERE category_id = ?", [category_id])
     first = frame["first"].iloc[0] if not frame.empty else None
+    import pandas as pd
+
     return None if first is None or pd.isna(first) else pd.Timestamp(first)
 
 

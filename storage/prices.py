@@ -7,12 +7,13 @@ is a parameter.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Sequence
 
 from .connection import Database
 from .reads import period_bounds, query
+
+if TYPE_CHECKING:  # pandas and pyarrow load only when used: `tracker sql` starts without them
+    import pandas as pd
 
 # grid -> (view, period column, value columns it serves)
 _VIEWS = {

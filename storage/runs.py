@@ -6,14 +6,16 @@ The rules (who owns a run, when it counts as abandoned, how batches merge into o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import duckdb
-import pandas as pd
 
 from .connection import Database
 from .reads import query
 from .writes import upsert
+
+if TYPE_CHECKING:  # pandas and pyarrow load only when used: `tracker sql` starts without them
+    import pandas as pd
 
 
 def write_run(con: duckdb.DuckDBPyConnection, row: pd.DataFrame) -> None:

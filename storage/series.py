@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Sequence
 
 from .connection import Database
 from .reads import period_bounds, query
+
+if TYPE_CHECKING:  # pandas and pyarrow load only when used: `tracker sql` starts without them
+    import pandas as pd
 
 # grid -> (view, period column); names from this table only, never from input.
 _VIEWS = {"daily": ("external_daily", "day"), "hourly": ("external_hourly", "hour")}

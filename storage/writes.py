@@ -8,15 +8,17 @@ in the batch wins, so the result does not depend on hash order. Call it inside
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from .errors import WriteError, first_line
 from .schema import quote_identifier as _quote
 from .schema import table_spec
+
+if TYPE_CHECKING:  # pandas and pyarrow load only when used: `tracker sql` starts without them
+    import pandas as pd
+    import pyarrow as pa
 
 _ORDINAL = "__batch_ordinal"
 _BATCH = "__upsert_batch"
@@ -36,6 +38,10 @@ class UpsertResult:
 
 
 def _with_ordinal(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
     if isinstance(frame, pd.DataFrame):
         frame = pa.Table.from_pandas(frame, preserve_index=False)
     if not isinstance(frame, pa.Table):

@@ -136,6 +136,15 @@ class ExchangesConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """The daemon's live reports (jobs/reports.py): one folder per recent event under ``dir``."""
+
+    enabled: bool = True
+    dir: Path | None = None  # None: a reports/ folder beside the database (Config.reports_dir)
+    recent_days: int = 7  # rebuild an event's report from this long before it to this long after its windows close
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig
     coingecko: CoinGeckoConfig
@@ -143,6 +152,12 @@ class Config:
     schedules: dict[str, ScheduleConfig]
     sources: tuple[str, ...] = ()  # the files and variables this config was built from
     exchanges: ExchangesConfig = field(default_factory=ExchangesConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where the live reports go: ``reports.dir``, else ``reports/`` beside the database."""
+        return self.reports.dir if self.reports.dir is not None else self.database.path.parent / "reports"
 
     def with_database(self, path: str | Path) -> "Config":
         return replace(self, database=replace(self.database, path=Path(path)))
@@ -285,9 +300,43 @@ def _tracking(data: Mapping) -> TrackingConfig:
     )
 
 
-def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
+# minute, hour, day of month, month: the bounds of plain numeric cron fields.
+_CRON_BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12))
+_CRON_PART = re.compile(r"^(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?$")
+
+
+def _plain_cron(expression: str) -> bool:
+    """True for a crontab that is surely valid in its plain form (numbers, ``*``, ranges,
+    steps, lists; any day of week ``*``): those skip importing APScheduler (a third of a
+    second), so every command starts fast. Anything else is left to APScheduler to judge."""
+    fields = expression.split()
+    if len(fields) != 5 or fields[4] != "*":
+        return False
+    for field_text, (low, high) in zip(fields, _CRON_BOUNDS):
+        for part in field_text.split(","):
+            match = _CRON_PART.match(part)
+            if not match:
+                return False
+            first, last, step = match.group(2), match.group(3), match.group(4)
+            if first is not None and not (low <= int(first) <= (int(last) if last else high) <= high):
+                return False
+            if step is not None and not 0 < int(step) <= high - low:
+                return False
+    return True
+
+
+def _check_cron(cron: str, key: str) -> None:
+    if _plain_cron(cron):
+        return
     from apscheduler.triggers.cron import CronTrigger
 
+    try:
+        CronTrigger.from_crontab(cron, timezone="UTC")
+    except ValueError as exc:
+        raise ConfigError(f"{key} = {cron!r} is not a valid cron expression: {exc}") from None
+
+
+def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
     if not isinstance(data, Mapping):
         raise ConfigError("[schedules] must be a table of jobs")
     unknown = sorted(set(data) - set(JOBS))
@@ -308,10 +357,7 @@ def _schedules(data: Mapping) -> dict[str, ScheduleConfig]:
                 raise ConfigError(f"{s.key('every')} = {s.data['every']!r} must be at least 1s")
         else:
             cron = s.string("cron")
-            try:
-                CronTrigger.from_crontab(cron, timezone="UTC")
-            except ValueError as exc:
-                raise ConfigError(f"{s.key('cron')} = {cron!r} is not a valid cron expression: {exc}") from None
+            _check_cron(cron, s.key("cron"))
         jitter = parse_duration(s.data.get("jitter", 0), s.key("jitter"))
         if every is not None and jitter > every / 2:
             raise ConfigError(
@@ -356,6 +402,18 @@ def _exchanges(data: Mapping, env: Mapping[str, str]) -> ExchangesConfig:
     return ExchangesConfig(base_urls=base_urls, override=override)
 
 
+def _reports(data: Mapping) -> ReportsConfig:
+    s = _Section(data, "reports", {"enabled", "dir", "recent_days"})
+    folder = s.string("dir", "") if "dir" in s.data else None
+    if folder is not None and not folder.strip():
+        raise ConfigError("reports.dir must not be empty (set reports.enabled = false to turn live reports off)")
+    return ReportsConfig(
+        enabled=s.boolean("enabled", True),
+        dir=Path(folder).expanduser() if folder is not None else None,
+        recent_days=s.number("recent_days", 7, minimum=0, maximum=366, integer=True),
+    )
+
+
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Build the configuration.
 
@@ -377,9 +435,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         data = _merge(data, user)
         sources.append(str(user_path))
     sources += [name for name in ("TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL", EXCHANGE_ENV) if env.get(name)]
-    unknown = sorted(set(data) - {"database", "coingecko", "tracking", "schedules", "exchanges"})
+    unknown = sorted(set(data) - {"database", "coingecko", "tracking", "schedules", "exchanges", "reports"})
     if unknown:
-        raise ConfigError(f"[{unknown[0]}] is not a known config section; known: coingecko, database, exchanges, schedules, tracking")
+        raise ConfigError(f"[{unknown[0]}] is not a known config section; known: coingecko, database, exchanges, reports, schedules, tracking")
     return Config(
         database=_database(data.get("database", {}), env),
         coingecko=_coingecko(data.get("coingecko", {}), env),
@@ -387,4 +445,5 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         schedules=_schedules(data.get("schedules", {})),
         sources=tuple(sources),
         exchanges=_exchanges(data.get("exchanges", {}), env),
+        reports=_reports(data.get("reports", {})),
     )

@@ -38,11 +38,50 @@ COMMANDS = {
 }
 
 
+# What `tracker --help` lists beside each command, so that it imports none of them (and no
+# pandas). A command missing here is imported for its help; tests/test_startup.py checks these
+# against the commands' own docstrings.
+SHORT_HELP = {
+    "init": "Create the database (or upgrade an older one in place) and seed the events calendar.",
+    "check": "Read every block of every table and report what is damaged or missing; never writes.",
+    "status": "Row counts and freshness per table, each job's last and next run, the daemon's heartbeat, "
+              "lock-held times, spooled batches, recent errors, and the daemon's live reports.",
+    "sql": "Run a read-only SQL QUERY against the database (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN).",
+    "events": "The calendar of AI announcements studied (times in UTC).",
+    "ingest": "Fetch from CoinGecko into the database, once, now.",
+    "import": "Import price history from files.",
+    "daemon": "Run the ingestion jobs on their schedules in the foreground until SIGTERM or Ctrl-C.",
+    "study": "Event study: abnormal returns around announcements and the full test battery.",
+    "correlate": "How tokens move with BTC, ETH, each other and outside series (NVDA, GPU prices).",
+    "gpu": "How many H100s Sora-style video needs (the Factorial Funds model).",
+    "report": "Shareable reports: one folder of HTML, Markdown, CSV and JSON.",
+    "demo": "A one-minute offline tour on SIMULATED DATA: fake server, ingestion, SQL, a report.",
+    "export": "Export the database for other tools (DuckDB, Polars, Spark, Trino, pandas).",
+}
+
+
 class TrackerGroup(click.Group):
     """Loads commands lazily and turns every error into one line on stderr and an exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `tracker --help`, from :data:`SHORT_HELP` without importing the commands."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in SHORT_HELP and name not in self.commands:
+                rows.append((name, click.Command(name, help=SHORT_HELP[name]).get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS and name not in self.commands:

@@ -8,7 +8,7 @@ import click
 import storage
 from storage import Database
 
-from ..analysis.output import FORMATS
+from ..analysis.light_output import FORMATS
 from ..config import Config, load_config
 
 

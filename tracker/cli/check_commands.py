@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import click
-import pandas as pd
 
 import storage
 from storage import Database, check_database_path
+from storage.rows import NUMBER, OTHER, Rows
 
-from ..analysis.output import render
+from ..analysis.light_output import render
 from ._context import AppContext, format_option, pass_app
 
 
@@ -49,9 +49,10 @@ def check_command(app: AppContext, fmt: str) -> None:
     db = Database(database.path, lock_timeout=database.lock_timeout_seconds)
     check_database_path(db.path, create=False)
     result = storage.full_check(db)
-    frame = pd.DataFrame(result.rows, columns=["object", "kind", "status", "rows", "detail"])
-    frame["rows"] = frame["rows"].astype("Int64")
-    click.echo(render(frame, fmt))
+    columns = ("object", "kind", "status", "rows", "detail")
+    # Plain rows (no pandas); row counts stay whole numbers where a table has none.
+    table = Rows(columns, [tuple(row.get(c) for c in columns) for row in result.rows], (OTHER, OTHER, OTHER, NUMBER, OTHER))
+    click.echo(render(table, fmt))
     if result.damaged:
         from jobs.snapshot import snapshot_path
 

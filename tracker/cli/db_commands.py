@@ -5,10 +5,10 @@ import click
 
 import storage
 
-from ..analysis.events import seed_events
-from ..analysis.output import render, render_sections
-from ..ingest.status import collect_status
+from ..analysis.light_output import render, render_sections
 from ._context import AppContext, format_option, pass_app
+
+# `status` and `sql` print plain rows (storage.Rows): they start without pandas.
 
 
 @click.command("init")
@@ -17,6 +17,9 @@ from ._context import AppContext, format_option, pass_app
 def init_command(app: AppContext, fmt: str) -> None:
     """Create the database (or upgrade an older one in place) and seed the events calendar."""
     import pandas as pd
+
+    from ..analysis.events import seed_events
+    from ..analysis.output import render
 
     db = app.writable_database(create=True)
     added = seed_events(db)
@@ -31,12 +34,19 @@ def init_command(app: AppContext, fmt: str) -> None:
 @pass_app
 def status_command(app: AppContext, fmt: str) -> None:
     """Row counts and freshness per table, each job's last and next run, the daemon's heartbeat,
-    lock-held times, spooled batches, and recent errors."""
+    lock-held times, spooled batches, recent errors, and the daemon's live reports."""
     from jobs.status import daemon_sections
+    from storage.rows import from_records
+
+    from ..ingest.status import collect_status
+    from ..report.live import list_live_reports
 
     db = app.database()
     sections = collect_status(db)
     sections.update(daemon_sections(db.path, sections["jobs"]))
+    live = list_live_reports(app.config.reports_dir)
+    if live:  # the daemon's live reports (see docs/daemon.md), when there are any
+        sections["reports"] = from_records(live)
     click.echo(render_sections(sections, fmt))
 
 
@@ -67,4 +77,4 @@ def sql_command(app: AppContext, query: str, allow_paths: tuple[str, ...], fmt: 
         allowed = resolve_allowed_paths(allow_paths)
     except AllowPathError as exc:
         raise click.BadParameter(str(exc), param_hint="'--allow-path'") from None
-    click.echo(render(storage.run_user_sql(app.database(), query, allow_paths=allowed), fmt))
+    click.echo(render(storage.run_user_sql_rows(app.database(), query, allow_paths=allowed), fmt))

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import click
-import pandas as pd
 
-from ..analysis.events import add_events, event_from_mapping, list_events, read_events_file
-from ..analysis.output import render
+import storage
+
+from ..analysis.light_output import render as render_rows
 from ._context import AppContext, format_option, pass_app
+
+# `events list` prints plain rows and starts without pandas; `add` and `import` load the
+# calendar module (and pandas) when they run.
 
 
 @click.group("events")
@@ -19,7 +22,7 @@ def events_group() -> None:
 @pass_app
 def events_list(app: AppContext, fmt: str) -> None:
     """List the stored events, oldest first."""
-    click.echo(render(list_events(app.database()), fmt))
+    click.echo(render_rows(storage.all_events_rows(app.database()), fmt))
 
 
 @events_group.command("add")
@@ -39,6 +42,8 @@ def events_list(app: AppContext, fmt: str) -> None:
 @pass_app
 def events_add(app: AppContext, event_id: str, name: str, timestamp: str, kind: str, source: str | None, notes: str | None) -> None:
     """Add one event with id EVENT_ID (refused if the id exists)."""
+    from ..analysis.events import add_events, event_from_mapping
+
     event = event_from_mapping(
         {"id": event_id, "name": name, "timestamp": timestamp, "kind": kind, "source": source, "notes": notes}
     )
@@ -56,6 +61,11 @@ def events_import(app: AppContext, file: str, skip_existing: bool, fmt: str) -> 
 
     The whole file is checked first; nothing is imported if any row is bad or an id is taken.
     """
+    import pandas as pd
+
+    from ..analysis.events import add_events, read_events_file
+    from ..analysis.output import render
+
     events = read_events_file(file)
     added = add_events(app.writable_database(), events, skip_existing=skip_existing)
     click.echo(render(pd.DataFrame([{"file": file, "read": len(events), "added": added}]), fmt))

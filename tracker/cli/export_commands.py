@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from ..analysis.output import render
 from ..report.parquet_export import VIEWS, export_parquet
 from ._context import AppContext, format_option, pass_app
 
@@ -44,4 +43,6 @@ def parquet_command(app: AppContext, directory: Path, overwrite: bool, tables: t
 
     result = export_parquet(db, directory, overwrite=overwrite, tables=tables or None,
                             include_views=include_views, on_table=show)
+    from ..analysis.output import render
+
     click.echo(render(result.frame(), fmt))

@@ -5,39 +5,52 @@ yields :class:`Batch` objects, and :func:`write_batch` writes one batch (rows, w
 the run record) in one short transaction. ``ingest_*`` run both steps; a daemon can run them
 apart and spool batches with :meth:`Batch.save` / :meth:`Batch.load`. See docs/ingestion.md.
 """
-from .batch import OPERATIONS, UPSERT_TABLES, Batch
-from .categories import fetch_categories
-from .history import HistoryState, fetch_history, read_history_state
-from .jobs import CANDLE_JOBS, JOB_ORDER, ingest_all, ingest_categories, ingest_history, ingest_markets, ingest_members
-from .markets import CategoryMarkets, MarketsCache, fetch_markets
-from .members import fetch_members
-from .run import JobRun, RunSummary, drive, read_run, summaries_frame
-from .write import WriteResult, write_batch
+from __future__ import annotations
 
-__all__ = [
-    "CANDLE_JOBS",
-    "JOB_ORDER",
-    "OPERATIONS",
-    "UPSERT_TABLES",
-    "Batch",
-    "CategoryMarkets",
-    "HistoryState",
-    "JobRun",
-    "MarketsCache",
-    "RunSummary",
-    "WriteResult",
-    "drive",
-    "fetch_categories",
-    "fetch_history",
-    "fetch_markets",
-    "fetch_members",
-    "ingest_all",
-    "ingest_categories",
-    "ingest_history",
-    "ingest_markets",
-    "ingest_members",
-    "read_history_state",
-    "read_run",
-    "summaries_frame",
-    "write_batch",
-]
+import importlib
+
+# name -> submodule. Loaded on first use, so importing one light submodule (for `tracker status`)
+# does not load them all (pandas among them). Add new exports here.
+_EXPORTS = {
+    "OPERATIONS": "batch",
+    "UPSERT_TABLES": "batch",
+    "Batch": "batch",
+    "fetch_categories": "categories",
+    "HistoryState": "history",
+    "fetch_history": "history",
+    "read_history_state": "history",
+    "CANDLE_JOBS": "jobs",
+    "JOB_ORDER": "jobs",
+    "ingest_all": "jobs",
+    "ingest_categories": "jobs",
+    "ingest_history": "jobs",
+    "ingest_markets": "jobs",
+    "ingest_members": "jobs",
+    "CategoryMarkets": "markets",
+    "MarketsCache": "markets",
+    "fetch_markets": "markets",
+    "fetch_members": "members",
+    "JobRun": "run",
+    "RunSummary": "run",
+    "drive": "run",
+    "read_run": "run",
+    "summaries_frame": "run",
+    "WriteResult": "write",
+    "write_batch": "write",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

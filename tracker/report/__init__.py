@@ -12,23 +12,38 @@ Typical use::
 correlation comparison (:mod:`tracker.analysis.correlation`) and the GPU context (:mod:`tracker.analysis.gpu`);
 :mod:`.sections` lays them out; :mod:`.html` and :mod:`.markdown` render them. See docs/reports.md.
 """
-from .build import Chart, ReportData, build_report
-from .html import render_html
-from .markdown import render_markdown
-from .options import ReportOptions, split_ids
-from .sections import all_sections
-from .writer import REPORT_FILES, check_report_dir, write_report
+from __future__ import annotations
 
-__all__ = [
-    "REPORT_FILES",
-    "Chart",
-    "ReportData",
-    "ReportOptions",
-    "all_sections",
-    "build_report",
-    "check_report_dir",
-    "render_html",
-    "render_markdown",
-    "split_ids",
-    "write_report",
-]
+import importlib
+
+# name -> submodule. Loaded on first use, so importing one light submodule (for `tracker status`)
+# does not load them all (pandas among them). Add new exports here.
+_EXPORTS = {
+    "Chart": "build",
+    "ReportData": "build",
+    "build_report": "build",
+    "render_html": "html",
+    "render_markdown": "markdown",
+    "ReportOptions": "options",
+    "split_ids": "options",
+    "all_sections": "sections",
+    "REPORT_FILES": "writer",
+    "check_report_dir": "writer",
+    "write_report": "writer",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

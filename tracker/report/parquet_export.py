@@ -23,16 +23,16 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import storage
 from storage import Database
 
-from .. import utc
 from ..errors import InputError
 from ..paths import check_output_dir
+
+if TYPE_CHECKING:  # loaded when used: `tracker export --help` starts without pandas
+    import pandas as pd
 
 __all__ = ["PARTITIONED", "VIEWS", "ExportResult", "TableExport", "check_export_target", "export_parquet"]
 
@@ -70,6 +70,8 @@ class ExportResult:
     exported_at: datetime
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame([asdict(t) for t in self.tables], columns=["table", "rows", "files", "partitioned_by", "path"])
 
 
@@ -170,6 +172,8 @@ def export_parquet(
                 rows = _write_one(con, name, time_column, stage / name)
                 files = sum(1 for _ in (stage / name).rglob("*.parquet"))
                 exported.append(TableExport(name, rows, files, time_column, str(target / name)))
+        from .. import utc
+
         exported_at = utc.now().replace(microsecond=0)
         manifest = {
             "exported_at_utc": exported_at.isoformat(),
