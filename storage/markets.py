@@ -6,11 +6,14 @@ is here, as a named function.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
 from .connection import Database
+
+if TYPE_CHECKING:  # pandas and pyarrow load only when used: `tracker sql` starts without them
+    import pandas as pd
 
 COIN_MARKET_COLUMNS = ("coin_id", "exchange", "symbol", "exchange_symbol", "base", "quote", "mapped_by", "active",
                        "first_seen", "last_seen", "updated_at")
@@ -23,6 +26,8 @@ def upsert_coin_markets(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> 
     earlier and ``last_seen`` only later, so a late (spooled) batch cannot shrink what is known.
     The last row per market in ``frame`` wins.
     """
+    import pyarrow as pa
+
     rows = frame[list(COIN_MARKET_COLUMNS)].drop_duplicates(["exchange", "symbol"], keep="last")
     if rows.empty:
         return 0
