@@ -67,4 +67,4 @@ def sql_command(app: AppContext, query: str, allow_paths: tuple[str, ...], fmt: 
         allowed = resolve_allowed_paths(allow_paths)
     except AllowPathError as exc:
         raise click.BadParameter(str(exc), param_hint="'--allow-path'") from None
-    click.echo(render(storage.run_user_sql(app.database(), query, allow_paths=allowed), fmt))
+    click.echo(render(storage.run_user_sql(app.database(), query, allow_paths=allowed), fmt, formatted=False))
