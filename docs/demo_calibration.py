@@ -16,8 +16,9 @@ Inputs (all in ../shared/realdata, described in its SOURCES.md):
   circulating supply is that cap over the 30-day mean Binance close; for AGIX, OCEAN, TRAC, GLM
   and RLC (no 2024 prices in the shared data) the price is that cap over the public supply below.
 
-Circulating supplies not derivable from those files are the rounded figures CoinGecko's coin pages
-showed in February 2024 (two significant digits; good to about 10%). Coins the shared data does
+Circulating supplies not derivable from those files are rounded public figures of CoinGecko's coin
+pages around February 2024, typed in here (no stored snapshot of those pages exists; good to
+about 10%, enough for ranks and for the 2x bound on prices, which come from the files). Coins the shared data does
 not price get no price here: the fake server makes one up, small-cap, at their listing date.
 Parameters of coins without a year of returns are the medians of the measured AI tokens.
 """
@@ -183,8 +184,9 @@ HEADER = """\
 #               a UTC day is the price at the next 00:00 UTC). Binance spot daily closes (USDT), or a
 #               Hyperliquid perp close, or a CoinGecko 30-day average cap (Index Coop icAI RFC,
 #               2024-02-19) over the circulating supply.
-# market_cap:   price x circulating supply (CoinGecko coin pages, February 2024, rounded; or the Index
-#               Coop cap over the 30-day mean close). The fake keeps the supply constant.
+# market_cap:   price x circulating supply: rounded public figures of CoinGecko's coin pages around
+#               February 2024 (typed into the script, good to about 10%), or the Index Coop cap
+#               over the 30-day mean close. The fake keeps the supply constant.
 # beta:         to BTC, daily log returns {start}..{end}.
 # volatility:   standard deviation of the daily log return over the same days.
 # ai_loading:   the coin's loading on one common factor of the AI tokens' BTC residuals (principal

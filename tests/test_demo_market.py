@@ -8,8 +8,11 @@ the Binance CSV itself.
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -165,3 +168,13 @@ def test_the_event_scales_the_ai_tokens_residuals_and_adds_the_drift(universe):
         assert np.array_equal(with_event[:first], without[:first]) and np.array_equal(with_event[days.stop:], without[days.stop:])
         expected = cal.event_volatility_multiplier * shocks(alone, quiet)[days] + residual * spec.ai_loading * cal.event_factor_drift
         assert shocks(alone, cal)[days] == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_shipped_calibration_is_what_the_script_derives_from_the_real_data():
+    if not REALDATA.is_dir():
+        pytest.skip(f"shared real data not found at {REALDATA} (it lives beside the project, not in it)")
+    root = Path(__file__).resolve().parents[1]
+    derived = subprocess.run([sys.executable, str(root / "docs" / "demo_calibration.py")], capture_output=True, text=True,
+                             timeout=300, cwd=root)
+    assert derived.returncode == 0, derived.stderr
+    assert derived.stdout == (root / "tracker" / "sources" / "fakegecko" / "calibration.toml").read_text()
