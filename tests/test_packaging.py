@@ -62,3 +62,6 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path):
     assert events.returncode == 0 and "sora-demo" in events.stdout, events.stderr  # the events calendar shipped
     gpu = _run([tracker, "gpu", "assumptions", "--format", "csv"], cwd=elsewhere)
     assert gpu.returncode == 0 and "dit_params" in gpu.stdout, gpu.stderr  # config/gpu.toml under sys.prefix
+    calibrated = _run([python, "-c", "from tracker.sources.fakegecko.calibration import calibration; "
+                       "print(calibration().coins['fetch-ai'].price)"], cwd=elsewhere)
+    assert calibrated.returncode == 0 and calibrated.stdout.strip() == "0.6815", calibrated.stderr  # the demo's calibration file

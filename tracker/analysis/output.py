@@ -1,4 +1,22 @@
-"""Render DataFrames as a table, JSON or CSV for the CLI."""
+"""Render DataFrames as a table, JSON or CSV for the CLI.
+
+JSON and CSV keep every number at full precision. A table is for reading, so it formats
+numbers by what their column holds, decided by the column's name (:func:`column_kind`):
+
+* returns (``caar``, ``car``, ``aar``, ``ar``, ``median_car``, ``estimate``, the event-study
+  tests' CAAR or AAR, and any name ending ``_return``): a signed percent, ``+5.48%``;
+* their standard deviations (``sd_car``, ``sd_ar``, names starting ``sd_`` and ending
+  ``_return``): a percent without a sign, ``2.02%``;
+* ``share_positive``: a whole percent, ``67%``;
+* p-values (``p_value``, ``p_adj``, names ending ``_p`` or ``_p_value``): 3 significant digits,
+  ``< 0.001`` below that, and more digits when rounding would carry a value across 5%
+  (0.0496 never shows as 0.05);
+* test statistics (``statistic``, ``z``, ``t_stat``, ``f_stat``, ``scar``, names ending
+  ``_statistic``): 2 decimals.
+
+Any other float prints with 6 significant digits. ``tracker sql`` prints the user's columns as
+they are (``formatted=False``): a column named ``car`` there need not be a return.
+"""
 from __future__ import annotations
 
 import json
@@ -10,6 +28,12 @@ import numpy as np
 import pandas as pd
 
 FORMATS = ("table", "json", "csv")
+RETURN_COLUMNS = frozenset({"caar", "car", "aar", "ar", "median_car", "estimate"})
+SPREAD_COLUMNS = frozenset({"sd_car", "sd_ar"})
+SHARE_COLUMNS = frozenset({"share_positive"})
+P_COLUMNS = frozenset({"p_value", "p_adj"})
+STATISTIC_COLUMNS = frozenset({"statistic", "z", "t_stat", "f_stat", "scar"})
+_ALPHA = 0.05
 
 
 def _jsonable(value: Any) -> Any:
@@ -51,21 +75,66 @@ def to_json(obj: Any) -> str:
     return json.dumps(_jsonable(obj), indent=2)
 
 
-def _cell(value: Any) -> str:
+def column_kind(name: Any) -> str | None:
+    """How a table shows the column called ``name``: return, spread, share, p, statistic or None."""
+    name = str(name).lower()
+    if name in RETURN_COLUMNS:
+        return "return"
+    if name in SPREAD_COLUMNS or (name.startswith("sd_") and name.endswith("_return")):
+        return "spread"
+    if name.endswith("_return"):
+        return "return"
+    if name in SHARE_COLUMNS:
+        return "share"
+    if name in P_COLUMNS or name.endswith("_p") or name.endswith("_p_value"):
+        return "p"
+    if name in STATISTIC_COLUMNS or name.endswith("_statistic"):
+        return "statistic"
+    return None
+
+
+def p_value_text(p: float, digits: int = 3) -> str:
+    """``p`` to ``digits`` significant digits, ``< 0.001`` below, never rounded across 5%."""
+    if p < 0.001:
+        return "< 0.001"
+    text = f"{p:.{digits}g}"
+    while digits < 12 and (float(text) < _ALPHA) != (p < _ALPHA):
+        digits += 1
+        text = f"{p:.{digits}g}"
+    return text
+
+
+def _number(value: float, kind: str | None) -> str:
+    if kind == "return":
+        return f"{value * 100:+.2f}%"
+    if kind == "spread":
+        return f"{value * 100:.2f}%"
+    if kind == "share":
+        return f"{value * 100:.0f}%"
+    if kind == "p":
+        return p_value_text(value)
+    if kind == "statistic":
+        return f"{value:.2f}"
+    return f"{value:.6g}" if abs(value) < 1e15 else f"{value:.4e}"
+
+
+def _cell(value: Any, kind: str | None = None) -> str:
     if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)):
         return ""
     if isinstance(value, (pd.Timestamp, datetime)):
         return value.strftime("%Y-%m-%d %H:%M:%S") if (value.hour or value.minute or value.second) else value.strftime("%Y-%m-%d")
     if isinstance(value, (float, np.floating)):
-        return f"{value:.6g}" if abs(value) < 1e15 else f"{value:.4e}"
+        return _number(float(value), kind) if math.isfinite(value) else f"{value}"
     return str(value)
 
 
-def to_table(frame: pd.DataFrame) -> str:
+def to_table(frame: pd.DataFrame, *, formatted: bool = True) -> str:
+    """``frame`` as an aligned text table, numbers formatted by column (see the module notes)."""
     if frame.empty and not len(frame.columns):
         return "(no rows)"
     headers = [str(c) for c in frame.columns]
-    body = [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    kinds = [column_kind(c) if formatted and pd.api.types.is_float_dtype(frame[c]) else None for c in frame.columns]
+    body = [[_cell(v, k) for v, k in zip(row, kinds)] for row in frame.itertuples(index=False, name=None)]
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns]
 
@@ -83,12 +152,12 @@ def to_csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").rstrip("\n")
 
 
-def render(frame: pd.DataFrame, fmt: str) -> str:
+def render(frame: pd.DataFrame, fmt: str, *, formatted: bool = True) -> str:
     if fmt == "json":
         return to_json(frame)
     if fmt == "csv":
         return to_csv(frame)
-    return to_table(frame)
+    return to_table(frame, formatted=formatted)
 
 
 def render_sections(sections: Mapping[str, pd.DataFrame | Any], fmt: str) -> str:

@@ -145,6 +145,11 @@ def demo_command(output_dir: str, overwrite: bool, quiet: bool, fmt: str) -> Non
     markets, members, history) into a fresh database in DIR, runs a few cookbook queries, and
     writes an event-study report of the Sora demo and Nvidia's results to DIR/report. Nothing
     touches the network or your own database; everything is labelled SIMULATED DATA.
+
+    \b
+    The fake server listens on 127.0.0.1 only, on a free port the system picks (stderr names
+    it: "started the fake CoinGecko server at http://127.0.0.1:PORT"); it stops when the tour
+    ends. The default DIR, tracker-demo, is in the repository's .gitignore.
     """
     from jobs import run_jobs_once
 

@@ -200,7 +200,8 @@ def _render(results, sections: list[str], fmt: str) -> str:
                 frames.update({"study": summary["study"], "caar": summary["caar"], "lead_tests": summary["tests"]})
             continue
         frame = {
-            "tests": results.tests,
+            # In the summary's order: window tests then day tests, robust ones first when clustered.
+            "tests": pd.concat([results.lead_tests("window"), results.lead_tests("day")], ignore_index=True),
             "car": results.car,
             "aar": results.aar,
             "caar": results.caar,

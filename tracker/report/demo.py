@@ -10,8 +10,11 @@
 5. write an event-study report of the Sora demo and Nvidia's results six days later.
 
 Everything is labelled SIMULATED DATA: the report (banner, Markdown, ``simulated`` in the
-JSON) and the CLI output. The fake server's prices are seeded random walks with no event in
-them, so the tour shows the machinery, not a finding.
+JSON) and the CLI output. The fake server's market is calibrated to the real one
+(``tracker/sources/fakegecko/calibration.toml``: real closes and market caps on 2024-02-14,
+betas to BTC, volatilities, a common AI factor, fat tails, listing dates) and has a Sora-like
+rally over days 0 to +5 built in, so the tour looks like crypto; it is still a seeded
+simulation, not a finding.
 """
 from __future__ import annotations
 
@@ -34,11 +37,13 @@ from ..sources.fakegecko import FakeGecko
 from . import ReportData, ReportOptions, build_report, check_report_dir, write_report
 
 DEMO_NOW = datetime(2024, 4, 30, 12, 0)
+DEMO_SEED = 7  # the fake market's seed: the tour's numbers are the same on every run
+DEMO_AI_COINS, DEMO_OTHER_COINS = 20, 8
 DEMO_EVENTS = ("sora-demo", "nvidia-earnings-2024-02")
 CATEGORY = "artificial-intelligence"
 SIMULATED = "SIMULATED DATA"
 NOTICE = (f"{SIMULATED}: every price in this tour comes from a fake CoinGecko server on this machine "
-          "(seeded random walks); no number describes a real market.")
+          "(a seeded simulation calibrated to real 2024 prices); no number describes a real market.")
 
 # Cookbook queries (docs/sql.md), adapted to a database whose history starts with this run.
 QUERIES = storage.DEMO_QUERIES
@@ -100,8 +105,8 @@ def run_demo(
     run_jobs: RunJobs,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
-    ai_coins: int = 20,
-    other_coins: int = 8,
+    ai_coins: int = DEMO_AI_COINS,
+    other_coins: int = DEMO_OTHER_COINS,
 ) -> DemoResult:
     """Run the tour into ``folder`` (created; must be empty unless ``overwrite``).
 
@@ -119,7 +124,7 @@ def run_demo(
     folder.mkdir(parents=True, exist_ok=True)
     _fresh(folder)
     config_path = folder / "tracker.toml"
-    with FakeGecko(now=DEMO_NOW, ai_coins=ai_coins, other_coins=other_coins) as fake:
+    with FakeGecko(now=DEMO_NOW, seed=DEMO_SEED, ai_coins=ai_coins, other_coins=other_coins) as fake:
         say(f"started the fake CoinGecko server at {fake.base_url} (its clock frozen at {DEMO_NOW:%Y-%m-%d %H:%M} UTC)")
         config_path.write_text(_config_text(folder, fake.base_url))
         # The user's own environment (a real key, another plan or server) must not leak in.

@@ -16,6 +16,7 @@ from .document import BulletList, Callout, Cell, Figure, FigureRow, Inline, Link
 from .sections import all_sections
 
 _WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --rule: #d8dde6; --band: #f4f6f9; --accent: #31476b; }
@@ -70,7 +71,12 @@ def _inline(part: Inline) -> str:
         if not _WEB_URL.match(str(part.url).strip()):  # javascript: and the like stay text
             return escape(part.text)
         return f'<a class="provenance" href="{escape(part.url.strip(), quote=True)}" rel="noopener noreferrer">{escape(part.text)}</a>'
-    return escape(str(part))
+    return code_spans(escape(str(part)))
+
+
+def code_spans(escaped: str) -> str:
+    """Escaped text with `backticked` commands as <code> (their content is already escaped)."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", escaped)
 
 
 def _inlines(parts) -> str:
@@ -128,7 +134,7 @@ def render_html(report: ReportData, sections: list[Section] | None = None) -> st
     simulated = report.simulated
     title = ("SIMULATED DATA: " if simulated else "") + meta["title"]
     banner = (
-        f'<div class="simulated-banner" id="simulated-banner">SIMULATED DATA: {escape(meta["simulated_reason"])}. '
+        f'<div class="simulated-banner" id="simulated-banner">SIMULATED DATA: {code_spans(escape(meta["simulated_reason"]))}. '
         "Nothing in this report describes a real market.</div>\n" if simulated else ""
     )
     toc = "".join(f'<li><a href="#{escape(s.anchor, quote=True)}">{escape(s.title)}</a></li>' for s in sections)

@@ -16,11 +16,24 @@ _URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&*+,;=%]")
 _WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+
+
+def _escape_plain(text: str) -> str:
+    text = _SPECIAL.sub(r"\\\1", text)
+    return _TAG_START.sub("&lt;", text)
+
+
 def escape_md(text: str) -> str:
-    """Plain text that Markdown shows as written (no emphasis, links, tables or HTML)."""
-    text = _SPECIAL.sub(r"\\\1", str(text))
-    text = _TAG_START.sub("&lt;", text)
-    return text.replace("\n", " ")
+    """Plain text that Markdown shows as written (no emphasis, links, tables or HTML).
+
+    A pair of backticks around a command (`` `tracker demo` ``) stays a code span: Markdown
+    shows a code span's content literally, so it needs no escaping, and ``\\`tracker demo\\```
+    would read worse.
+    """
+    parts = _CODE_SPAN.split(str(text).replace("\n", " "))
+    # Inside a code span only a table's pipe needs its backslash (GFM reads it before the span).
+    return "".join(part.replace("|", "\\|") if i % 2 else _escape_plain(part) for i, part in enumerate(parts))
 
 
 def link_url(url: str) -> str | None:

@@ -11,7 +11,7 @@ from typing import Iterable
 from ..analysis.eventstudy import TESTS
 from .build import ReportData
 from .document import BulletList, Callout, Doc, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
-from .formatting import significance
+from .formatting import counted, plain_time, significance
 from .svg import inline_svg
 
 _UNIT = {"daily": "day", "hourly": "hour"}
@@ -55,11 +55,14 @@ def findings(report: ReportData, doc: Doc) -> Section:
         lead = study["lead_test"]
         k = next(x for x, t in enumerate(study["tests"]) if t["test"] == lead and t["scope"] == "window" and t["window"] == last)
         p = study["tests"][k]["p_value"]
+        # A pooled study's N counts token-events (a token in two events counts twice).
+        unit = "token-event" if study["id"] == "pooled" else "token"
+        whose = counted(study["n"], unit) + ("'s" if study["n"] == 1 else "'")
         blocks.append(Paragraph([
-            f"{study['label']}: over {last} the {study['n']} tokens' average cumulative abnormal return (CAAR) was ",
+            f"{study['label']}: over {last} the {whose} average cumulative abnormal return (CAAR) was ",
             doc.cell("studies", i, "caar", j, "caar", kind="pct"),
             " (median ", doc.cell("studies", i, "caar", j, "median_car", kind="pct"), ", ",
-            doc.cell("studies", i, "caar", j, "share_positive", kind="share"), " of tokens positive); ",
+            doc.cell("studies", i, "caar", j, "share_positive", kind="share"), f" of {unit}s positive); ",
             f"{_title(lead)}: statistic ", doc.cell("studies", i, "tests", k, "statistic", kind="num2"),
             ", p " if p is not None and p < 0.001 else ", p = ", doc.cell("studies", i, "tests", k, "p_value", kind="p"),
             f", {significance(p)}.",
@@ -158,7 +161,7 @@ def study_section(report: ReportData, doc: Doc, i: int) -> Section:
     for j, w in enumerate(study["caar"]):
         rows.append([w["window"], doc.cell("studies", i, "caar", j, "caar", kind="pct"),
                      doc.cell("studies", i, "caar", j, "median_car", kind="pct"),
-                     doc.cell("studies", i, "caar", j, "sd_car", kind="pct"),
+                     doc.cell("studies", i, "caar", j, "sd_car", kind="spread"),
                      doc.cell("studies", i, "caar", j, "share_positive", kind="share"),
                      doc.cell("studies", i, "caar", j, "n", kind="int")])
     blocks.append(Table(["window", "CAAR", "median CAR", "sd of CARs", "positive", "N"], rows, "CAAR per event window.", "caar"))
@@ -196,7 +199,7 @@ def _aar_table(doc: Doc, i: int, study: dict, unit: str) -> Table:
         if dated:
             cells.append(row["period"].replace("T00:00:00", "").replace("T", " "))
         cells += [doc.cell("studies", i, "aar", j, "aar", kind="pct"), doc.cell("studies", i, "aar", j, "caar", kind="pct"),
-                  doc.cell("studies", i, "aar", j, "sd_ar", kind="pct"), doc.cell("studies", i, "aar", j, "share_positive", kind="share")]
+                  doc.cell("studies", i, "aar", j, "sd_ar", kind="spread"), doc.cell("studies", i, "aar", j, "share_positive", kind="share")]
         k = by_day.get(row["relative_period"])
         cells += [doc.cell("studies", i, "tests", k, "statistic", kind="num2"), doc.cell("studies", i, "tests", k, "p_value", kind="p")] if k is not None else ["", ""]
         rows.append(cells)
@@ -395,7 +398,7 @@ def provenance(report: ReportData, doc: Doc) -> Section:
                         "price_sources"))
     blocks.append(Subheading("Last ingestion runs"))
     if p["ingest_runs"]:
-        rows = [[run["job"], str(run["started_at"]).replace("T", " "), str(run["finished_at"] or "").replace("T", " "), run["status"],
+        rows = [[run["job"], plain_time(run["started_at"]), plain_time(run["finished_at"]), run["status"],
                  doc.cell("provenance", "ingest_runs", j, "calls", kind="int"), doc.cell("provenance", "ingest_runs", j, "rows", kind="int"),
                  run["error"] or ""] for j, run in enumerate(p["ingest_runs"])]
         blocks.append(Table(["job", "started (UTC)", "finished (UTC)", "status", "calls", "rows", "error"], rows,

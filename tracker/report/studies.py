@@ -18,6 +18,7 @@ from ..analysis.eventstudy import EventStudy, EventStudyResults
 from ..analysis.eventstudy.data import StudyData
 from ..analysis.eventstudy.windows import locate_day0, parse_day_boundary
 from ..errors import AnalysisError
+from .formatting import pooled_label
 from .options import ReportOptions
 
 POOLED = "pooled"
@@ -108,9 +109,9 @@ def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions
         ids = [e.event_id for e in events]
         try:
             results = _study(data, data.events, options, options.exclude_other_events).fit()
-            outcomes.append(StudyOutcome(POOLED, f"All {len(events)} events pooled", ids, results))
+            outcomes.append(StudyOutcome(POOLED, pooled_label(len(events)), ids, results))
         except AnalysisError as exc:
-            outcomes.append(StudyOutcome(POOLED, f"All {len(events)} events pooled", ids, None, str(exc)))
+            outcomes.append(StudyOutcome(POOLED, pooled_label(len(events)), ids, None, str(exc)))
     if not any(o.ok for o in outcomes):
         raise AnalysisError(f"no event could be studied: {outcomes[0].error}")
     return outcomes

@@ -1,6 +1,10 @@
 """Deterministic prices, market caps and volumes for the fake server's coins.
 
-Each coin's log price is a daily random walk (seeded by the coin id, weakly pulled back to a trend), with an hourly Brownian
+Each coin's daily log return is a factor model calibrated to the real market (``calibration.toml``):
+beta times a Student-t BTC shock, plus a residual that loads on one common AI shock and has its own
+Student-t tails; during a Sora-like event the AI tokens' residuals drift up and get more volatile.
+The walk is weakly pulled back to a trend through the coin's anchor price (its real close on the
+reference day, when known). Between consecutive midnights runs an hourly Brownian
 bridge between consecutive midnights (so the midnight points of hourly data equal the daily
 points), and a small sub-hour wiggle for 5-minute and "now" points. Everything is a pure
 function of (seed, coin, instant): asking twice for the same instant gives the same number,
@@ -21,6 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.signal import lfilter
+
+from .calibration import Calibration, calibration
 
 EPOCH = datetime(2018, 1, 1)
 EPOCH_S = int((EPOCH - datetime(1970, 1, 1)).total_seconds())
@@ -75,6 +81,11 @@ class CoinSpec:
     market_cap_null: bool = False  # /coins/markets reports market_cap null
     mcap_known_from: datetime | None = None  # chart market caps are 0 before this
     image_id: int = 1
+    anchor: datetime | None = None  # the instant priced start_price (None: EPOCH)
+    beta: float = 0.0               # loading on the market (BTC) shock
+    ai_loading: float = 0.0         # loading of the residual on the common AI shock (0: not an AI token)
+    dof: float = 0.0                # Student-t degrees of freedom of the residual (0: Gaussian)
+    supply_growth: float = 0.08     # yearly growth of the circulating supply
 
     @property
     def salt(self) -> int:
@@ -87,13 +98,14 @@ class CoinSeries:
     def __init__(self, spec: CoinSpec, seed: int):
         self.spec = spec
         self.salt = stable_hash(f"{seed}:{spec.coin_id}")
-        rng = np.random.default_rng(self.salt)
+        shocks = daily_shocks(spec, seed, np.random.default_rng(self.salt), calibration())
+        shocks[0] = 0.0
         # A trend plus a slowly mean-reverting AR(1) deviation, so prices wander like a random
         # walk over weeks without running off to absurd levels over years.
-        shocks = rng.standard_normal(N_DAYS) * spec.volatility
-        shocks[0] = 0.0
         deviation = lfilter([1.0], [1.0, -(1.0 - _REVERSION)], shocks)
-        self.log_daily = math.log(spec.start_price) + spec.drift * np.arange(N_DAYS) + deviation
+        anchor = 0 if spec.anchor is None else int((spec.anchor - EPOCH).total_seconds() // DAY)
+        anchor = min(max(anchor, 0), N_DAYS - 1)
+        self.log_daily = math.log(spec.start_price) + spec.drift * (np.arange(N_DAYS) - anchor) + deviation - deviation[anchor]
         self.genesis_s = int((spec.genesis - datetime(1970, 1, 1)).total_seconds())
         self.mcap_from_s = (
             int((spec.mcap_known_from - datetime(1970, 1, 1)).total_seconds()) if spec.mcap_known_from else None
@@ -128,7 +140,7 @@ class CoinSeries:
 
     def supply_at(self, t: np.ndarray) -> np.ndarray:
         years = np.maximum(0.0, (np.asarray(t, dtype=np.float64) - self.genesis_s) / (365.25 * DAY))
-        supply = self.spec.supply * (1.0 + 0.08 * years)
+        supply = self.spec.supply * (1.0 + self.spec.supply_growth * years)
         if self.spec.max_supply:
             supply = np.minimum(supply, self.spec.max_supply)
         return supply
@@ -199,9 +211,48 @@ class CoinSeries:
         }
 
 
+def _unit_t(rng: np.random.Generator, dof: float, size: int) -> np.ndarray:
+    """Unit-variance Student-t draws (Gaussian for ``dof`` 0); ``dof`` at least 2.5 keeps the variance finite."""
+    if dof <= 0:
+        return rng.standard_normal(size)
+    dof = max(dof, 2.5)
+    return rng.standard_t(dof, size) * math.sqrt((dof - 2.0) / dof)
+
+
+@lru_cache(maxsize=16)
+def _factor(seed: int, name: str, dof: float) -> np.ndarray:
+    """A shock every coin of the universe shares (read-only): the market's, or the AI tokens'."""
+    shocks = _unit_t(np.random.default_rng(stable_hash(f"{seed}:factor:{name}")), dof, N_DAYS)
+    shocks.flags.writeable = False
+    return shocks
+
+
+def daily_shocks(spec: CoinSpec, seed: int, rng: np.random.Generator, cal: Calibration) -> np.ndarray:
+    """Daily log returns: ``shocks[k]`` is the move from day k-1 00:00 to day k 00:00 (day k-1's return).
+
+    beta * market + residual, the residual split between the common AI shock (weight ai_loading)
+    and the coin's own; the volatility is the coin's, so corr(coin, BTC) = beta * sigma_BTC / sigma.
+    """
+    own = _unit_t(rng, spec.dof, N_DAYS)
+    market = spec.beta * cal.market_volatility
+    residual = math.sqrt(max(spec.volatility ** 2 - market ** 2, 0.0))
+    shocks = market * _factor(seed, "market", cal.market_dof) if spec.beta else np.zeros(N_DAYS)
+    loading = spec.ai_loading
+    if not loading:
+        return shocks + residual * own
+    ai = _factor(seed, "ai", cal.ai_dof).copy()
+    spread = math.sqrt(max(1.0 - loading ** 2, 0.0))
+    # The event: days 0..+5 from day0, i.e. the moves into the midnights after each of those days.
+    first = (datetime.combine(cal.event_day0, datetime.min.time()) - EPOCH).days + 1
+    days = slice(first, first + cal.event_days)
+    ai[days] = ai[days] * cal.event_volatility_multiplier + cal.event_factor_drift
+    own[days] = own[days] * cal.event_volatility_multiplier
+    return shocks + residual * (loading * ai + spread * own)
+
+
 @lru_cache(maxsize=2048)
 def series_for(spec: CoinSpec, seed: int) -> CoinSeries:
     return CoinSeries(spec, seed)
 
 
-__all__ = ["EPOCH", "CoinSeries", "CoinSpec", "noise", "series_for", "stable_hash", "uniform"]
+__all__ = ["EPOCH", "CoinSeries", "CoinSpec", "daily_shocks", "noise", "series_for", "stable_hash", "uniform"]

@@ -1,7 +1,10 @@
 """The fake server's coins and categories, and who belongs where (changeable at runtime).
 
 :func:`generate` builds a deterministic universe: bitcoin, ethereum and other large coins; a
-few hundred coins in ``artificial-intelligence`` (well-known AI ids first, then made-up ones);
+few hundred coins in ``artificial-intelligence`` (well-known AI ids first, then made-up ones).
+The well-known coins follow ``calibration.toml``: their real close and market cap on 2024-02-14,
+their beta to BTC, volatility, AI-factor loading, tails and listing date. Made-up coins get
+made-up small caps (under $500M on the reference day) and plausible betas and loadings;
 smaller AI sub-categories and unrelated categories (memes, DeFi, gaming, layer 1, ...); and a
 couple of delisted coins. Some coins report a market cap of 0 (supply unknown) or null, and
 some have zero market caps early in their chart history, as CoinGecko's do.
@@ -14,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Iterable
 
+from .calibration import CoinCalibration, calibration
 from .series import CoinSpec, stable_hash
 
 _AI_NAMED = [
@@ -60,10 +64,9 @@ _OTHER_NAMED = [
     ("shiba-inu", "shib", "Shiba Inu"),
     ("pepe", "pepe", "Pepe"),
 ]
-# Real starting points (2018-01-01) for the benchmarks, so charts look familiar.
-# (price, daily volatility, daily drift, supply, max supply)
-_KNOWN_START = {"bitcoin": (13500.0, 0.035, 0.0006, 16.8e6, 21e6), "ethereum": (750.0, 0.045, 0.0004, 96.5e6, None),
-                "tether": (1.0, 0.0004, 0.0, 1.3e9, None), "binancecoin": (8.0, 0.05, 0.0012, 99e6, 200e6)}
+# A stablecoin is no random walk: (price, daily volatility, supply on the reference day).
+_STABLE = {"tether": (1.0, 0.0004, 97e9)}
+_MAX_SUPPLY = {"bitcoin": 21e6, "binancecoin": 200e6}
 _SYLLABLES = ["neu", "ral", "syn", "ap", "cor", "tex", "vox", "quan", "mind", "deep", "gen", "lum", "ora", "nex",
               "byte", "cog", "sen", "tia", "vec", "tor", "lam", "da", "zen", "ith", "mo", "del", "ka", "ri", "on", "fi"]
 _AI_SUFFIX = ["ai", "protocol", "network", "labs", "agent", "", "", ""]
@@ -176,16 +179,19 @@ class Universe:
             if coin_id not in self.coins:
                 rng = random.Random(stable_hash(f"{self.seed}:new:{coin_id}"))
                 name = " ".join(part.capitalize() for part in coin_id.split("-"))
-                self.coins[coin_id] = _made_up(rng, coin_id, coin_id.replace("-", "")[:5], name, len(self.coins) + 1)
+                self.coins[coin_id] = _made_up(rng, coin_id, coin_id.replace("-", "")[:5], name, len(self.coins) + 1, ai=False)
                 self.version += 1
             return self.coins[coin_id]
 
 
-def _made_up(rng: random.Random, coin_id: str, symbol: str, name: str, image_id: int, *,
+def _made_up(rng: random.Random, coin_id: str, symbol: str, name: str, image_id: int, *, ai: bool,
              start: datetime = datetime(2019, 1, 1), end: datetime = datetime(2025, 6, 1)) -> CoinSpec:
     span_days = (end - start).days
     genesis = start + timedelta(days=rng.randrange(span_days))
-    supply = 10 ** rng.uniform(6, 9.5)
+    price = 10 ** rng.uniform(-3, 1.3)
+    supply = 10 ** rng.uniform(6, 8.7) / price  # a market cap of $1M..$500M on the reference day
+    volatility = rng.uniform(0.035, 0.08)
+    cal = calibration()
     mcap_known_from = None
     if rng.random() < 0.2:  # early market caps unknown (0), as in CoinGecko's older history
         mcap_known_from = genesis + timedelta(days=rng.randrange(30, 400))
@@ -194,8 +200,8 @@ def _made_up(rng: random.Random, coin_id: str, symbol: str, name: str, image_id:
         symbol=symbol,
         name=name,
         genesis=genesis,
-        start_price=10 ** rng.uniform(-3, 1.3),
-        volatility=rng.uniform(0.025, 0.08),
+        start_price=price,
+        volatility=volatility,
         drift=rng.uniform(-0.0005, 0.0006),
         supply=supply,
         max_supply=supply * rng.uniform(1.5, 5) if rng.random() < 0.6 else None,
@@ -203,7 +209,23 @@ def _made_up(rng: random.Random, coin_id: str, symbol: str, name: str, image_id:
         market_cap_null=rng.random() < 0.03,
         mcap_known_from=mcap_known_from,
         image_id=image_id,
+        anchor=cal.reference_close,
+        # Small caps move with BTC too (correlation 0.3..0.65), AI tokens also with each other.
+        beta=rng.uniform(0.3, 0.65) * volatility / cal.market_volatility,
+        ai_loading=rng.uniform(0.25, 0.6) if ai else 0.0,
+        dof=rng.uniform(3.0, 6.0),
     )
+
+
+def _calibrated(spec: CoinSpec, cal: CoinCalibration) -> CoinSpec:
+    """``spec`` (made up from the coin id) with the calibration's real numbers where it has them."""
+    spec = replace(spec, symbol=cal.symbol.lower(), genesis=cal.listed, volatility=cal.volatility, beta=cal.beta,
+                   ai_loading=cal.ai_loading, dof=cal.dof, mcap_known_from=None, market_cap_null=False,
+                   supply_known=True)
+    if cal.price is None:
+        return spec
+    return replace(spec, start_price=cal.price, anchor=cal.anchor, drift=0.0, supply=cal.market_cap / cal.price,
+                   supply_growth=0.0, max_supply=_MAX_SUPPLY.get(spec.coin_id))
 
 
 def _synthetic_names(rng: random.Random, count: int, taken: set[str], ai: bool) -> list[tuple[str, str, str]]:
@@ -230,14 +252,19 @@ def generate(*, seed: int = 7, ai_coins: int = 300, other_coins: int = 150) -> U
     delisted = _synthetic_names(rng, 2, taken, ai=True)
 
     coins = []
+    ai_set = {c for c, _, _ in ai + delisted}
+    calibrated = calibration().coins
     for image_id, (coin_id, symbol, name) in enumerate(ai + others + delisted, 1):
-        spec = _made_up(random.Random(stable_hash(f"{seed}:{coin_id}")), coin_id, symbol, name, image_id)
-        if coin_id in _KNOWN_START or coin_id in {c for c, _, _ in _OTHER_NAMED[:8]}:
-            price, vol, drift, supply, max_supply = _KNOWN_START.get(
-                coin_id, (spec.start_price, 0.045, 0.0003, spec.supply, spec.max_supply))
-            spec = replace(spec, genesis=datetime(2018, 1, 1), start_price=price, volatility=vol, drift=drift,
-                           supply=supply, max_supply=max_supply,
-                           supply_known=True, market_cap_null=False, mcap_known_from=None)
+        spec = _made_up(random.Random(stable_hash(f"{seed}:{coin_id}")), coin_id, symbol, name, image_id, ai=coin_id in ai_set)
+        if coin_id in calibrated:
+            spec = _calibrated(spec, calibrated[coin_id])
+        elif coin_id in _STABLE:
+            price, vol, supply = _STABLE[coin_id]
+            spec = replace(spec, genesis=datetime(2018, 1, 1), start_price=price, volatility=vol, drift=0.0, beta=0.0,
+                           dof=0.0, supply=supply, supply_growth=0.0, max_supply=None, supply_known=True,
+                           market_cap_null=False, mcap_known_from=None)
+        elif coin_id in {c for c, _, _ in _OTHER_NAMED[:8]}:
+            spec = replace(spec, genesis=datetime(2018, 1, 1), supply_known=True, market_cap_null=False, mcap_known_from=None)
         coins.append(spec)
 
     ai_ids = [c for c, _, _ in ai]
