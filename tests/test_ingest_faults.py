@@ -2,6 +2,8 @@
 every run recorded, and the next run (fault gone) ends with exactly what a clean run stores."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -110,3 +112,15 @@ def test_fault_is_survived_and_the_next_run_catches_up(name, reference, db):
                                           check_dtype=False, obj=table)
             continue
         pd.testing.assert_frame_equal(actual, expected, check_dtype=False, obj=table)
+
+
+def test_rows_without_an_id_are_counted_in_the_run_details(db):
+    """A schema drift that strips ids from every market and category row: the jobs keep going
+    and record how many rows they left out (the client's call tally counts them)."""
+    with _server() as server, make_client(server) as client:
+        server.add_faults([{"kind": "drift_nulls", "endpoint": e, "fields": ["id"], "times": 1}
+                           for e in ("/coins/markets", "/coins/categories")])
+        ingest_all(db, client, TRACKING, now=NOW)
+    details = storage.query(db, "SELECT job, details FROM ingest_runs ORDER BY started_at").set_index("job")["details"]
+    dropped = {job: json.loads(text).get("rows_dropped") for job, text in details.items() if job in ("categories", "markets")}
+    assert dropped["categories"] > 0 and dropped["markets"] > 0, dropped

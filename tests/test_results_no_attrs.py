@@ -135,10 +135,6 @@ def test_the_return_kind_and_grid_are_arguments_now():
 
 
 _ATTRS = re.compile(r"\.attrs\b")
-# Not a setting but a count: the CoinGecko parsers note the malformed rows they drop in
-# ``frame.attrs["dropped"]`` and the markets and categories jobs record it. Those files are other
-# work's at the moment; the entry goes when the count travels another way (see the lead's notes).
-_NOT_YET = {"tracker/ingest/categories.py", "tracker/ingest/markets.py", "tracker/sources/coingecko/parsing.py"}
 
 
 def test_library_code_never_uses_dataframe_attrs():
@@ -149,6 +145,4 @@ def test_library_code_never_uses_dataframe_attrs():
                 code = line.split("#", 1)[0]
                 if _ATTRS.search(code) and "``" not in code:
                     found.setdefault(str(path.relative_to(ROOT)), []).append(f"{number}: {line.strip()}")
-    unexpected = {name: lines for name, lines in found.items() if name not in _NOT_YET}
-    assert not unexpected, unexpected
-    assert set(found) == _NOT_YET, f"drop {sorted(_NOT_YET - set(found))} from _NOT_YET: they no longer use attrs"
+    assert not found, found

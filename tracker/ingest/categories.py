@@ -49,7 +49,7 @@ def _categories(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, 
         except CoinGeckoError as exc:
             run.error(f"checking category ids: {exc}")
     run.details.update({"observed_at": observed.isoformat(), "categories": int(len(market)),
-                        "rows_dropped": int(market.attrs.get("dropped", 0))})
+                        "rows_dropped": run.tally.rows_dropped})
     # A category whose name did not come through keeps the name already stored (see write.py).
     frames = {"categories": category_rows(names, observed), "category_snapshots": category_snapshot_rows(market, observed)}
     yield run.finish(frames=frames, watermarks={"*": observed})

@@ -126,7 +126,7 @@ def _markets(run: JobRun, client: CoinGeckoClient, tracking: TrackingConfig, obs
     combined = pd.concat(frames, ignore_index=True) if frames else parse_markets([])
     combined = combined.drop_duplicates("coin_id", keep="last")
     run.details.update({"observed_at": observed.isoformat(), "pages": pages, "coins": int(len(combined)),
-                        "rows_dropped": int(sum(f.attrs.get("dropped", 0) for f in frames))})
+                        "rows_dropped": run.tally.rows_dropped})
     parts: dict = {}
     if len(combined):
         parts["frames"] = {"coins": coins_rows(combined, observed), "market_snapshots": market_snapshot_rows(combined, vs, observed)}

@@ -61,6 +61,8 @@ class CallTally:
     # (UnreachableError) or the caller asked to stop (CoinGeckoCancelled). A later call that
     # succeeds clears it. Jobs read it to stop at once and to record how their run ended.
     halted: CoinGeckoError | None = None
+    # Rows of /coins/markets and /coins/categories dropped for having no id (schema drift).
+    rows_dropped: int = 0
 
 
 def _endpoint_template(path: str) -> str:
@@ -188,6 +190,12 @@ class CoinGeckoClient(Endpoints):
     def _halted(self, error: CoinGeckoError | None) -> None:
         for tally in self._tallies():
             tally.halted = error
+
+    def _count_dropped(self, payload: Any, frame) -> None:
+        """Count the rows a keyed parser left out: every row it keeps becomes one frame row."""
+        dropped = len(payload) - len(frame) if isinstance(payload, list) else 0
+        for tally in self._tallies():
+            tally.rows_dropped += dropped
 
     def _count(self, endpoint: str) -> None:
         with self._lock:

@@ -57,7 +57,10 @@ class Endpoints:
 
     def categories(self, order: str = "market_cap_desc") -> pd.DataFrame:
         """``/coins/categories``: market data for every category, in one call."""
-        return parse_categories(self.get("/coins/categories", {"order": order}))
+        payload = self.get("/coins/categories", {"order": order})
+        frame = parse_categories(payload)
+        self._count_dropped(payload, frame)
+        return frame
 
     def markets_pages(
         self,
@@ -84,12 +87,15 @@ class Endpoints:
             for number, start in enumerate(range(0, len(unique), per_page), 1):
                 group = unique[start : start + per_page]
                 payload = self.get("/coins/markets", {**base, "ids": ",".join(group), "page": 1})
-                yield MarketsPage(number, parse_markets(payload))
+                frame = parse_markets(payload)
+                self._count_dropped(payload, frame)
+                yield MarketsPage(number, frame)
             return
         page = 1
         while True:
             payload = self.get("/coins/markets", {**base, "category": category, "page": page})
             frame = parse_markets(payload)
+            self._count_dropped(payload, frame)
             yield MarketsPage(page, frame)
             # A short page is the last. Count what CoinGecko sent, not what parsed, so a dropped
             # malformed row cannot end the paging early.

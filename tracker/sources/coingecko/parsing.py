@@ -2,8 +2,9 @@
 
 The parsers are tolerant of schema drift: extra fields are ignored, missing or null fields
 become NaN/None, and numbers sent as strings are read. What they cannot work around (a row
-without an id, a chart without prices) is either dropped and counted in ``frame.attrs
-["dropped"]`` or raised as :class:`ResponseFormatError`.
+without an id, a chart point without a number) is either dropped or raised as
+:class:`ResponseFormatError`. The client counts the rows dropped from ``/coins/markets`` and
+``/coins/categories`` in its call tally (``CallTally.rows_dropped``), and the jobs record it.
 
 Timestamps come back as naive UTC datetimes, whatever unit CoinGecko used: milliseconds in
 charts, seconds in ``/global``, ISO strings in ``/coins/markets`` and ``/coins/categories``.
@@ -91,24 +92,21 @@ def _rows(payload: Any, what: str, endpoint: str) -> list:
     return payload
 
 
-def _frame(records: list[dict], columns: Iterable[str], dropped: int) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=list(columns))
-    frame.attrs["dropped"] = dropped
-    return frame
+def _frame(records: list[dict], columns: Iterable[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(records, columns=list(columns))
 
 
 def _keyed_rows(payload: Any, what: str, endpoint: str, key: str, columns: Iterable[str],
                 record: Callable[[dict, str], dict]) -> pd.DataFrame:
     """A JSON array of objects as a frame of ``columns``: ``record(row, id)`` for each row whose
-    ``key`` holds an id; a row without one (or not an object) is dropped and counted."""
-    records, dropped = [], 0
+    ``key`` holds an id; a row without one (or not an object) is dropped."""
+    records = []
     for row in _rows(payload, what, endpoint):
         row_id = text(row.get(key)) if isinstance(row, dict) else None
         if not row_id:
-            dropped += 1
             continue
         records.append(record(row, row_id))
-    return _frame(records, columns, dropped)
+    return _frame(records, columns)
 
 
 def _market_record(row: dict, coin_id: str) -> dict:
@@ -199,10 +197,9 @@ def parse_chart(payload: Any, endpoint: str = "/coins/{id}/market_chart/range") 
     missing = [key for key in _CHART_ARRAYS if not isinstance(payload.get(key), list)]
     if missing:
         raise ResponseFormatError(f"market chart has no {', '.join(missing)} array", retryable=True, endpoint=endpoint)
-    series, dropped = [], 0
+    series = []
     for key, column in _CHART_ARRAYS.items():
-        stamps, values, bad = _pairs(payload.get(key))
-        dropped += bad
+        stamps, values, _ = _pairs(payload.get(key))
         # The last value for a timestamp wins, as in the upsert.
         s = pd.Series(values, index=stamps, name=column)
         series.append(s[~s.index.duplicated(keep="last")])
@@ -216,7 +213,6 @@ def parse_chart(payload: Any, endpoint: str = "/coins/{id}/market_chart/range") 
             "total_volume": joined["total_volume"].to_numpy(dtype=float),
         }
     )
-    frame.attrs["dropped"] = dropped
     return frame
 
 
@@ -224,18 +220,17 @@ def parse_tickers(payload: Any, coin_id: str, endpoint: str = "/coins/{id}/ticke
     """``/coins/{id}/tickers``: one row per market with :data:`TICKER_COLUMNS`.
 
     ``exchange`` is the ticker's ``market.identifier`` (CoinGecko's exchange id, e.g. ``binance``),
-    ``base``/``target`` the symbols upper-cased; a ticker without them is dropped and counted.
+    ``base``/``target`` the symbols upper-cased; a ticker without them is dropped.
     """
     tickers = payload.get("tickers") if isinstance(payload, dict) else None
     if not isinstance(tickers, list):
         raise ResponseFormatError("coin tickers have no tickers array", endpoint=endpoint)
-    records, dropped = [], 0
+    records = []
     for row in tickers:
         market = row.get("market") if isinstance(row, dict) else None
         exchange = text(market.get("identifier")) if isinstance(market, dict) else None
         base, target = (text(row.get(k)) for k in ("base", "target")) if isinstance(row, dict) else (None, None)
         if not exchange or not base or not target:
-            dropped += 1
             continue
         volume = row.get("converted_volume")
         records.append({
@@ -243,7 +238,7 @@ def parse_tickers(payload: Any, coin_id: str, endpoint: str = "/coins/{id}/ticke
             "is_stale": bool(row.get("is_stale")), "is_anomaly": bool(row.get("is_anomaly")),
             "volume_usd": number(volume.get("usd")) if isinstance(volume, dict) else math.nan,
         })
-    return _frame(records, TICKER_COLUMNS, dropped)
+    return _frame(records, TICKER_COLUMNS)
 
 
 def parse_global(payload: Any, endpoint: str = "/global") -> dict[str, Any]:
