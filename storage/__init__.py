@@ -35,6 +35,7 @@ from .integrity import CheckResult, full_check, missing_error, missing_objects, 
 from .membership import first_membership_instant, members_at, membership_changes
 from .migrations import available_migrations, current_version, latest_version, migrate
 from .prices import close_sources, closes_long, most_used_currency
+from .prices import coverage_by_source, price_sources, source_closes_long, source_coverage
 from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
 from .runs import (
     coin_watermarks,
@@ -177,6 +178,10 @@ __all__ = [
     "members_at",
     "membership_changes",
     "most_used_currency",
+    "coverage_by_source",
+    "price_sources",
+    "source_closes_long",
+    "source_coverage",
     "quiet_progress",
     "recent_errors",
     "row_count",

@@ -1,0 +1,123 @@
+"""One source per coin: which stored source gives each coin's series in an analysis.
+
+A database may hold a coin's prices from several sources: CoinGecko, exchange candles
+(``binance``, ``okx``, ...), CSV imports (``csv:<file>``) and the tracker's own market
+snapshots. An analysis never mixes them within one coin's series. For each coin it picks one
+source and one quote currency:
+
+1. ``--source NAME`` (``SourcePolicy.source``) keeps only that source: an exact stored name
+   (``binance``, ``csv:prices.csv``) or a family prefix (``csv`` for every ``csv:*`` import);
+2. among what is left, the candidate with the most closes in the analysis' periods wins;
+3. ties go by a fixed order: ``coingecko``, then exchanges and other sources alphabetically,
+   then CSV imports alphabetically, then a source with snapshots only; then the quote: ``usd``
+   before the USD equivalents in their configured order.
+
+A source's own market snapshots (``snapshot:coingecko``) belong to it and fill the periods its
+history lacks, as the close views always did. When the analysis is in ``usd``, closes quoted in
+a USD equivalent (``[tracking] usd_equivalents``: USDT, USDC, FDUSD) count as USD closes, one
+quote per coin. docs/eventstudy.md ("Sources") documents the rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+import pandas as pd
+
+import storage
+from storage import Database
+
+from ..errors import InputError
+
+DEFAULT_USD_EQUIVALENTS = ("usdt", "usdc", "fdusd")
+CHOICE_COLUMNS = ["coin_id", "source", "vs_currency", "closes", "first_close", "last_close", "snapshots_only",
+                  "alternatives"]
+
+
+@dataclass(frozen=True)
+class SourcePolicy:
+    """How an analysis picks each coin's source: ``source`` (None: by coverage) and the quotes
+    read as ``usd`` (``usd_equivalents``, from ``[tracking] usd_equivalents``)."""
+
+    source: str | None = None
+    usd_equivalents: tuple[str, ...] = DEFAULT_USD_EQUIVALENTS
+
+    def quotes(self, quote: str) -> list[str]:
+        """The stored currencies read as ``quote``: itself, plus the USD equivalents for usd."""
+        return [quote, *self.usd_equivalents] if quote == "usd" else [quote]
+
+    def matches(self, source: str) -> bool:
+        """Whether a stored source is allowed: any without ``source``; else the name or its family."""
+        return self.source is None or source == self.source or source.startswith(self.source + ":")
+
+    def describe(self, quote: str) -> str:
+        """One line for a study's settings and a report's provenance."""
+        chosen = f"--source {self.source}" if self.source else "one source per coin, the best coverage of the study's periods"
+        if quote == "usd" and self.usd_equivalents:
+            return f"{chosen}; closes quoted in {', '.join(q.upper() for q in self.usd_equivalents)} read as USD"
+        return chosen
+
+
+def check_source(db: Database, policy: SourcePolicy) -> None:
+    """Refuse a ``source`` that no stored price has, naming the stored ones (one line)."""
+    if policy.source is None:
+        return
+    stored = storage.price_sources(db)
+    if not any(policy.matches(s) for s in stored):
+        families = sorted({s.split(":", 1)[0] for s in stored if ":" in s})
+        names = ", ".join(stored + families) or "none (the database holds no prices)"
+        raise InputError(f"unknown source {policy.source!r}: the stored sources are {names}", parameters=["source"])
+
+
+def _tie_order(source: str, snapshots_only: bool) -> tuple[int, str]:
+    if snapshots_only:
+        return (3, source)
+    if source == "coingecko":
+        return (0, source)
+    if source.startswith("csv:"):
+        return (2, source)
+    return (1, source)
+
+
+def choose(coverage: pd.DataFrame, policy: SourcePolicy, quotes: Sequence[str]) -> pd.DataFrame:
+    """The one (source, currency) per coin from a coverage frame (``storage.source_coverage``):
+    the most closes, then the fixed order. ``alternatives`` names the candidates not taken."""
+    frame = coverage[coverage["source"].map(policy.matches) & (coverage["closes"] > 0)].copy()
+    if frame.empty:
+        return pd.DataFrame(columns=CHOICE_COLUMNS)
+    quote_rank = {q: i for i, q in enumerate(quotes)}
+    frame["_tie"] = [_tie_order(s, bool(o)) + (quote_rank.get(v, len(quotes)),)
+                     for s, o, v in zip(frame["source"], frame["snapshots_only"], frame["vs_currency"])]
+    frame = frame.sort_values(["coin_id", "closes", "_tie"], ascending=[True, False, True], kind="stable")
+    rows = []
+    for coin, group in frame.groupby("coin_id", sort=True):
+        best = group.iloc[0].to_dict()
+        others = group.iloc[1:]
+        best["alternatives"] = "; ".join(f"{s} ({v}, {int(n)} closes)" for s, v, n in
+                                         zip(others["source"], others["vs_currency"], others["closes"]))
+        rows.append(best)
+    return pd.DataFrame(rows).reindex(columns=CHOICE_COLUMNS).reset_index(drop=True)
+
+
+def series_sources(db: Database, grid: str, coin_ids: Sequence[str] | None, start: datetime | None,
+                   end: datetime | None, quote: str, policy: SourcePolicy | None = None, *,
+                   value: str = "close", complete_only: bool = False) -> pd.DataFrame:
+    """Each coin's chosen source and currency for ``grid`` closes from ``start`` to ``end``:
+    ``coin_id, source, vs_currency, closes, first_close, last_close, snapshots_only, alternatives``.
+    A coin without any close there is absent."""
+    policy = policy or SourcePolicy()
+    quotes = policy.quotes(quote)
+    coverage = storage.source_coverage(db, grid, quotes, coin_ids, start, end, value=value,
+                                       complete_only=complete_only and grid == "daily")
+    return choose(coverage, policy, quotes)
+
+
+def provenance_rows(choice: pd.DataFrame, quote: str) -> list[dict]:
+    """The choice as plain rows for a study's settings and a report's JSON."""
+    rows = []
+    for row in choice.itertuples(index=False):
+        read_as = f"{row.vs_currency} read as {quote}" if row.vs_currency != quote else row.vs_currency
+        rows.append({"coin_id": row.coin_id, "source": row.source, "quote": read_as, "closes": int(row.closes),
+                     "snapshots_only": bool(row.snapshots_only), "not_used": row.alternatives or ""})
+    return rows
