@@ -19,7 +19,7 @@ quote per coin. docs/eventstudy.md ("Sources") documents the rule.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Sequence
 
@@ -42,6 +42,15 @@ class SourcePolicy:
 
     source: str | None = None
     usd_equivalents: tuple[str, ...] = DEFAULT_USD_EQUIVALENTS
+    # (coin_id, source, vs_currency) already chosen, e.g. by a report's study, so its moves and
+    # correlations read the same series even over a shorter range.
+    pins: tuple[tuple[str, str, str], ...] = ()
+
+    def pinned(self, choice: pd.DataFrame) -> "SourcePolicy":
+        """This policy with the coins of ``choice`` (a :func:`series_sources` frame) fixed to their source."""
+        pins = {c: (c, s, v) for c, s, v in zip(choice["coin_id"], choice["source"], choice["vs_currency"])}
+        pins.update({p[0]: p for p in self.pins})
+        return replace(self, pins=tuple(sorted(pins.values())))
 
     def quotes(self, quote: str) -> list[str]:
         """The stored currencies read as ``quote``: itself, plus the USD equivalents for usd."""
@@ -67,7 +76,7 @@ def check_source(db: Database, policy: SourcePolicy) -> None:
     if not any(policy.matches(s) for s in stored):
         families = sorted({s.split(":", 1)[0] for s in stored if ":" in s})
         names = ", ".join(stored + families) or "none (the database holds no prices)"
-        raise InputError(f"unknown source {policy.source!r}: the stored sources are {names}", parameters=["source"])
+        raise InputError(f"unknown `source` {policy.source!r}: the stored sources are {names}", parameters=["source"])
 
 
 def _tie_order(source: str, snapshots_only: bool) -> tuple[int, str]:
@@ -84,6 +93,10 @@ def choose(coverage: pd.DataFrame, policy: SourcePolicy, quotes: Sequence[str]) 
     """The one (source, currency) per coin from a coverage frame (``storage.source_coverage``):
     the most closes, then the fixed order. ``alternatives`` names the candidates not taken."""
     frame = coverage[coverage["source"].map(policy.matches) & (coverage["closes"] > 0)].copy()
+    if policy.pins:
+        pins = {p[0]: p for p in policy.pins}
+        keep = [c not in pins or (c, s, v) == pins[c] for c, s, v in zip(frame["coin_id"], frame["source"], frame["vs_currency"])]
+        frame = frame[keep]
     if frame.empty:
         return pd.DataFrame(columns=CHOICE_COLUMNS)
     quote_rank = {q: i for i, q in enumerate(quotes)}
@@ -91,7 +104,7 @@ def choose(coverage: pd.DataFrame, policy: SourcePolicy, quotes: Sequence[str]) 
                      for s, o, v in zip(frame["source"], frame["snapshots_only"], frame["vs_currency"])]
     frame = frame.sort_values(["coin_id", "closes", "_tie"], ascending=[True, False, True], kind="stable")
     rows = []
-    for coin, group in frame.groupby("coin_id", sort=True):
+    for _, group in frame.groupby("coin_id", sort=True):
         best = group.iloc[0].to_dict()
         others = group.iloc[1:]
         best["alternatives"] = "; ".join(f"{s} ({v}, {int(n)} closes)" for s, v, n in
@@ -121,3 +134,10 @@ def provenance_rows(choice: pd.DataFrame, quote: str) -> list[dict]:
         rows.append({"coin_id": row.coin_id, "source": row.source, "quote": read_as, "closes": int(row.closes),
                      "snapshots_only": bool(row.snapshots_only), "not_used": row.alternatives or ""})
     return rows
+
+
+def settings_entry(choice: pd.DataFrame, quote: str, policy: SourcePolicy | None) -> dict:
+    """What a study's settings carry: the rule and each coin's source and quote."""
+    policy = policy or SourcePolicy()
+    return {"rule": policy.describe(quote),
+            "coins": {row["coin_id"]: f"{row['source']} ({row['quote']})" for row in provenance_rows(choice, quote)}}

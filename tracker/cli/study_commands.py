@@ -14,6 +14,7 @@ from ..analysis.eventstudy.models import MODELS
 from ..analysis.eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
 from ..analysis.eventstudy.windows import HOUR, MAX_PERIOD, as_window, check_layout, infer_period
 from ..analysis.output import render_sections, to_table
+from ..analysis.source_choice import SourcePolicy
 from ..errors import InputError
 from ._context import AppContext, format_option, pass_app
 
@@ -82,6 +83,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
 @click.option("--benchmark-gaps", type=click.Choice(["drop", "ffill", "none"]), default="drop", show_default=True, help="Periods without a benchmark return (equity weekends): compound into the next, zero return, or missing.")
 @click.option("--min-estimation-obs", type=click.IntRange(max=MAX_PERIOD), metavar="N", help="Leave out security-events with fewer estimation observations [default: 2/3 of the window].")
 @click.option("--exclude-other-events", is_flag=True, help="Drop estimation periods inside another event's window for the same security.")
+@click.option("--source", metavar="NAME", help="Take every coin's closes from this stored source (e.g. coingecko, binance, csv:FILE, or csv for any CSV import) [default: one source per coin, the best coverage; see 'tracker coverage'].")
 @click.option("--returns-csv", type=click.Path(dir_okay=False), help="File mode: a date column and one column per security (returns).")
 @click.option("--market-column", metavar="NAME", help="File mode: the benchmark's column in --returns-csv.")
 @click.option("--events-csv", type=click.Path(dir_okay=False), help="File mode: event_id, date (or timestamp) and optionally security.")
@@ -93,7 +95,7 @@ def study_command(
     app: AppContext,
     event_ids, tokens, category, membership, benchmark, index_weights, model, estimation_window, windows, hourly,
     return_kind, day_boundary, benchmark_gaps, min_estimation_obs, exclude_other_events,
-    returns_csv, market_column, events_csv, show, output_dir, fmt,
+    source, returns_csv, market_column, events_csv, show, output_dir, fmt,
 ) -> None:
     """Event study: abnormal returns around announcements and the full test battery.
 
@@ -118,7 +120,10 @@ def study_command(
     event_windows = parse_windows(windows, "--windows window") if windows else None
 
     notes: list[str] = []
+    source_settings = None
     if returns_csv:
+        if source:
+            raise InputError("--source picks a stored source; with --returns-csv the returns come from the file")
         if category or benchmark:
             raise InputError("--category and --benchmark need the database; with --returns-csv use --tokens and --market-column")
         returns, market, events = _file_inputs(returns_csv, events_csv, market_column, token_list, event_ids, model)
@@ -130,9 +135,9 @@ def study_command(
         frequency = "hourly" if hourly else "daily"
         estimation = estimation or as_window(DEFAULTS[frequency][0])
         event_windows = event_windows or parse_windows(DEFAULTS[frequency][1])
-        returns, market, events, benchmark_name, notes = _database_inputs(
+        returns, market, events, benchmark_name, notes, source_settings = _database_inputs(
             app, event_ids, token_list, category, membership, benchmark, index_weights, hourly, return_kind,
-            estimation, event_windows, day_boundary, events_csv, market_column,
+            estimation, event_windows, day_boundary, events_csv, market_column, source,
         )
         day_boundary = "00:00"
 
@@ -141,7 +146,7 @@ def study_command(
         estimation_window=estimation or DEFAULTS[frequency][0], event_windows=event_windows or DEFAULTS[frequency][1],
         return_kind=return_kind, day_boundary=day_boundary, benchmark_gaps=benchmark_gaps,
         min_estimation_obs=min_estimation_obs, exclude_other_events=exclude_other_events,
-        benchmark_name=benchmark_name,
+        benchmark_name=benchmark_name, sources=source_settings,
     )
     results = study.fit()
     for note in notes:
@@ -153,7 +158,7 @@ def study_command(
 
 
 def _database_inputs(app: AppContext, event_ids, token_list, category, membership, benchmark, index_weights, hourly,
-                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column):
+                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column, source):
     """Database mode: check the options, then load returns, benchmark and events for the study."""
     if events_csv or market_column:
         raise InputError("--events-csv and --market-column go with --returns-csv (file mode)")
@@ -178,8 +183,9 @@ def _database_inputs(app: AppContext, event_ids, token_list, category, membershi
             benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
             estimation_window=estimation, event_windows=event_windows,
             return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items),
+            sources=SourcePolicy(source, app.config.tracking.usd_equivalents),
         )
-    return data.returns, data.market, data.events, data.benchmark_name, data.notes
+    return data.returns, data.market, data.events, data.benchmark_name, data.notes, data.source_settings
 
 
 def _ticking(bar, items):

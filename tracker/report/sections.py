@@ -390,8 +390,10 @@ def provenance(report: ReportData, doc: Doc) -> Section:
     rows = [[row["coin_id"], row["source"], doc.cell("provenance", "price_sources", j, "closes", kind="int"),
              str(row["first_close"])[:10], str(row["last_close"])[:10]] for j, row in enumerate(p["price_sources"])]
     blocks.append(Subheading("Price source per token"))
-    blocks.append(Table(["token", "source", "closes", "first", "last"], rows,
-                        "Which source gave each token's closes (the source column of the daily_prices view; CoinGecko wins where sources overlap).",
+    blocks.append(Paragraph([f"Each token's closes come from one source: {p['source_rule']}."]))
+    blocks.append(Table(["token", "source", "quote", "closes", "first", "last", "not used"],
+                        [r[:2] + [src["quote"]] + r[2:] + [src["not_used"] or ""] for r, src in zip(rows, p["price_sources"])],
+                        "The one source of each token's closes (docs/reports.md, \"Sources\"); 'not used' lists the other stored sources.",
                         "price_sources"))
     blocks.append(Subheading("Last ingestion runs"))
     if p["ingest_runs"]:

@@ -22,7 +22,7 @@ from storage import Database
 from ...errors import AnalysisError, InputError
 from .. import panels
 from ..events import Event, get_event
-from ..source_choice import SourcePolicy, check_source
+from ..source_choice import SourcePolicy, check_source, settings_entry
 from .calendar import returns_from_prices
 from .windows import DAY, HOUR, Window, utc_naive
 
@@ -43,6 +43,7 @@ class StudyData:
     # coin_id, source, vs_currency, closes, ...: where each coin's closes came from (source_choice)
     price_sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     quote: str = "usd"
+    source_settings: dict | None = None  # for EventStudy(sources=...): the rule and each coin's source
 
 
 def known_coins(db: Database, coin_ids: Sequence[str]) -> set[str]:
@@ -186,8 +187,9 @@ def load_study_data(
     market.name = benchmark_name
     used = sample_coins + ([benchmark] if isinstance(benchmark, str) and benchmark != INDEX_BENCHMARK else [])
     chosen = panels.chosen_sources(db, used, grid.start, grid.end, hourly=hourly, policy=sources)
-    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, chosen,
-                     panels.quote_currency(db, None, sources))
+    quote = panels.quote_currency(db, None, sources)
+    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, chosen, quote,
+                     settings_entry(chosen, quote, sources))
 
 
 def _checked_tokens(db: Database, tokens: Sequence[str]) -> list[str]:
