@@ -34,7 +34,16 @@ from .export import base_tables, quiet_progress, row_count, write_parquet_by_mon
 from .integrity import CheckResult, full_check, missing_error, missing_objects, present_objects, verify, verify_on
 from .membership import first_membership_instant, members_at, membership_changes
 from .migrations import available_migrations, current_version, latest_version, migrate
-from .prices import close_sources, closes_long, coverage_by_source, most_used_currency, price_sources, source_closes_long, source_coverage
+from .prices import (
+    close_sources,
+    closes_long,
+    coverage_by_source,
+    minute_prices,
+    most_used_currency,
+    price_sources,
+    source_closes_long,
+    source_coverage,
+)
 from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
 from .runs import (
     coin_watermarks,
@@ -181,6 +190,7 @@ __all__ = [
     "price_sources",
     "source_closes_long",
     "source_coverage",
+    "minute_prices",
     "quiet_progress",
     "recent_errors",
     "row_count",

@@ -206,3 +206,16 @@ def coverage_by_source(db: Database, coin_ids: Sequence[str] | None = None) -> p
         "ORDER BY coin_id, CASE granularity WHEN 'daily' THEN 0 WHEN 'hourly' THEN 1 ELSE 2 END, source, vs_currency"
     )
     return query(db, sql, params)
+
+
+def minute_prices(db: Database, coin_ids: Sequence[str], vs_currencies: Sequence[str], start: datetime,
+                  end: datetime) -> pd.DataFrame:
+    """Stored minute candles (``granularity = 'minute'``) of ``coin_ids`` from ``start`` to ``end``
+    (inclusive, by close instant): ``coin_id, source, vs_currency, ts, price``."""
+    return query(
+        db,
+        "SELECT coin_id, source, vs_currency, ts, price FROM price_history "
+        "WHERE granularity = 'minute' AND price > 0 AND isfinite(price) AND list_contains(?, coin_id) "
+        "AND list_contains(?, vs_currency) AND ts BETWEEN ? AND ? ORDER BY coin_id, source, vs_currency, ts",
+        [list(coin_ids), list(vs_currencies), start, end],
+    )

@@ -141,3 +141,15 @@ def settings_entry(choice: pd.DataFrame, quote: str, policy: SourcePolicy | None
     policy = policy or SourcePolicy()
     return {"rule": policy.describe(quote),
             "coins": {row["coin_id"]: f"{row['source']} ({row['quote']})" for row in provenance_rows(choice, quote)}}
+
+
+def coverage_table(db: Database, coin_ids: Sequence[str] | None = None, source: str | None = None,
+                   usd_equivalents: Sequence[str] = DEFAULT_USD_EQUIVALENTS) -> pd.DataFrame:
+    """Coverage per coin and source (``tracker coverage``): daily and hourly closes within one
+    source, and minute candles; ``read_as`` says which quotes a usd analysis reads as usd."""
+    policy = SourcePolicy(source, tuple(usd_equivalents))
+    check_source(db, policy)
+    frame = storage.coverage_by_source(db, list(coin_ids) if coin_ids else None)
+    frame = frame[frame["source"].map(policy.matches)].reset_index(drop=True)
+    frame.insert(3, "read_as", ["usd" if v in policy.usd_equivalents else v for v in frame["vs_currency"]])
+    return frame

@@ -204,6 +204,9 @@ def _render(results, sections: list[str], fmt: str) -> str:
             else:
                 summary = results.summary_frames()
                 frames.update({"study": summary["study"], "caar": summary["caar"], "lead_tests": summary["tests"]})
+                if results.settings["sources"]:  # where each coin's closes came from, and the rule
+                    rule, coins = results.settings["sources"]["rule"], results.settings["sources"]["coins"]
+                    frames["sources"] = pd.DataFrame([{"coin_id": c, "source": w, "rule": rule} for c, w in coins.items()])
             continue
         frame = {
             "tests": results.tests,
