@@ -78,11 +78,12 @@ def daily_closes(
     ``vs_currency`` defaults to the database's quote currency (:func:`quote_currency`).
 
     ``value`` may be ``close`` or ``market_cap``. Days whose last point is a partial "now"
-    value are left out unless ``complete_only`` is false.
+    value are left out unless ``complete_only`` is false. ``policy`` picks each coin's source
+    (default: one per coin by coverage, USDT/USDC/FDUSD read as USD; ``source_choice``).
     """
     if value not in {"close", "market_cap"}:
         raise ValueError("value must be 'close' or 'market_cap'")
-    return _closes(db, "daily", "day", value, coin_ids, start, end, vs_currency, complete_only)
+    return _closes(db, "daily", "day", value, coin_ids, start, end, vs_currency, complete_only, policy)
 
 
 def hourly_closes(

@@ -32,6 +32,7 @@ from .moves_chart import moves_chart
 from .options import ReportOptions
 from .overlaps import event_warnings
 from .provenance import database_info, generator_info, last_runs, plan_info, price_sources
+from .reaction import reaction_records, speed_table
 from .sample import sample_frame
 from .studies import POOLED, StudyOutcome, fit_studies, lead_test, ordered_tests
 from .svg import inline_svg
@@ -186,7 +187,7 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     period = pd.Timedelta(hours=1) if options.hourly else pd.Timedelta(days=1)
     policy = SourcePolicy(options.source, config.tracking.usd_equivalents)
     data = _load(db, events, options, tokens, category, say, policy)
-    policy = policy.pinned(data.price_sources)  # moves and correlations read the study's series
+    minute_policy, policy = policy, policy.pinned(data.price_sources)  # moves and correlations read the study's series
     outcomes = fit_studies(data, events, options, progress=say)
     sample = sample_frame(db, events, data, outcomes, options, category)
     charts: dict[str, Chart] = {}
@@ -197,6 +198,8 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     samples = {e.event_id: data.events.loc[data.events["event_id"] == e.event_id, "security"].tolist() for e in events}
     moves = _raw_moves(db, events, samples, references, options, charts, policy)
     correlation = _correlations(db, events, samples, options, charts, say, policy)
+    say("measuring the minute reaction")
+    reaction = reaction_records(db, events, samples, options.benchmark, minute_policy, lambda *a: _chart(charts, *a))
     say("estimating GPU demand")
     gpu = _gpu(options, charts)
     say("collecting provenance")
@@ -204,7 +207,7 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     warnings = _warnings(events, options, data, outcomes, correlation)
     parts = _Parts(tokens=tokens, category=category, events=events, data=data, outcomes=outcomes, sample=sample,
                    studies=studies, per_study=per_study, moves=moves, correlation=correlation, gpu=gpu,
-                   provenance=provenance, warnings=warnings)
+                   provenance=provenance, warnings=warnings, reaction=reaction)
     return _assemble(db, options, parts, charts)
 
 
@@ -343,6 +346,7 @@ class _Parts:
     gpu: GpuOutcome
     provenance: _Provenance
     warnings: list[dict]
+    reaction: list[dict] = field(default_factory=list)  # minute reaction per event with minute data
 
 
 def _event_rows(events: Sequence[Event], data: StudyData, options: ReportOptions) -> pd.DataFrame:
@@ -407,6 +411,7 @@ def _assemble(db: Database, options: ReportOptions, parts: _Parts, charts: dict[
         "studies": parts.studies,
         "raw_moves": parts.moves,
         "correlation": correlation_records,
+        "reaction": parts.reaction,
         "gpu": {
             "arithmetic": gpu.estimate.arithmetic,
             "overridden": sorted(gpu.estimate.assumptions.overridden),
@@ -449,4 +454,5 @@ def _tables(event_rows: pd.DataFrame, parts: _Parts) -> dict[str, pd.DataFrame]:
         "price_sources": parts.provenance.sources,
         "ingest_runs": parts.provenance.runs,
         "warnings": pd.DataFrame([{**w, "events": ",".join(w["events"])} for w in parts.warnings], columns=["kind", "events", "message"]),
+        **({"reaction_speed": speed_table(parts.reaction)} if parts.reaction else {}),
     }

@@ -12,6 +12,7 @@ from ..analysis.eventstudy import TESTS
 from .build import ReportData
 from .document import BulletList, Callout, Doc, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
 from .formatting import significance
+from .reaction import reaction_section
 from .svg import inline_svg
 
 _UNIT = {"daily": "day", "hourly": "hour"}
@@ -412,7 +413,9 @@ def all_sections(report: ReportData) -> list[Section]:
     doc = Doc(report.doc)
     sections = [findings(report, doc), setup(report, doc)]
     sections += [study_section(report, doc, i) for i in range(len(doc.data["studies"]))]
-    sections += [raw_moves(report, doc), correlation(report, doc), gpu(report, doc), methodology(report, doc),
+    sections += [raw_moves(report, doc)]
+    sections += [s for s in [reaction_section(report, doc)] if s is not None]  # only with minute candles
+    sections += [correlation(report, doc), gpu(report, doc), methodology(report, doc),
                  caveats(report, doc), provenance(report, doc)]
     return sections
 
