@@ -23,9 +23,10 @@ def walk(n: int, seed: int, level: float = 100.0, sd: float = 0.03) -> np.ndarra
 
 
 def rows(coin: str, opens, prices, *, source: str, vs: str, granularity: str = "daily",
-         step: pd.Timedelta = pd.Timedelta(days=1), caps=None) -> pd.DataFrame:
-    """price_history rows: each price stored at its period's close instant."""
+         step: pd.Timedelta | None = None, caps=None) -> pd.DataFrame:
+    """price_history rows: each price stored at its period's close instant (open + ``step``, a day by default)."""
     opens = pd.DatetimeIndex(opens)
+    step = pd.Timedelta(days=1) if step is None else step
     return pd.DataFrame({
         "coin_id": coin, "vs_currency": vs, "ts": opens + step, "price": np.asarray(prices, dtype=float),
         "market_cap": caps if caps is not None else None, "total_volume": None, "granularity": granularity,

@@ -62,7 +62,7 @@ class SourcePolicy:
 
     def describe(self, quote: str) -> str:
         """One line for a study's settings and a report's provenance."""
-        chosen = f"--source {self.source}" if self.source else "one source per coin, the best coverage of the study's periods"
+        chosen = f"--source {self.source}" if self.source else "one source per coin, the one covering most of the periods read"
         if quote == "usd" and self.usd_equivalents:
             return f"{chosen}; closes quoted in {', '.join(q.upper() for q in self.usd_equivalents)} read as USD"
         return chosen
@@ -92,7 +92,8 @@ def _tie_order(source: str, snapshots_only: bool) -> tuple[int, str]:
 def choose(coverage: pd.DataFrame, policy: SourcePolicy, quotes: Sequence[str]) -> pd.DataFrame:
     """The one (source, currency) per coin from a coverage frame (``storage.source_coverage``):
     the most closes, then the fixed order. ``alternatives`` names the candidates not taken."""
-    frame = coverage[coverage["source"].map(policy.matches) & (coverage["closes"] > 0)].copy()
+    allowed = coverage[coverage["source"].map(policy.matches) & (coverage["closes"] > 0)].copy()
+    frame = allowed
     if policy.pins:
         pins = {p[0]: p for p in policy.pins}
         keep = [c not in pins or (c, s, v) == pins[c] for c, s, v in zip(frame["coin_id"], frame["source"], frame["vs_currency"])]
@@ -103,10 +104,12 @@ def choose(coverage: pd.DataFrame, policy: SourcePolicy, quotes: Sequence[str]) 
     frame["_tie"] = [_tie_order(s, bool(o)) + (quote_rank.get(v, len(quotes)),)
                      for s, o, v in zip(frame["source"], frame["snapshots_only"], frame["vs_currency"])]
     frame = frame.sort_values(["coin_id", "closes", "_tie"], ascending=[True, False, True], kind="stable")
+    allowed = allowed.sort_values(["coin_id", "closes"], ascending=[True, False], kind="stable")
     rows = []
-    for _, group in frame.groupby("coin_id", sort=True):
+    for coin, group in frame.groupby("coin_id", sort=True):
         best = group.iloc[0].to_dict()
-        others = group.iloc[1:]
+        others = allowed[(allowed["coin_id"] == coin)
+                         & ((allowed["source"] != best["source"]) | (allowed["vs_currency"] != best["vs_currency"]))]
         best["alternatives"] = "; ".join(f"{s} ({v}, {int(n)} closes)" for s, v, n in
                                          zip(others["source"], others["vs_currency"], others["closes"]))
         rows.append(best)

@@ -314,5 +314,7 @@ def _coin_benchmark(db: Database, benchmark: str, sample_coins: list[str], grid:
     coin_prices = grid.prices(db, sample_coins + [benchmark])
     market = _coin_returns(coin_prices.pop(benchmark), return_kind)
     if market.notna().sum() == 0:
-        raise InputError(f"benchmark {benchmark!r} has no prices between {grid.start:%Y-%m-%d} and {grid.end:%Y-%m-%d}")
+        chosen = f" from `source` {grid.policy.source!r}" if grid.policy and grid.policy.source else ""
+        raise InputError(f"benchmark {benchmark!r} has no prices{chosen} between {grid.start:%Y-%m-%d} and {grid.end:%Y-%m-%d}",
+                         parameters=["source"] if chosen else None)
     return coin_prices, market, benchmark
