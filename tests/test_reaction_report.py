@@ -77,3 +77,19 @@ def test_the_report_shows_how_fast_with_minute_data(minute_db):
     assert {"reaction-sora-demo", "reaction-day-only"} <= set(report.charts)
     speed = report.tables["reaction_speed"]
     assert set(speed["event_id"]) == {"sora-demo", "day-only"} and "half_move_minutes" in speed.columns
+
+
+def test_study_shows_the_reaction_when_asked(minute_db, cli_runner):
+    import io
+    args = ["--db", str(minute_db.path), "study", "--event", "sora-demo", "--event", "day-only", "--tokens", "fetch-ai",
+            "--estimation-window=-100:-11"]
+    result = cli_runner(*args, "--show", "reaction", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(io.StringIO(result.stdout.split("\n", 1)[1] if result.stdout.startswith("#") else result.stdout))
+    rows = frame.set_index("event_id")
+    assert rows.loc["sora-demo", "half_move_minutes"] == 12 and rows.loc["sora-demo", "time"] == "known"
+    assert rows.loc["day-only", "time"] == "approximate (day only)"
+    table = cli_runner(*args, "--show", "summary,reaction")
+    assert "reaction" in table.stdout and "half_move_minutes" in table.stdout
+    csv_mode = cli_runner("study", "--returns-csv", "r.csv", "--events-csv", "e.csv", "--show", "reaction")
+    assert csv_mode.exit_code == 1 and "--show reaction reads minute candles from the database" in csv_mode.output

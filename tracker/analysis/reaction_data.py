@@ -60,3 +60,20 @@ def load_reaction(db: Database, event: Event, tokens: Sequence[str], benchmark: 
                               time_known=event.time_known, benchmark_name=benchmark, pre=pre, post=post,
                               base_tolerance=TOLERANCE)
     return results, chosen
+
+
+def speed_frame(db: Database, events: Sequence[Event], samples: dict[str, Sequence[str]], benchmark: str = "bitcoin", *,
+                policy: SourcePolicy | None = None) -> pd.DataFrame:
+    """Every event's speed rows (``tracker study --show reaction``), with the announcement and how
+    precise its time is; an event without minute candles gets one row saying so."""
+    frames = []
+    for event in events:
+        results, _ = load_reaction(db, event, list(samples.get(event.event_id, [])), benchmark, policy=policy)
+        if results is None:
+            frames.append(pd.DataFrame([{"series": "", "note": f"no minute candles of {benchmark} and the sample around the event"}]))
+        else:
+            frames.append(results.speed.assign(benchmark=benchmark))
+        frames[-1].insert(0, "event_id", event.event_id)
+        frames[-1]["announcement"] = pd.Timestamp(event.ts)
+        frames[-1]["time"] = "known" if event.time_known else "approximate (day only)"
+    return pd.concat(frames, ignore_index=True)

@@ -6,6 +6,7 @@ import sys
 import click
 import pandas as pd
 
+from ..analysis.events import get_event
 from ..analysis.eventstudy import EventStudy, parse_windows
 from ..analysis.eventstudy.data import load_study_data
 from ..analysis.eventstudy.export import check_output_dir, write_outputs
@@ -14,11 +15,12 @@ from ..analysis.eventstudy.models import MODELS
 from ..analysis.eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
 from ..analysis.eventstudy.windows import HOUR, MAX_PERIOD, as_window, check_layout, infer_period
 from ..analysis.output import render_sections, to_table
+from ..analysis.reaction_data import speed_frame
 from ..analysis.source_choice import SourcePolicy
 from ..errors import InputError
 from ._context import AppContext, format_option, pass_app
 
-SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns")
+SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns", "reaction")
 DEFAULTS = {  # (estimation window, event windows) per frequency, from the library
     "daily": (DEFAULT_ESTIMATION, DEFAULT_WINDOWS),
     "hourly": (HOURLY_ESTIMATION, HOURLY_WINDOWS),
@@ -31,8 +33,8 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 def _sections(show: tuple[str, ...]) -> list[str]:
     chosen = _split(show) or ["summary"]
-    if "all" in chosen:
-        return list(SECTIONS)
+    if "all" in chosen:  # every section of the study itself; the minute reaction is asked for by name
+        return [s for s in SECTIONS if s != "reaction"] + (["reaction"] if "reaction" in chosen else [])
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:
         raise InputError(f"--show {unknown[0]!r} is not one of {', '.join(SECTIONS)}, all")
@@ -87,7 +89,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
 @click.option("--returns-csv", type=click.Path(dir_okay=False), help="File mode: a date column and one column per security (returns).")
 @click.option("--market-column", metavar="NAME", help="File mode: the benchmark's column in --returns-csv.")
 @click.option("--events-csv", type=click.Path(dir_okay=False), help="File mode: event_id, date (or timestamp) and optionally security.")
-@click.option("--show", multiple=True, metavar="WHAT[,WHAT]", help=f"What to print: {', '.join(SECTIONS)} or all [default: summary].")
+@click.option("--show", multiple=True, metavar="WHAT[,WHAT]", help=f"What to print: {', '.join(SECTIONS)} or all (all but reaction: the minute reaction from 1m candles) [default: summary].")
 @click.option("--output", "output_dir", type=click.Path(file_okay=False), help="Also write every frame as CSV, results.json, summary.txt and SVG charts here.")
 @format_option
 @pass_app
@@ -111,6 +113,8 @@ def study_command(
     survive cross-correlation (BW1985, Kolari-Pynnonen, GRANK, Corrado rank).
     """
     sections = _sections(show)
+    if "reaction" in sections and returns_csv:
+        raise InputError("--show reaction reads minute candles from the database; it does not apply to --returns-csv")
     event_ids = _split(event_ids)
     token_list = _split((tokens,)) if tokens else None
     if output_dir:
@@ -154,7 +158,17 @@ def study_command(
     if output_dir:
         written = write_outputs(results, output_dir)
         click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
-    click.echo(_render(results, sections, fmt))
+    reaction = _reaction(app, events, benchmark, source) if "reaction" in sections else None
+    click.echo(_render(results, sections, fmt, reaction))
+
+
+def _reaction(app: AppContext, events: pd.DataFrame, benchmark: str | None, source: str | None) -> pd.DataFrame:
+    """--show reaction: the minute reaction per event from stored 1m candles (docs/eventstudy.md)."""
+    db = app.database()
+    samples = events.groupby("event_id")["security"].apply(list).to_dict()
+    stored = [get_event(db, event_id) for event_id in samples]
+    bench = benchmark if benchmark and benchmark != "index" else "bitcoin"
+    return speed_frame(db, stored, samples, bench, policy=SourcePolicy(source, app.config.tracking.usd_equivalents))
 
 
 def _database_inputs(app: AppContext, event_ids, token_list, category, membership, benchmark, index_weights, hourly,
@@ -194,7 +208,7 @@ def _ticking(bar, items):
         bar.update(1)
 
 
-def _render(results, sections: list[str], fmt: str) -> str:
+def _render(results, sections: list[str], fmt: str, reaction: pd.DataFrame | None = None) -> str:
     frames: dict[str, pd.DataFrame] = {}
     text_parts: list[str] = []
     for section in sections:
@@ -216,6 +230,7 @@ def _render(results, sections: list[str], fmt: str) -> str:
             "estimation": results.estimation,
             "excluded": results.excluded,
             "abnormal-returns": results.abnormal_returns_long,
+            "reaction": reaction,
         }[section]
         if fmt == "table":
             text_parts.append(f"{section}\n{to_table(frame)}")

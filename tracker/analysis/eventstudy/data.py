@@ -139,11 +139,8 @@ def load_study_data(
         ``"event"`` (default): a category's members at each event's instant, and an error when
         none are on record then. ``"first-known"``: for an event before the first membership
         sync, the earliest recorded membership instead, with a survivorship-bias note.
-    progress
-        Wraps the per-event loop (e.g. a click progress bar).
-    sources
-        Which stored source gives each coin's closes (``source_choice.SourcePolicy``: one
-        source per coin, by coverage of the load range unless ``source`` names one).
+    progress, sources
+        Wraps the per-event loop (e.g. a click progress bar); picks each coin's source (``source_choice``).
 
     Raises
     ------
@@ -157,16 +154,14 @@ def load_study_data(
     if not event_ids:
         raise InputError("no event given; name one with `event_ids` (see 'tracker events list')", parameters=["event_ids"])
     events: list[Event] = [get_event(db, event_id) for event_id in dict.fromkeys(event_ids)]
-    sources = sources or SourcePolicy()
-    check_source(db, sources)
+    sources = _checked_policy(db, sources)
     period = HOUR if hourly else DAY
     notes: list[str] = []
     if tokens is not None:
         tokens = _checked_tokens(db, tokens)
     samples = _samples(db, events, tokens, category, benchmark, membership, notes, progress)
 
-    grid = _load_range(events, estimation_window, event_windows, period, trading_calendar=isinstance(benchmark, pd.Series),
-                       policy=sources)
+    grid = _load_range(events, estimation_window, event_windows, period, trading_calendar=isinstance(benchmark, pd.Series), policy=sources)
     sample_coins = sorted({c for members in samples.values() for c in members})
     if isinstance(benchmark, pd.Series):
         coin_prices, market, benchmark_name = _series_benchmark(db, benchmark, sample_coins, grid, return_kind)
@@ -186,10 +181,20 @@ def load_study_data(
     ]
     market.name = benchmark_name
     used = sample_coins + ([benchmark] if isinstance(benchmark, str) and benchmark != INDEX_BENCHMARK else [])
-    chosen = panels.chosen_sources(db, used, grid.start, grid.end, hourly=hourly, policy=sources)
+    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, *_sources_used(db, used, grid, sources))
+
+
+def _checked_policy(db: Database, sources: SourcePolicy | None) -> SourcePolicy:
+    sources = sources or SourcePolicy()
+    check_source(db, sources)
+    return sources
+
+
+def _sources_used(db: Database, coins: list[str], grid: "_Grid", sources: SourcePolicy) -> tuple[pd.DataFrame, str, dict]:
+    """StudyData's price_sources, quote and source_settings: where each coin's closes came from."""
+    chosen = panels.chosen_sources(db, coins, grid.start, grid.end, hourly=grid.period == HOUR, policy=sources)
     quote = panels.quote_currency(db, None, sources)
-    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, chosen, quote,
-                     settings_entry(chosen, quote, sources))
+    return chosen, quote, settings_entry(chosen, quote, sources)
 
 
 def _checked_tokens(db: Database, tokens: Sequence[str]) -> list[str]:
