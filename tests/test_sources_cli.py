@@ -65,12 +65,12 @@ def test_correlate_takes_source_and_says_where_prices_came_from(cli_runner, sour
     args = ["--db", str(sources_db_path), "correlate", "matrix", "--tokens", "fetch-ai,render-token", "--against", "bitcoin",
             "--format", "json"]
     default = json.loads(_ok(cli_runner(*args)))
-    assert default["settings"]["coin_sources"] == {"bitcoin": "coingecko (usd)", "fetch-ai": "binance (usdt read as usd)",
+    assert default["settings"]["price_from"] == {"bitcoin": "coingecko (usd)", "fetch-ai": "binance (usdt read as usd)",
                                                    "render-token": "binance (usdt read as usd)"}
     okx = json.loads(_ok(cli_runner(*args[:-4], "--against", "none", "--tokens", "render-token,worldcoin-wld",
                                     "--source", "okx", "--format", "json")))
     settings = okx["settings"]
-    assert settings["coin_sources"] == {"render-token": "okx (usdt read as usd)", "worldcoin-wld": "okx (usdc read as usd)"}
+    assert settings["price_from"] == {"render-token": "okx (usdt read as usd)", "worldcoin-wld": "okx (usdc read as usd)"}
     assert settings["sources"].startswith("--source okx")
 
 

@@ -148,6 +148,8 @@ def _settings_frame(settings: Mapping) -> pd.DataFrame:
     for key, value in settings.items():
         if value is None or (isinstance(value, (list, tuple)) and not value):
             continue
+        if isinstance(value, Mapping):  # e.g. price_from: coin -> "source (quote)"
+            value = [f"{k}: {v}" for k, v in value.items()]
         text = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
         rows.append({"setting": key, "value": text})
     return pd.DataFrame(rows, columns=["setting", "value"])

@@ -303,7 +303,7 @@ def _source_notes(db: Database, selection: Selection, policy: SourcePolicy, coin
     chosen = panels.chosen_sources(db, list(dict.fromkeys(coins)), load_from, selection.end, hourly=selection.hourly,
                                    policy=policy)
     return {"sources": policy.describe(quote),
-            "coin_sources": {row["coin_id"]: f"{row['source']} ({row['quote']})" for row in provenance_rows(chosen, quote)}}
+            "price_from": {row["coin_id"]: f"{row['source']} ({row['quote']})" for row in provenance_rows(chosen, quote)}}
 
 
 def _category_members(db: Database, selection: Selection, bench_prices: pd.DataFrame,

@@ -321,5 +321,5 @@ def _coin_benchmark(db: Database, benchmark: str, sample_coins: list[str], grid:
     if market.notna().sum() == 0:
         chosen = f" from `source` {grid.policy.source!r}" if grid.policy and grid.policy.source else ""
         raise InputError(f"benchmark {benchmark!r} has no prices{chosen} between {grid.start:%Y-%m-%d} and {grid.end:%Y-%m-%d}",
-                         parameters=["source"] if chosen else None)
+                         parameters=["source"] if chosen else ())
     return coin_prices, market, benchmark
