@@ -41,7 +41,7 @@ from .prices import (
     minute_prices,
     most_used_currency,
     price_sources,
-    source_closes_long,
+    source_closes_all,
     source_coverage,
 )
 from .reads import check_read_only_sql, last_run_per_job, query, recent_runs, run_user_sql, table_stats
@@ -188,8 +188,8 @@ __all__ = [
     "most_used_currency",
     "coverage_by_source",
     "price_sources",
-    "source_closes_long",
     "source_coverage",
+    "source_closes_all",
     "minute_prices",
     "quiet_progress",
     "recent_errors",

@@ -153,28 +153,6 @@ def source_coverage(db: Database, grid: str, vs_currencies: Sequence[str], coin_
     )
 
 
-def source_closes_long(db: Database, grid: str, picks: pd.DataFrame, *, value: str = "close",
-                       start: datetime | None = None, end: datetime | None = None,
-                       complete_only: bool = False) -> pd.DataFrame:
-    """As :func:`closes_long`, but each coin's closes come from the one provider and currency
-    that ``picks`` (``coin_id, source, vs_currency``) names for it; coins not in ``picks`` have none."""
-    _, period, values = _view(grid)
-    if value not in values:
-        raise ValueError(f"value must be one of {', '.join(values)} on the {grid} grid")
-    if picks.empty:
-        return pd.DataFrame({"coin_id": pd.Series(dtype=object), period: pd.Series(dtype="datetime64[us]"),
-                             value: pd.Series(dtype=float)})
-    coins, vs, sources = (picks[c].astype(str).tolist() for c in ("coin_id", "vs_currency", "source"))
-    complete = " WHERE c.complete" if complete_only and grid == "daily" else ""
-    return query(
-        db,
-        "WITH picks AS (SELECT unnest(?) AS coin_id, unnest(?) AS vs_currency, unnest(?) AS series_source) "
-        f"SELECT c.coin_id, c.period AS {period}, c.{value} FROM ({_source_closes_sql(grid, True)}) c "
-        f"JOIN picks p USING (coin_id, vs_currency, series_source){complete} ORDER BY c.coin_id, c.period",
-        [coins, vs, sources, sorted(set(vs)), sorted(set(coins)), start or _FAR_PAST, end or _FAR_FUTURE],
-    )
-
-
 def coverage_by_source(db: Database, coin_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """The ``coverage`` view's first/last point, points, expected and missing, per coin, provider,
     currency and grid: ``daily`` and ``hourly`` closes (the close views' rule within one provider)
@@ -218,4 +196,18 @@ def minute_prices(db: Database, coin_ids: Sequence[str], vs_currencies: Sequence
         "WHERE granularity = 'minute' AND price > 0 AND isfinite(price) AND list_contains(?, coin_id) "
         "AND list_contains(?, vs_currency) AND ts BETWEEN ? AND ? ORDER BY coin_id, source, vs_currency, ts",
         [list(coin_ids), list(vs_currencies), start, end],
+    )
+
+
+def source_closes_all(db: Database, grid: str, vs_currencies: Sequence[str], coin_ids: Sequence[str] | None,
+                      start: datetime | None, end: datetime | None) -> pd.DataFrame:
+    """Every provider's closes per coin and period in one scan, for the caller to choose from:
+    ``coin_id, source, vs_currency, period, close, market_cap, complete, snapshot`` (``snapshot``:
+    the close is a market snapshot's)."""
+    params: list = [list(vs_currencies)] + ([list(coin_ids)] if coin_ids is not None else [])
+    return query(
+        db,
+        "SELECT coin_id, series_source AS source, vs_currency, period, close, market_cap, complete, "
+        f"starts_with(picked_source, 'snapshot:') AS snapshot FROM ({_source_closes_sql(grid, coin_ids is not None)})",
+        params + [start or _FAR_PAST, end or _FAR_FUTURE],
     )

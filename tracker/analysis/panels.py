@@ -18,7 +18,7 @@ import pandas as pd
 import storage
 from storage import Database
 
-from .source_choice import SourcePolicy, series_sources
+from .source_choice import SourcePolicy, choose, series_sources
 
 
 def _instant(value) -> datetime | None:
@@ -55,10 +55,17 @@ def chosen_sources(db: Database, coin_ids: Sequence[str] | None, start=None, end
 
 def _closes(db: Database, grid: str, period: str, value: str, coin_ids, start, end, vs_currency: str | None,
             complete_only: bool = False, policy: SourcePolicy | None = None) -> pd.DataFrame:
-    picks = chosen_sources(db, coin_ids, start, end, hourly=grid == "hourly", vs_currency=vs_currency, policy=policy,
-                           value=value, complete_only=complete_only)
-    frame = storage.source_closes_long(db, grid, picks, value=value, start=_instant(start), end=_instant(end),
-                                       complete_only=complete_only)
+    # One scan of every source's closes, then the choice on them (source_choice.choose): the same
+    # choice as chosen_sources, without reading the table twice.
+    policy = policy or SourcePolicy()
+    quotes = policy.quotes(quote_currency(db, vs_currency, policy))
+    long = storage.source_closes_all(db, grid, quotes, coin_ids, _instant(start), _instant(end))
+    if complete_only and grid == "daily":
+        long = long[long["complete"]]
+    keys = ["coin_id", "source", "vs_currency"]
+    coverage = long.groupby(keys, as_index=False).agg(closes=(value, "count"), snapshots_only=("snapshot", "all"))
+    picks = choose(coverage, policy, quotes)[keys]
+    frame = long.merge(picks, on=keys)[["coin_id", "period", value]].rename(columns={"period": period})
     return _wide(frame, period, value)
 
 

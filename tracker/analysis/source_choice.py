@@ -92,7 +92,7 @@ def _tie_order(source: str, snapshots_only: bool) -> tuple[int, str]:
 def choose(coverage: pd.DataFrame, policy: SourcePolicy, quotes: Sequence[str]) -> pd.DataFrame:
     """The one (source, currency) per coin from a coverage frame (``storage.source_coverage``):
     the most closes, then the fixed order. ``alternatives`` names the candidates not taken."""
-    allowed = coverage[coverage["source"].map(policy.matches) & (coverage["closes"] > 0)].copy()
+    allowed = coverage[coverage["source"].map(policy.matches) & (coverage["closes"] > 0)]
     frame = allowed
     if policy.pins:
         pins = {p[0]: p for p in policy.pins}
@@ -101,19 +101,21 @@ def choose(coverage: pd.DataFrame, policy: SourcePolicy, quotes: Sequence[str]) 
     if frame.empty:
         return pd.DataFrame(columns=CHOICE_COLUMNS)
     quote_rank = {q: i for i, q in enumerate(quotes)}
-    frame["_tie"] = [_tie_order(s, bool(o)) + (quote_rank.get(v, len(quotes)),)
-                     for s, o, v in zip(frame["source"], frame["snapshots_only"], frame["vs_currency"])]
-    frame = frame.sort_values(["coin_id", "closes", "_tie"], ascending=[True, False, True], kind="stable")
-    allowed = allowed.sort_values(["coin_id", "closes"], ascending=[True, False], kind="stable")
-    rows = []
-    for coin, group in frame.groupby("coin_id", sort=True):
-        best = group.iloc[0].to_dict()
-        others = allowed[(allowed["coin_id"] == coin)
-                         & ((allowed["source"] != best["source"]) | (allowed["vs_currency"] != best["vs_currency"]))]
-        best["alternatives"] = "; ".join(f"{s} ({v}, {int(n)} closes)" for s, v, n in
-                                         zip(others["source"], others["vs_currency"], others["closes"]))
-        rows.append(best)
-    return pd.DataFrame(rows).reindex(columns=CHOICE_COLUMNS).reset_index(drop=True)
+    frame = frame.assign(
+        _family=[_tie_order(s, bool(o))[0] for s, o in zip(frame["source"], frame["snapshots_only"])],
+        _quote=[quote_rank.get(v, len(quotes)) for v in frame["vs_currency"]],
+    )
+    order = ["coin_id", "closes", "_family", "source", "_quote"]
+    best = (frame.sort_values(order, ascending=[True, False, True, True, True], kind="stable")
+            .drop_duplicates("coin_id", keep="first").reset_index(drop=True))
+    # The candidates not taken, most closes first, for the provenance.
+    others = allowed.merge(best[["coin_id", "source", "vs_currency"]], on="coin_id", suffixes=("", "_best"))
+    others = others[(others["source"] != others["source_best"]) | (others["vs_currency"] != others["vs_currency_best"])]
+    others = others.sort_values(["coin_id", "closes", "source"], ascending=[True, False, True], kind="stable")
+    text = [f"{s} ({v}, {int(n)} closes)" for s, v, n in zip(others["source"], others["vs_currency"], others["closes"])]
+    alternatives = pd.Series(text, index=others.index, dtype=object).groupby(others["coin_id"]).agg("; ".join)
+    best["alternatives"] = [alternatives.get(c, "") for c in best["coin_id"]]
+    return best.reindex(columns=CHOICE_COLUMNS)
 
 
 def series_sources(db: Database, grid: str, coin_ids: Sequence[str] | None, start: datetime | None,
