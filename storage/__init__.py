@@ -35,7 +35,16 @@ from .integrity import CheckResult, full_check, missing_error, missing_objects, 
 from .markets import COIN_MARKET_COLUMNS, coin_markets, coin_symbols, coins_by_symbol, stored_coin_markets, upsert_coin_markets
 from .membership import first_membership_instant, members_at, membership_changes
 from .migrations import available_migrations, current_version, latest_version, migrate
-from .prices import close_sources, closes_long, most_used_currency
+from .prices import (
+    close_sources,
+    closes_long,
+    coverage_by_source,
+    minute_prices,
+    most_used_currency,
+    price_sources,
+    source_closes_all,
+    source_coverage,
+)
 from .reads import (
     check_read_only_sql,
     last_run_per_job,
@@ -191,6 +200,11 @@ __all__ = [
     "members_at",
     "membership_changes",
     "most_used_currency",
+    "coverage_by_source",
+    "price_sources",
+    "source_coverage",
+    "source_closes_all",
+    "minute_prices",
     "quiet_progress",
     "recent_errors",
     "row_count",

@@ -104,6 +104,8 @@ class TrackingConfig:
     benchmarks: tuple[str, ...]
     history_days: int
     repair_calls_per_run: int = 10  # history calls a run may spend re-fetching drifted nulls
+    # Quotes an analysis in usd reads as usd (exchange candles in USDT, USDC, FDUSD): docs/eventstudy.md
+    usd_equivalents: tuple[str, ...] = ("usdt", "usdc", "fdusd")
 
 
 @dataclass(frozen=True)
@@ -287,7 +289,8 @@ def _coingecko(data: Mapping, env: Mapping[str, str]) -> CoinGeckoConfig:
 
 
 def _tracking(data: Mapping) -> TrackingConfig:
-    s = _Section(data, "tracking", {"vs_currency", "categories", "benchmarks", "history_days", "repair_calls_per_run"})
+    s = _Section(data, "tracking", {"vs_currency", "categories", "benchmarks", "history_days", "repair_calls_per_run",
+                                    "usd_equivalents"})
     vs = s.string("vs_currency").strip().lower()
     if not re.match(r"^[a-z]{2,10}$", vs):
         raise ConfigError(f"tracking.vs_currency = {vs!r} must be a currency code such as usd")
@@ -297,7 +300,21 @@ def _tracking(data: Mapping) -> TrackingConfig:
         benchmarks=s.slugs("benchmarks"),
         history_days=s.number("history_days", 365, minimum=1, maximum=MAX_HISTORY_DAYS, integer=True),
         repair_calls_per_run=s.number("repair_calls_per_run", 10, minimum=0, maximum=1000, integer=True),
+        usd_equivalents=_usd_equivalents(s),
     )
+
+
+def _usd_equivalents(s: "_Section") -> tuple[str, ...]:
+    value = s.data.get("usd_equivalents", ["usdt", "usdc", "fdusd"])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{s.key('usd_equivalents')} must be a list of quote codes, e.g. [\"usdt\", \"usdc\"]")
+    codes = [v.strip().lower() for v in value]
+    for code in codes:
+        if not re.match(r"^[a-z0-9]{2,10}$", code):
+            raise ConfigError(f"{s.key('usd_equivalents')} has {code!r}; quote codes are 2-10 letters or digits, e.g. usdt")
+        if code == "usd":
+            raise ConfigError(f"{s.key('usd_equivalents')} lists 'usd' itself; name only the quotes read as usd, e.g. usdt")
+    return tuple(dict.fromkeys(codes))
 
 
 # minute, hour, day of month, month: the bounds of plain numeric cron fields.

@@ -35,6 +35,7 @@ COMMANDS = {
     "report": "report_commands:report_group",
     "demo": "report_commands:demo_command",
     "export": "export_commands:export_group",
+    "coverage": "coverage_commands:coverage_command",
 }
 
 

@@ -15,6 +15,7 @@ from ..analysis.correlation.event_change import parse_span
 from ..analysis.correlation.external import check_series_id, read_series_file
 from ..analysis.events import get_event
 from ..analysis.output import render, render_sections, to_json
+from ..analysis.source_choice import SourcePolicy
 from ..errors import InputError
 from ..paths import check_output_file
 from ._context import AppContext, format_option, pass_app
@@ -102,6 +103,9 @@ def panel_options(func):
                      help="Add an AI index of the tokens (cap-weighted needs market caps)."),
         click.option("--max-span", type=click.IntRange(1, 31), default=4, show_default=True,
                      help="Longest return across an outside series' closed days (weekends), in periods."),
+        click.option("--source", metavar="NAME",
+                     help="Take every coin's closes from this stored source (e.g. coingecko, binance, csv) "
+                          "[default: one source per coin, the best coverage; see 'tracker coverage']."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -123,11 +127,14 @@ def _selection(params: dict, *, start=None, end=None) -> service.Selection:
         kind=params["kind"],
         index=None if params["index"] == "none" else params["index"],
         max_span=params["max_span"],
+        sources=SourcePolicy(params.get("source")),
     )
 
 
 def _panel(app: AppContext, selection: service.Selection) -> service.Panel:
     progress = _Progress("category membership look-ups")
+    chosen = selection.sources.source if selection.sources else None
+    selection.sources = SourcePolicy(chosen, app.config.tracking.usd_equivalents)
     try:
         return service.load_panel(app.database(), selection, progress=progress)
     finally:
@@ -139,6 +146,8 @@ def _settings_frame(settings: Mapping) -> pd.DataFrame:
     for key, value in settings.items():
         if value is None or (isinstance(value, (list, tuple)) and not value):
             continue
+        if isinstance(value, Mapping):  # e.g. price_from: coin -> "source (quote)"
+            value = [f"{k}: {v}" for k, v in value.items()]
         text = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
         rows.append({"setting": key, "value": text})
     return pd.DataFrame(rows, columns=["setting", "value"])

@@ -78,6 +78,7 @@ def report_group() -> None:
 @click.option("--move-window", default=DEFAULT_MOVE_WINDOW, show_default=True, metavar="START:END", help="Relative days of the press-style raw move (close to close).")
 @click.option("--correlation-window", type=click.IntRange(max=MAX_PERIOD), metavar="N", help=f"Periods before and after for the correlation comparison [default: {CORRELATION_DEFAULTS['daily']} daily, {CORRELATION_DEFAULTS['hourly']} hourly].")
 @click.option("--gpu-set", "gpu_sets", multiple=True, metavar="NAME=VALUE", help="Change a GPU-estimate assumption, as 'tracker gpu estimate --set' (repeatable).")
+@click.option("--source", metavar="NAME", help="Take every coin's closes from this stored source (e.g. coingecko, binance, csv) [default: one source per coin, the best coverage; see 'tracker coverage'].")
 @click.option("--title", metavar="TEXT", help="The report's title [default: from the events' names].")
 @click.option("--output", "output_dir", required=True, type=click.Path(), metavar="DIR", help="Folder to write (created; must be empty unless --overwrite).")
 @click.option("--overwrite", is_flag=True, help="Write into a folder that is not empty, replacing an earlier report's files.")
@@ -86,7 +87,7 @@ def report_group() -> None:
 @pass_app
 def event_study_report(
     app: AppContext, event_ids, tokens, category, membership, benchmark, index_weights, model, estimation_window, windows, hourly,
-    return_kind, exclude_other_events, move_window, correlation_window, gpu_sets, title, output_dir, overwrite, quiet, fmt,
+    return_kind, exclude_other_events, move_window, correlation_window, gpu_sets, source, title, output_dir, overwrite, quiet, fmt,
 ) -> None:
     """Write an event-study report: index.html (self-contained), report.md, report.json, tables/*.csv, charts/*.svg.
 
@@ -121,6 +122,7 @@ def event_study_report(
         correlation_window=correlation_window,
         gpu_overrides=parse_set(gpu_sets),
         title=title,
+        source=source,
     ).check()
     db = app.database()
     say = progress_printer(quiet)

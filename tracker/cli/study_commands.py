@@ -6,6 +6,7 @@ import sys
 import click
 import pandas as pd
 
+from ..analysis.events import get_event
 from ..analysis.eventstudy import EventStudy, parse_windows
 from ..analysis.eventstudy.data import load_study_data
 from ..analysis.eventstudy.export import check_output_dir, write_outputs
@@ -14,10 +15,12 @@ from ..analysis.eventstudy.models import MODELS
 from ..analysis.eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
 from ..analysis.eventstudy.windows import HOUR, MAX_PERIOD, as_window, check_layout, infer_period
 from ..analysis.output import render_sections, to_table
+from ..analysis.reaction_data import speed_frame
+from ..analysis.source_choice import SourcePolicy
 from ..errors import InputError
 from ._context import AppContext, format_option, pass_app
 
-SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns")
+SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns", "reaction")
 DEFAULTS = {  # (estimation window, event windows) per frequency, from the library
     "daily": (DEFAULT_ESTIMATION, DEFAULT_WINDOWS),
     "hourly": (HOURLY_ESTIMATION, HOURLY_WINDOWS),
@@ -30,8 +33,8 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 def _sections(show: tuple[str, ...]) -> list[str]:
     chosen = _split(show) or ["summary"]
-    if "all" in chosen:
-        return list(SECTIONS)
+    if "all" in chosen:  # every section of the study itself; the minute reaction is asked for by name
+        return [s for s in SECTIONS if s != "reaction"] + (["reaction"] if "reaction" in chosen else [])
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:
         raise InputError(f"--show {unknown[0]!r} is not one of {', '.join(SECTIONS)}, all")
@@ -82,10 +85,11 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
 @click.option("--benchmark-gaps", type=click.Choice(["drop", "ffill", "none"]), default="drop", show_default=True, help="Periods without a benchmark return (equity weekends): compound into the next, zero return, or missing.")
 @click.option("--min-estimation-obs", type=click.IntRange(max=MAX_PERIOD), metavar="N", help="Leave out security-events with fewer estimation observations [default: 2/3 of the window].")
 @click.option("--exclude-other-events", is_flag=True, help="Drop estimation periods inside another event's window for the same security.")
+@click.option("--source", metavar="NAME", help="Take every coin's closes from this stored source (e.g. coingecko, binance, csv:FILE, or csv for any CSV import) [default: one source per coin, the best coverage; see 'tracker coverage'].")
 @click.option("--returns-csv", type=click.Path(dir_okay=False), help="File mode: a date column and one column per security (returns).")
 @click.option("--market-column", metavar="NAME", help="File mode: the benchmark's column in --returns-csv.")
 @click.option("--events-csv", type=click.Path(dir_okay=False), help="File mode: event_id, date (or timestamp) and optionally security.")
-@click.option("--show", multiple=True, metavar="WHAT[,WHAT]", help=f"What to print: {', '.join(SECTIONS)} or all [default: summary].")
+@click.option("--show", multiple=True, metavar="WHAT[,WHAT]", help=f"What to print: {', '.join(SECTIONS)} or all (all but reaction: the minute reaction from 1m candles) [default: summary].")
 @click.option("--output", "output_dir", type=click.Path(file_okay=False), help="Also write every frame as CSV, results.json, summary.txt and SVG charts here.")
 @format_option
 @pass_app
@@ -93,7 +97,7 @@ def study_command(
     app: AppContext,
     event_ids, tokens, category, membership, benchmark, index_weights, model, estimation_window, windows, hourly,
     return_kind, day_boundary, benchmark_gaps, min_estimation_obs, exclude_other_events,
-    returns_csv, market_column, events_csv, show, output_dir, fmt,
+    source, returns_csv, market_column, events_csv, show, output_dir, fmt,
 ) -> None:
     """Event study: abnormal returns around announcements and the full test battery.
 
@@ -109,6 +113,8 @@ def study_command(
     survive cross-correlation (BW1985, Kolari-Pynnonen, GRANK, Corrado rank).
     """
     sections = _sections(show)
+    if "reaction" in sections and returns_csv:
+        raise InputError("--show reaction reads minute candles from the database; it does not apply to --returns-csv")
     event_ids = _split(event_ids)
     token_list = _split((tokens,)) if tokens else None
     if output_dir:
@@ -118,7 +124,10 @@ def study_command(
     event_windows = parse_windows(windows, "--windows window") if windows else None
 
     notes: list[str] = []
+    source_settings = None
     if returns_csv:
+        if source:
+            raise InputError("--source picks a stored source; with --returns-csv the returns come from the file")
         if category or benchmark:
             raise InputError("--category and --benchmark need the database; with --returns-csv use --tokens and --market-column")
         returns, market, events = _file_inputs(returns_csv, events_csv, market_column, token_list, event_ids, model)
@@ -130,9 +139,9 @@ def study_command(
         frequency = "hourly" if hourly else "daily"
         estimation = estimation or as_window(DEFAULTS[frequency][0])
         event_windows = event_windows or parse_windows(DEFAULTS[frequency][1])
-        returns, market, events, benchmark_name, notes = _database_inputs(
+        returns, market, events, benchmark_name, notes, source_settings = _database_inputs(
             app, event_ids, token_list, category, membership, benchmark, index_weights, hourly, return_kind,
-            estimation, event_windows, day_boundary, events_csv, market_column,
+            estimation, event_windows, day_boundary, events_csv, market_column, source,
         )
         day_boundary = "00:00"
 
@@ -141,7 +150,7 @@ def study_command(
         estimation_window=estimation or DEFAULTS[frequency][0], event_windows=event_windows or DEFAULTS[frequency][1],
         return_kind=return_kind, day_boundary=day_boundary, benchmark_gaps=benchmark_gaps,
         min_estimation_obs=min_estimation_obs, exclude_other_events=exclude_other_events,
-        benchmark_name=benchmark_name,
+        benchmark_name=benchmark_name, sources=source_settings,
     )
     results = study.fit()
     for note in notes:
@@ -149,11 +158,21 @@ def study_command(
     if output_dir:
         written = write_outputs(results, output_dir)
         click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
-    click.echo(_render(results, sections, fmt))
+    reaction = _reaction(app, events, benchmark, source) if "reaction" in sections else None
+    click.echo(_render(results, sections, fmt, reaction))
+
+
+def _reaction(app: AppContext, events: pd.DataFrame, benchmark: str | None, source: str | None) -> pd.DataFrame:
+    """--show reaction: the minute reaction per event from stored 1m candles (docs/eventstudy.md)."""
+    db = app.database()
+    samples = events.groupby("event_id")["security"].apply(list).to_dict()
+    stored = [get_event(db, event_id) for event_id in samples]
+    bench = benchmark if benchmark and benchmark != "index" else "bitcoin"
+    return speed_frame(db, stored, samples, bench, policy=SourcePolicy(source, app.config.tracking.usd_equivalents))
 
 
 def _database_inputs(app: AppContext, event_ids, token_list, category, membership, benchmark, index_weights, hourly,
-                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column):
+                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column, source):
     """Database mode: check the options, then load returns, benchmark and events for the study."""
     if events_csv or market_column:
         raise InputError("--events-csv and --market-column go with --returns-csv (file mode)")
@@ -178,8 +197,9 @@ def _database_inputs(app: AppContext, event_ids, token_list, category, membershi
             benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
             estimation_window=estimation, event_windows=event_windows,
             return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items),
+            sources=SourcePolicy(source, app.config.tracking.usd_equivalents),
         )
-    return data.returns, data.market, data.events, data.benchmark_name, data.notes
+    return data.returns, data.market, data.events, data.benchmark_name, data.notes, data.source_settings
 
 
 def _ticking(bar, items):
@@ -188,7 +208,7 @@ def _ticking(bar, items):
         bar.update(1)
 
 
-def _render(results, sections: list[str], fmt: str) -> str:
+def _render(results, sections: list[str], fmt: str, reaction: pd.DataFrame | None = None) -> str:
     frames: dict[str, pd.DataFrame] = {}
     text_parts: list[str] = []
     for section in sections:
@@ -198,6 +218,9 @@ def _render(results, sections: list[str], fmt: str) -> str:
             else:
                 summary = results.summary_frames()
                 frames.update({"study": summary["study"], "caar": summary["caar"], "lead_tests": summary["tests"]})
+                if results.settings["sources"]:  # where each coin's closes came from, and the rule
+                    rule, coins = results.settings["sources"]["rule"], results.settings["sources"]["coins"]
+                    frames["sources"] = pd.DataFrame([{"coin_id": c, "source": w, "rule": rule} for c, w in coins.items()])
             continue
         frame = {
             # In the summary's order: window tests then day tests, robust ones first when clustered.
@@ -208,6 +231,7 @@ def _render(results, sections: list[str], fmt: str) -> str:
             "estimation": results.estimation,
             "excluded": results.excluded,
             "abnormal-returns": results.abnormal_returns_long,
+            "reaction": reaction,
         }[section]
         if fmt == "table":
             text_parts.append(f"{section}\n{to_table(frame)}")

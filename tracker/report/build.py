@@ -23,6 +23,7 @@ from ..analysis.eventstudy.caar_charts import caar_band, caar_chart, car_bar_cha
 from ..analysis.eventstudy.data import StudyData, known_coins, load_study_data
 from ..analysis.missing import empty_database, unknown_coins_message
 from ..analysis.output import to_json
+from ..analysis.source_choice import SourcePolicy
 from ..config import Config
 from ..errors import InputError
 from .correlations import CorrelationOutcome, correlation_context
@@ -32,6 +33,7 @@ from .moves_chart import moves_chart
 from .options import ReportOptions
 from .overlaps import event_warnings
 from .provenance import database_info, generator_info, last_runs, plan_info, price_sources
+from .reaction import reaction_records, speed_table
 from .sample import sample_frame
 from .studies import POOLED, StudyOutcome, fit_studies, lead_test, ordered_tests
 from .svg import inline_svg
@@ -184,7 +186,9 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     say = progress or (lambda text: None)
     tokens, category, events = _check_inputs(db, config, options)
     period = pd.Timedelta(hours=1) if options.hourly else pd.Timedelta(days=1)
-    data = _load(db, events, options, tokens, category, say)
+    policy = SourcePolicy(options.source, config.tracking.usd_equivalents)
+    data = _load(db, events, options, tokens, category, say, policy)
+    minute_policy, policy = policy, policy.pinned(data.price_sources)  # moves and correlations read the study's series
     outcomes = fit_studies(data, events, options, progress=say)
     sample = sample_frame(db, events, data, outcomes, options, category)
     charts: dict[str, Chart] = {}
@@ -193,16 +197,18 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     references = [c for c in dict.fromkeys(([options.benchmark] if options.benchmark != "index" else []) + list(REFERENCE_COINS))
                   if known_coins(db, [c])]
     samples = {e.event_id: data.events.loc[data.events["event_id"] == e.event_id, "security"].tolist() for e in events}
-    moves = _raw_moves(db, events, samples, references, options, charts)
-    correlation = _correlations(db, events, samples, options, charts, say)
+    moves = _raw_moves(db, events, samples, references, options, charts, policy)
+    correlation = _correlations(db, events, samples, options, charts, say, policy)
+    say("measuring the minute reaction")
+    reaction = reaction_records(db, events, samples, options.benchmark, minute_policy, lambda *a: _chart(charts, *a))
     say("estimating GPU demand")
     gpu = _gpu(options, charts)
     say("collecting provenance")
-    provenance = _provenance(db, config, options, data, events, references, period)
+    provenance = _provenance(db, config, options, data, events, references, period, policy)
     warnings = _warnings(events, options, data, outcomes, correlation)
     parts = _Parts(tokens=tokens, category=category, events=events, data=data, outcomes=outcomes, sample=sample,
                    studies=studies, per_study=per_study, moves=moves, correlation=correlation, gpu=gpu,
-                   provenance=provenance, warnings=warnings)
+                   provenance=provenance, warnings=warnings, reaction=reaction)
     return _assemble(db, options, parts, charts)
 
 
@@ -223,12 +229,13 @@ def _check_inputs(db: Database, config: Config, options: ReportOptions) -> tuple
 
 
 def _load(db: Database, events: Sequence[Event], options: ReportOptions, tokens: list[str] | None,
-          category: str | None, say: Progress) -> StudyData:
+          category: str | None, say: Progress, policy: SourcePolicy) -> StudyData:
     say(f"loading {options.frequency} prices for {len(events)} event(s)")
     return load_study_data(
         db, [e.event_id for e in events], tokens=tokens, category=category, benchmark=options.benchmark,
         index_weights=options.index_weights, hourly=options.hourly, estimation_window=options.estimation,
         event_windows=options.event_windows, return_kind=options.return_kind, membership=options.membership,
+        sources=policy,
     )
 
 
@@ -252,8 +259,8 @@ def _study_charts(outcomes: Sequence[StudyOutcome], period: pd.Timedelta, charts
 
 
 def _raw_moves(db: Database, events: Sequence[Event], samples: dict[str, list[str]], references: list[str],
-               options: ReportOptions, charts: dict[str, Chart]) -> pd.DataFrame:
-    moves = raw_moves(db, events, samples, references, options.move)
+               options: ReportOptions, charts: dict[str, Chart], policy: SourcePolicy) -> pd.DataFrame:
+    moves = raw_moves(db, events, samples, references, options.move, policy)
     for event in events:
         rows = moves[moves["event_id"] == event.event_id]
         if rows["move"].notna().any():
@@ -265,12 +272,12 @@ def _raw_moves(db: Database, events: Sequence[Event], samples: dict[str, list[st
 
 
 def _correlations(db: Database, events: Sequence[Event], samples: dict[str, list[str]], options: ReportOptions,
-                  charts: dict[str, Chart], say: Progress) -> list[CorrelationOutcome]:
+                  charts: dict[str, Chart], say: Progress, policy: SourcePolicy) -> list[CorrelationOutcome]:
     correlation: list[CorrelationOutcome] = []
     for event in events:
         say(f"comparing correlations before and after {event.event_id}")
         outcome = correlation_context(db, event, samples[event.event_id], options.benchmark,
-                                      periods=options.correlation_periods, hourly=options.hourly)
+                                      periods=options.correlation_periods, hourly=options.hourly, policy=policy)
         correlation.append(outcome)
         if outcome.ok:
             _chart(charts, f"correlation-{event.event_id}", outcome.figure, f"Correlation before and after {event.event_id}",
@@ -292,16 +299,17 @@ class _Provenance:
     sources: pd.DataFrame
     runs: pd.DataFrame
     plan: dict
+    rule: str
     simulated: bool
     simulated_reason: str
 
 
 def _provenance(db: Database, config: Config, options: ReportOptions, data: StudyData, events: Sequence[Event],
-                references: list[str], period: pd.Timedelta) -> _Provenance:
+                references: list[str], period: pd.Timedelta, policy: SourcePolicy) -> _Provenance:
     coins = sorted(set(data.events["security"]) | set(references))
     first_day = min(day_zero(e) for e in events) + (options.estimation.start - 1) * period
     last_day = max(day_zero(e) for e in events) + max(w.end for w in options.event_windows) * period + pd.Timedelta(days=max(options.move.end, 0))
-    sources = price_sources(db, coins, first_day, last_day, hourly=options.hourly)
+    sources = price_sources(db, coins, first_day, last_day, hourly=options.hourly, policy=policy)
     runs = last_runs(db)
     plan = plan_info(config)
     simulated = bool(options.simulated or plan["loopback_server"])
@@ -309,7 +317,8 @@ def _provenance(db: Database, config: Config, options: ReportOptions, data: Stud
         "made by `tracker demo` from a fake CoinGecko server" if options.simulated
         else f"the config points at a server on this machine ({plan['base_url']}), not CoinGecko" if simulated else ""
     )
-    return _Provenance(first_day, last_day, sources, runs, plan, simulated, simulated_reason)
+    rule = policy.describe(data.quote)
+    return _Provenance(first_day, last_day, sources, runs, plan, rule, simulated, simulated_reason)
 
 
 def _warnings(events: Sequence[Event], options: ReportOptions, data: StudyData, outcomes: Sequence[StudyOutcome],
@@ -339,6 +348,7 @@ class _Parts:
     gpu: GpuOutcome
     provenance: _Provenance
     warnings: list[dict]
+    reaction: list[dict] = field(default_factory=list)  # minute reaction per event with minute data
 
 
 def _event_rows(events: Sequence[Event], data: StudyData, options: ReportOptions) -> pd.DataFrame:
@@ -372,6 +382,8 @@ def _settings(options: ReportOptions, parts: _Parts) -> dict:
         "move_window": options.move.label,
         "correlation_periods": options.correlation_periods,
         "gpu_overrides": dict(options.gpu_overrides),
+        "sources": parts.provenance.rule,
+        "source_option": options.source,
     }
 
 
@@ -401,6 +413,7 @@ def _assemble(db: Database, options: ReportOptions, parts: _Parts, charts: dict[
         "studies": parts.studies,
         "raw_moves": parts.moves,
         "correlation": correlation_records,
+        "reaction": parts.reaction,
         "gpu": {
             "arithmetic": gpu.estimate.arithmetic,
             "overridden": sorted(gpu.estimate.assumptions.overridden),
@@ -416,6 +429,7 @@ def _assemble(db: Database, options: ReportOptions, parts: _Parts, charts: dict[
             "database": database_info(db),
             "plan": prov.plan,
             "price_sources": prov.sources,
+            "source_rule": prov.rule,
             "ingest_runs": prov.runs,
             "price_range": {"first": prov.first_day, "last": prov.last_day},
         },
@@ -442,4 +456,5 @@ def _tables(event_rows: pd.DataFrame, parts: _Parts) -> dict[str, pd.DataFrame]:
         "price_sources": parts.provenance.sources,
         "ingest_runs": parts.provenance.runs,
         "warnings": pd.DataFrame([{**w, "events": ",".join(w["events"])} for w in parts.warnings], columns=["kind", "events", "message"]),
+        **({"reaction_speed": speed_table(parts.reaction)} if parts.reaction else {}),
     }

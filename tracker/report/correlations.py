@@ -20,6 +20,7 @@ from ..analysis import panels
 from ..analysis.correlation.correlation_charts import change_chart
 from ..analysis.correlation.service import Selection, change_range, change_table, load_panel
 from ..analysis.events import Event
+from ..analysis.source_choice import SourcePolicy
 from ..errors import TrackerError
 
 DEFAULT_BENCHMARKS = ("bitcoin", "ethereum")
@@ -41,11 +42,12 @@ class CorrelationOutcome:
         return self.pairs is not None
 
 
-def _with_prices(db: Database, coins: Sequence[str], start, end, hourly: bool) -> list[str]:
+def _with_prices(db: Database, coins: Sequence[str], start, end, hourly: bool, policy: SourcePolicy | None = None) -> list[str]:
     """The coins that have at least one close in [start, end]."""
     if not coins:
         return []
-    closes = panels.hourly_closes(db, list(coins), start, end) if hourly else panels.daily_closes(db, list(coins), start, end)
+    closes = (panels.hourly_closes(db, list(coins), start, end, policy=policy) if hourly
+              else panels.daily_closes(db, list(coins), start, end, policy=policy))
     return [c for c in coins if c in closes.columns and closes[c].notna().any()]
 
 
@@ -65,15 +67,16 @@ def token_pairs_summary(frame: pd.DataFrame) -> dict:
 
 
 def correlation_context(
-    db: Database, event: Event, tokens: Sequence[str], benchmark: str, *, periods: int, hourly: bool
+    db: Database, event: Event, tokens: Sequence[str], benchmark: str, *, periods: int, hourly: bool,
+    policy: SourcePolicy | None = None,
 ) -> CorrelationOutcome:
     """Pre- against post-event correlations around ``event``; an outcome with ``error`` when the
     data cannot support the comparison (the reason is shown in the report)."""
     step = pd.Timedelta(hours=1) if hourly else pd.Timedelta(days=1)
     start, end = change_range(event.ts, periods, periods, 0, step)
     candidates = list(dict.fromkeys(([benchmark] if benchmark != "index" else []) + list(DEFAULT_BENCHMARKS)))
-    benchmarks = _with_prices(db, candidates, start - step, end, hourly)
-    series = [t for t in _with_prices(db, [t for t in tokens if t not in benchmarks], start - step, end, hourly)]
+    benchmarks = _with_prices(db, candidates, start - step, end, hourly, policy)
+    series = [t for t in _with_prices(db, [t for t in tokens if t not in benchmarks], start - step, end, hourly, policy)]
     settings = {
         "method": "pearson",
         "returns": "log",
@@ -91,7 +94,8 @@ def correlation_context(
         missing = "benchmark (bitcoin, ethereum)" if not benchmarks else "token"
         return CorrelationOutcome(event.event_id, settings=settings, error=f"no {missing} has prices between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
     try:
-        panel = load_panel(db, Selection(tokens=series, benchmarks=benchmarks, start=start, end=end, hourly=hourly, kind="log"))
+        panel = load_panel(db, Selection(tokens=series, benchmarks=benchmarks, start=start, end=end, hourly=hourly, kind="log",
+                                         sources=policy))
         change = change_table(panel, event.ts, periods, periods, pairing="benchmarks")
         summary = token_pairs_summary(change_table(panel, event.ts, periods, periods, pairing="tokens").frame) if len(series) > 1 else {}
     except TrackerError as exc:

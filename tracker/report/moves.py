@@ -17,6 +17,7 @@ from storage import Database
 from ..analysis import panels
 from ..analysis.events import Event
 from ..analysis.eventstudy import Window
+from ..analysis.source_choice import SourcePolicy
 
 COLUMNS = [
     "event_id", "coin_id", "role", "start_day", "end_day", "close_start", "close_end", "move",
@@ -35,6 +36,7 @@ def raw_moves(
     samples: Mapping[str, Sequence[str]],
     references: Sequence[str],
     window: Window,
+    policy: SourcePolicy | None = None,
 ) -> pd.DataFrame:
     """Each token's close-to-close move over ``window`` (relative days) around each event.
 
@@ -58,7 +60,7 @@ def raw_moves(
     first = min(day0s.values()) + pd.Timedelta(days=min(window.start, -1))
     last = max(day0s.values()) + pd.Timedelta(days=max(window.end, 0))
     coins = sorted({c for members in samples.values() for c in members} | set(references))
-    closes = panels.daily_closes(db, coins, first, last)
+    closes = panels.daily_closes(db, coins, first, last, policy=policy)
     rows = []
     for event in events:
         day0 = day0s[event.event_id]

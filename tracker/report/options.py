@@ -47,6 +47,9 @@ class ReportOptions:
         Pre and post lengths of the correlation comparison, in periods.
     gpu_overrides : mapping
         Assumption overrides for the GPU-demand estimate (``tracker gpu estimate --set``).
+    source : str, optional
+        Take every coin's closes from this stored source (``tracker study --source``); None:
+        one source per coin, the best coverage of the study's periods.
     simulated : bool
         Label everything SIMULATED DATA (the demo sets it; a fake server's loopback URL in
         the config sets it too).
@@ -68,6 +71,7 @@ class ReportOptions:
     correlation_window: int | None = None
     gpu_overrides: dict = field(default_factory=dict)
     title: str | None = None
+    source: str | None = None
     simulated: bool = False
     command: str | None = None
 
@@ -114,6 +118,8 @@ class ReportOptions:
         if self.correlation_window is not None:
             parts.append(f"--correlation-window {self.correlation_window}")
         parts += [f"--gpu-set {name}={value}" for name, value in sorted(self.gpu_overrides.items())]
+        if self.source:
+            parts.append(f"--source {self.source}")
         return " ".join(parts)
 
     def check(self) -> "ReportOptions":

@@ -17,19 +17,21 @@ from storage import Database
 
 from .. import utc
 from ..analysis import panels
+from ..analysis.source_choice import SourcePolicy, provenance_rows
 from ..config import Config
 from ..urls import mask_url
 
-SOURCE_COLUMNS = ["coin_id", "source", "closes", "first_close", "last_close"]
+SOURCE_COLUMNS = ["coin_id", "source", "quote", "closes", "first_close", "last_close", "not_used"]
 
 
-def price_sources(db: Database, coins: Sequence[str], start, end, *, hourly: bool = False) -> pd.DataFrame:
-    """How many closes each source gave each coin between ``start`` and ``end`` (the ``source``
-    column of the ``daily_prices`` or ``hourly_prices`` view: which source won each period)."""
-    frame = storage.close_sources(
-        db, "hourly" if hourly else "daily", panels.quote_currency(db), coins,
-        pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime(),
-    )
+def price_sources(db: Database, coins: Sequence[str], start, end, *, hourly: bool = False,
+                  policy: SourcePolicy | None = None) -> pd.DataFrame:
+    """The one source each coin's closes came from between ``start`` and ``end``
+    (``source_choice``): its quote (``usdt read as usd``), how many closes it gave, and the
+    candidates not used."""
+    chosen = panels.chosen_sources(db, coins, start, end, hourly=hourly, policy=policy, complete_only=False)
+    rows = provenance_rows(chosen, panels.quote_currency(db, None, policy))
+    frame = pd.DataFrame(rows).merge(chosen[["coin_id", "first_close", "last_close"]], on="coin_id") if rows else pd.DataFrame()
     return frame.reindex(columns=SOURCE_COLUMNS)
 
 

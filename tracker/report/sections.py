@@ -12,6 +12,7 @@ from ..analysis.eventstudy import TESTS
 from .build import ReportData
 from .document import BulletList, Callout, Doc, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
 from .formatting import counted, plain_time, significance
+from .reaction import reaction_section
 from .svg import inline_svg
 
 _UNIT = {"daily": "day", "hourly": "hour"}
@@ -393,8 +394,10 @@ def provenance(report: ReportData, doc: Doc) -> Section:
     rows = [[row["coin_id"], row["source"], doc.cell("provenance", "price_sources", j, "closes", kind="int"),
              str(row["first_close"])[:10], str(row["last_close"])[:10]] for j, row in enumerate(p["price_sources"])]
     blocks.append(Subheading("Price source per token"))
-    blocks.append(Table(["token", "source", "closes", "first", "last"], rows,
-                        "Which source gave each token's closes (the source column of the daily_prices view; CoinGecko wins where sources overlap).",
+    blocks.append(Paragraph([f"Each token's closes come from one source: {p['source_rule']}."]))
+    blocks.append(Table(["token", "source", "quote", "closes", "first", "last", "not used"],
+                        [r[:2] + [src["quote"]] + r[2:] + [src["not_used"] or ""] for r, src in zip(rows, p["price_sources"])],
+                        "The one source of each token's closes (docs/reports.md, \"Sources\"); 'not used' lists the other stored sources.",
                         "price_sources"))
     blocks.append(Subheading("Last ingestion runs"))
     if p["ingest_runs"]:
@@ -413,7 +416,9 @@ def all_sections(report: ReportData) -> list[Section]:
     doc = Doc(report.doc)
     sections = [findings(report, doc), setup(report, doc)]
     sections += [study_section(report, doc, i) for i in range(len(doc.data["studies"]))]
-    sections += [raw_moves(report, doc), correlation(report, doc), gpu(report, doc), methodology(report, doc),
+    sections += [raw_moves(report, doc)]
+    sections += [s for s in [reaction_section(report, doc)] if s is not None]  # only with minute candles
+    sections += [correlation(report, doc), gpu(report, doc), methodology(report, doc),
                  caveats(report, doc), provenance(report, doc)]
     return sections
 

@@ -51,6 +51,7 @@ def _study(data: StudyData, events: pd.DataFrame, options: ReportOptions, exclud
         return_kind=options.return_kind,
         exclude_other_events=exclude_other_events,
         benchmark_name=data.benchmark_name,
+        sources=data.source_settings,
     )
 
 

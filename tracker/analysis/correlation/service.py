@@ -21,7 +21,9 @@ import pandas as pd
 from storage import Database
 
 from ...errors import AnalysisError, InputError
+from .. import panels
 from ..missing import empty_database
+from ..source_choice import SourcePolicy, check_source, provenance_rows
 from . import sources
 from .event_change import FISHER_TEST, all_pairs, bh_adjust, correlation_change, event_windows, pairs_against
 from .granger import granger_causality
@@ -79,6 +81,8 @@ class Selection:
         Add an AI index of the tokens (category members when a category is given).
     max_span : int
         Longest return allowed on an outside series' calendar, in periods.
+    sources : SourcePolicy, optional
+        Which stored source gives each coin's closes (default: one per coin, by coverage).
     """
 
     tokens: list[str] = field(default_factory=list)
@@ -92,6 +96,7 @@ class Selection:
     kind: str = "log"
     index: str | None = None
     max_span: int = 4
+    sources: SourcePolicy | None = None
 
     @property
     def step(self) -> pd.Timedelta:
@@ -263,7 +268,10 @@ class _Crypto:
 def _load_crypto(db: Database, selection: Selection, load_from, progress: Callable[[int], None] | None) -> _Crypto:
     hourly = selection.hourly
     benchmarks = [b for b in dict.fromkeys(selection.benchmarks)]
-    bench_prices = sources.load_closes(db, benchmarks, load_from, selection.end, hourly=hourly) if benchmarks else pd.DataFrame()
+    policy = selection.sources or SourcePolicy()
+    check_source(db, policy)
+    bench_prices = (sources.load_closes(db, benchmarks, load_from, selection.end, hourly=hourly, policy=policy)
+                    if benchmarks else pd.DataFrame())
     _check_coverage(bench_prices, benchmarks, "benchmark", db)
 
     tokens = list(dict.fromkeys(selection.tokens))
@@ -272,7 +280,7 @@ def _load_crypto(db: Database, selection: Selection, load_from, progress: Callab
     if selection.category:
         members = _category_members(db, selection, bench_prices, progress)
         tokens += [c for c in members.columns if c not in tokens]
-    token_prices = sources.load_closes(db, tokens, load_from, selection.end, hourly=hourly)
+    token_prices = sources.load_closes(db, tokens, load_from, selection.end, hourly=hourly, policy=policy)
     if selection.tokens:
         _check_coverage(token_prices, selection.tokens, "token", db)
     if selection.category:
@@ -283,7 +291,17 @@ def _load_crypto(db: Database, selection: Selection, load_from, progress: Callab
         if not tokens:
             raise InputError(f"no member of {selection.category!r} has prices in this range")
     prices = token_prices.join(bench_prices[[b for b in benchmarks if b not in token_prices.columns]], how="outer")
+    notes.update(_source_notes(db, selection, policy, tokens + benchmarks, load_from))
     return _Crypto(prices.sort_index(), tokens, benchmarks, members, notes)
+
+
+def _source_notes(db: Database, selection: Selection, policy: SourcePolicy, coins: Sequence[str], load_from) -> dict:
+    """The settings that say where each coin's closes came from (docs/correlation.md, "Sources")."""
+    quote = panels.quote_currency(db, None, policy)
+    chosen = panels.chosen_sources(db, list(dict.fromkeys(coins)), load_from, selection.end, hourly=selection.hourly,
+                                   policy=policy)
+    return {"sources": policy.describe(quote),
+            "price_from": {row["coin_id"]: f"{row['source']} ({row['quote']})" for row in provenance_rows(chosen, quote)}}
 
 
 def _category_members(db: Database, selection: Selection, bench_prices: pd.DataFrame,

@@ -18,6 +18,7 @@ from ... import utc
 from ...errors import InputError
 from ...ingest.values import SERIES, bad_values, describe
 from .. import panels
+from ..source_choice import SourcePolicy
 from .external import check_series_id, read_series_csv, to_grid
 
 __all__ = [
@@ -34,11 +35,13 @@ def _grid_step(hourly: bool) -> pd.Timedelta:
     return pd.Timedelta(hours=1) if hourly else pd.Timedelta(days=1)
 
 
-def load_closes(db: Database, coin_ids: Sequence[str], start=None, end=None, *, hourly: bool = False) -> pd.DataFrame:
-    """Wide closes for ``coin_ids`` (daily, or hourly), from ``tracker.analysis.panels``."""
+def load_closes(db: Database, coin_ids: Sequence[str], start=None, end=None, *, hourly: bool = False,
+                policy: SourcePolicy | None = None) -> pd.DataFrame:
+    """Wide closes for ``coin_ids`` (daily, or hourly), from ``tracker.analysis.panels``: one
+    source per coin (``policy``)."""
     if hourly:
-        return panels.hourly_closes(db, list(coin_ids), start, end)
-    return panels.daily_closes(db, list(coin_ids), start, end)
+        return panels.hourly_closes(db, list(coin_ids), start, end, policy=policy)
+    return panels.daily_closes(db, list(coin_ids), start, end, policy=policy)
 
 
 def load_caps(db: Database, coin_ids: Sequence[str], start=None, end=None, *, hourly: bool = False,

@@ -23,6 +23,7 @@ from ...errors import AnalysisError, InputError
 from .. import panels
 from ..events import Event, get_event
 from ..missing import empty_database, unknown_coins_message
+from ..source_choice import SourcePolicy, check_source, settings_entry
 from .calendar import returns_from_prices
 from .windows import DAY, HOUR, Window, utc_naive
 
@@ -40,6 +41,10 @@ class StudyData:
     benchmark_name: str
     period: pd.Timedelta
     notes: list[str] = field(default_factory=list)
+    # coin_id, source, vs_currency, closes, ...: where each coin's closes came from (source_choice)
+    price_sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quote: str = "usd"
+    source_settings: dict | None = None  # for EventStudy(sources=...): the rule and each coin's source
 
 
 def known_coins(db: Database, coin_ids: Sequence[str]) -> set[str]:
@@ -57,13 +62,14 @@ def _regular(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, period
     return frame.reindex(index=grid, columns=list(columns))
 
 
-def _closes(db: Database, coins: Sequence[str] | None, start, end, period: pd.Timedelta, value: str = "close") -> pd.DataFrame:
+def _closes(db: Database, coins: Sequence[str] | None, start, end, period: pd.Timedelta, value: str = "close",
+            policy: SourcePolicy | None = None) -> pd.DataFrame:
     if period == DAY:
-        return panels.daily_closes(db, coins, start.date(), end.date(), value=value)
+        return panels.daily_closes(db, coins, start.date(), end.date(), value=value, policy=policy)
     if value != "close":
         raise AnalysisError("hourly market caps are not stored; use `index_weights` equal for an hourly index",
                             parameters=["index_weights"])
-    return panels.hourly_closes(db, coins, start, end)
+    return panels.hourly_closes(db, coins, start, end, policy=policy)
 
 
 def _coin_returns(prices: pd.Series, kind: str) -> pd.Series:
@@ -113,6 +119,7 @@ def load_study_data(
     return_kind: str = "simple",
     membership: str = "event",
     progress: Callable[[Iterable], Iterable] | None = None,
+    sources: SourcePolicy | None = None,
 ) -> StudyData:
     """Load everything a study of ``event_ids`` needs from the database.
 
@@ -134,8 +141,8 @@ def load_study_data(
         ``"event"`` (default): a category's members at each event's instant, and an error when
         none are on record then. ``"first-known"``: for an event before the first membership
         sync, the earliest recorded membership instead, with a survivorship-bias note.
-    progress
-        Wraps the per-event loop (e.g. a click progress bar).
+    progress, sources
+        Wraps the per-event loop (e.g. a click progress bar); picks each coin's source (``source_choice``).
 
     Raises
     ------
@@ -149,13 +156,14 @@ def load_study_data(
     if not event_ids:
         raise InputError("no event given; name one with `event_ids` (see 'tracker events list')", parameters=["event_ids"])
     events: list[Event] = [get_event(db, event_id) for event_id in dict.fromkeys(event_ids)]
+    sources = _checked_policy(db, sources)
     period = HOUR if hourly else DAY
     notes: list[str] = []
     if tokens is not None:
         tokens = _checked_tokens(db, tokens)
     samples = _samples(db, events, tokens, category, benchmark, membership, notes, progress)
 
-    grid = _load_range(events, estimation_window, event_windows, period, trading_calendar=isinstance(benchmark, pd.Series))
+    grid = _load_range(events, estimation_window, event_windows, period, trading_calendar=isinstance(benchmark, pd.Series), policy=sources)
     sample_coins = sorted({c for members in samples.values() for c in members})
     if isinstance(benchmark, pd.Series):
         coin_prices, market, benchmark_name = _series_benchmark(db, benchmark, sample_coins, grid, return_kind)
@@ -174,7 +182,21 @@ def load_study_data(
         for coin in samples[e.event_id]
     ]
     market.name = benchmark_name
-    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes)
+    used = sample_coins + ([benchmark] if isinstance(benchmark, str) and benchmark != INDEX_BENCHMARK else [])
+    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, *_sources_used(db, used, grid, sources))
+
+
+def _checked_policy(db: Database, sources: SourcePolicy | None) -> SourcePolicy:
+    sources = sources or SourcePolicy()
+    check_source(db, sources)
+    return sources
+
+
+def _sources_used(db: Database, coins: list[str], grid: "_Grid", sources: SourcePolicy) -> tuple[pd.DataFrame, str, dict]:
+    """StudyData's price_sources, quote and source_settings: where each coin's closes came from."""
+    chosen = panels.chosen_sources(db, coins, grid.start, grid.end, hourly=grid.period == HOUR, policy=sources)
+    quote = panels.quote_currency(db, None, sources)
+    return chosen, quote, settings_entry(chosen, quote, sources)
 
 
 def _checked_tokens(db: Database, tokens: Sequence[str]) -> list[str]:
@@ -235,7 +257,7 @@ def _no_members(db: Database, event: Event, category: str, membership: str) -> s
 
 
 def _load_range(events: Sequence[Event], estimation_window: Window, event_windows: Sequence[Window],
-                period: pd.Timedelta, *, trading_calendar: bool) -> "_Grid":
+                period: pd.Timedelta, *, trading_calendar: bool, policy: SourcePolicy | None = None) -> "_Grid":
     """The periods to load so every event's estimation and event windows fit."""
     span = Window(min(estimation_window.start, *(w.start for w in event_windows)), max(estimation_window.end, *(w.end for w in event_windows)))
     day0s = [pd.Timestamp(e.ts).floor(period) for e in events]
@@ -245,7 +267,7 @@ def _load_range(events: Sequence[Event], estimation_window: Window, event_window
     extra = 7 if trading_calendar else 0
     start = min(day0s) + (int(np.floor(span.start * slack)) - 1 - extra) * period
     end = max(day0s) + (int(np.ceil(span.end * slack)) + extra) * period
-    return _Grid(start, end, period)
+    return _Grid(start, end, period, policy)
 
 
 @dataclass(frozen=True)
@@ -255,10 +277,12 @@ class _Grid:
     start: pd.Timestamp
     end: pd.Timestamp
     period: pd.Timedelta
+    policy: SourcePolicy | None = None
 
     def prices(self, db: Database, coins: Sequence[str]) -> pd.DataFrame:
         """Closes of ``coins`` on every period of the range (NaN where none)."""
-        return _regular(_closes(db, coins, self.start, self.end, self.period), self.start, self.end, self.period, coins)
+        closes = _closes(db, coins, self.start, self.end, self.period, policy=self.policy)
+        return _regular(closes, self.start, self.end, self.period, coins)
 
 
 def _series_benchmark(db: Database, benchmark: pd.Series, sample_coins: list[str], grid: _Grid,
@@ -279,14 +303,17 @@ def _index_benchmark(db: Database, events: Sequence[Event], category: str | None
     if category is not None:
         for event in events:
             excluded.update(panels.category_members_at(db, category, event.ts))
-    all_prices = _closes(db, None, start, end, period)
+    all_prices = _closes(db, None, start, end, period, policy=grid.policy)
     outside = [c for c in all_prices.columns if c not in excluded]
     if not outside:
         raise InputError("no tracked coin lies outside the sample and the category to build an index from")
     prices_out = _regular(all_prices[outside], start, end, period, outside)
     caps = None
     if index_weights == "cap":
-        caps_daily = _regular(_closes(db, outside, start, end, DAY, value="market_cap"), start.floor(DAY), end, DAY, outside)
+        # Weights, not the series: caps come from whichever source stores them (CoinGecko), even with --source.
+        cap_policy = SourcePolicy(None, grid.policy.usd_equivalents) if grid.policy else None
+        caps = _closes(db, outside, start, end, DAY, value="market_cap", policy=cap_policy)
+        caps_daily = _regular(caps, start.floor(DAY), end, DAY, outside)
         caps = caps_daily if period == DAY else caps_daily.shift(1).reindex(prices_out.index.floor(DAY)).set_axis(prices_out.index)
     market = build_index(prices_out, caps, return_kind, index_weights)
     weighting = "cap-weighted" if index_weights == "cap" else "equal-weighted"
@@ -305,5 +332,7 @@ def _coin_benchmark(db: Database, benchmark: str, sample_coins: list[str], grid:
     coin_prices = grid.prices(db, sample_coins + [benchmark])
     market = _coin_returns(coin_prices.pop(benchmark), return_kind)
     if market.notna().sum() == 0:
-        raise InputError(f"benchmark {benchmark!r} has no prices between {grid.start:%Y-%m-%d} and {grid.end:%Y-%m-%d}")
+        chosen = f" from `source` {grid.policy.source!r}" if grid.policy and grid.policy.source else ""
+        raise InputError(f"benchmark {benchmark!r} has no prices{chosen} between {grid.start:%Y-%m-%d} and {grid.end:%Y-%m-%d}",
+                         parameters=["source"] if chosen else ())
     return coin_prices, market, benchmark

@@ -180,6 +180,7 @@ def settings(study: "EventStudy", s: Stacked) -> EventStudySettings:
         event_ids=event_ids,
         first_period=s.index[0],
         last_period=s.index[-1],
+        sources=study.sources,
     )
 
 

@@ -68,6 +68,8 @@ class EventStudySettings(Settings):
     event_ids: list
     first_period: Any
     last_period: Any
+    # Where the prices came from (database studies): {"rule": ..., "coins": {coin_id: "source (quote)"}}
+    sources: Any = None
 
 
 @dataclass
@@ -266,6 +268,9 @@ class EventStudyResults(AnalysisResults):
             f"({c['event_periods']} event period(s), up to {c['largest_cluster']} securities); "
             f"mean residual correlation {c['mean_residual_correlation']:.3f}",
         ]
+        if s["sources"]:
+            coins = "; ".join(f"{coin} from {where}" for coin, where in s["sources"]["coins"].items())
+            lines.append(f"  prices: {s['sources']['rule']}: {coins}")
         if self.clustered:
             names = ", ".join(TESTS[t].title for t in ROBUST_TESTS)
             lines.append(

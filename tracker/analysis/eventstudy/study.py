@@ -228,6 +228,9 @@ class EventStudy:
         study counts as clustered and leads with the dependence-robust tests.
     benchmark_name : str, optional
         Label for the benchmark in reports.
+    sources : dict, optional
+        Where the prices came from, carried into the settings: ``{"rule": str, "coins":
+        {coin_id: "source (quote)"}}`` (``source_choice.settings_entry``).
     """
 
     def __init__(
@@ -247,6 +250,7 @@ class EventStudy:
         exclude_other_events: bool = False,
         cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD,
         benchmark_name: str | None = None,
+        sources: dict | None = None,
     ):
         self.model = models.canonical_model(model)
         self.estimation_window = as_window(estimation_window, "estimation window")
@@ -282,6 +286,7 @@ class EventStudy:
         self.market_input = market if self.model != "mean" else None
         self.events_input = events
         self.benchmark_name = benchmark_name
+        self.sources = sources
 
     @classmethod
     def from_prices(
