@@ -58,6 +58,7 @@ SHORT_HELP = {
     "report": "Shareable reports: one folder of HTML, Markdown, CSV and JSON.",
     "demo": "A one-minute offline tour on SIMULATED DATA: fake server, ingestion, SQL, a report.",
     "export": "Export the database for other tools (DuckDB, Polars, Spark, Trino, pandas).",
+    "coverage": "Coverage per coin and source: first and last point, points, expected and missing periods.",
 }
 
 
