@@ -234,3 +234,36 @@ def test_okx_maps_by_coingecko_tickers_and_flags_and_stores_under_its_own_source
     stored = closes(tmp_path, "daily")
     assert set(stored["source"]) == {"okx"} and set(stored["coin_id"]) == {"fetch-ai", "bitcoin"}
     assert len(stored) == 2 * 32
+
+
+@pytest.mark.slow
+def test_done_when_a_sora_study_on_stored_candles_equals_the_same_study_on_the_shared_closes(
+        real_fake, tracker, tmp_path, cli_runner):
+    """Issue 15's last Done-when: USDT candles from the exchange, read as USD closes, give the
+    same CAARs (to 1e-9) as `--returns-csv` on the shared Binance closes."""
+    sora = {"FETUSDT": "fetch-ai", "NEARUSDT": "near", "WLDUSDT": "worldcoin-wld", "BTCUSDT": "bitcoin"}
+    real_fake.clear_faults()
+    got = tracker(real_fake, *flags(sora), "--interval", "1d", "--since", "2023-06-01", "--until", "2024-03-31")
+    assert got.exit_code == 0, got.output
+    from_db = cli_runner("study", "--event", "sora-demo", "--tokens", "fetch-ai,near,worldcoin-wld", "--benchmark", "bitcoin",
+                         "--show", "caar", "--format", "csv")
+    assert from_db.exit_code == 0, from_db.output
+
+    closes_csv = pd.read_csv(DAILY_CSV, parse_dates=["date_utc"]).set_index("date_utc").loc["2023-06-01":"2024-03-31"]
+    returns = closes_csv[["FET", "NEAR", "WLD", "BTC"]].pct_change(fill_method=None).iloc[1:]
+    returns.index.name = "date"
+    returns.to_csv(tmp_path / "returns.csv", float_format="%.17g")
+    pd.DataFrame({"event_id": ["sora-demo"], "timestamp": ["2024-02-15T18:00:00Z"]}).to_csv(tmp_path / "events.csv", index=False)
+    from_files = cli_runner("study", "--returns-csv", str(tmp_path / "returns.csv"), "--market-column", "BTC",
+                            "--events-csv", str(tmp_path / "events.csv"), "--show", "caar", "--format", "csv")
+    assert from_files.exit_code == 0, from_files.output
+
+    def caar(output: str) -> pd.DataFrame:
+        import io
+        body = output.split("# caar\n", 1)[1].split("\n# ", 1)[0]
+        return pd.read_csv(io.StringIO(body)).set_index("window")
+
+    db_caar, file_caar = caar(from_db.stdout), caar(from_files.stdout)
+    assert list(db_caar.index) == list(file_caar.index) and len(db_caar) >= 3
+    assert (db_caar["n"] == file_caar["n"]).all() and (db_caar["n"] == 3).all()
+    assert db_caar["caar"].to_numpy() == pytest.approx(file_caar["caar"].to_numpy(), abs=1e-9, rel=0)
