@@ -39,6 +39,9 @@ class Stacked:
     bench_column: np.ndarray  # benchmark column per returns column
     bench_names: list[str]
     n_securities: int
+    values_r: np.ndarray | None = None    # the aligned panel (periods x securities), for the placebo
+    values_m: np.ndarray | None = None    # and the benchmark (periods x benchmark columns)
+    names: list[str] | None = None        # the panel's security columns
 
 
 @dataclass
@@ -59,10 +62,12 @@ def stack(study: "EventStudy", returns: pd.DataFrame, market: pd.DataFrame | Non
     day0 = locate_day0(index, period, study.day_boundary, events.timestamp)
     located = day0 >= 0
     rows = np.where(located, day0, 0)
-    block_r = gather(returns.to_numpy(), rows, events.column, layout.relative)
-    block_m = None if market is None else gather(market.to_numpy(), rows, bench_column[events.column], layout.relative)
+    values_r = returns.to_numpy(dtype=float)
+    values_m = None if market is None else market.to_numpy(dtype=float)
+    block_r = gather(values_r, rows, events.column, layout.relative)
+    block_m = None if market is None else gather(values_m, rows, bench_column[events.column], layout.relative)
     return Stacked(index, period, events, layout, day0, located, block_r, block_m, bench_column, bench_names,
-                   returns.shape[1])
+                   returns.shape[1], values_r, values_m, list(returns.columns))
 
 
 def estimate(study: "EventStudy", s: Stacked) -> tuple[models.ModelFit, np.ndarray]:
@@ -177,6 +182,11 @@ def settings(study: "EventStudy", s: Stacked) -> EventStudySettings:
         event_ids=event_ids,
         first_period=s.index[0],
         last_period=s.index[-1],
+        alpha=study.alpha,
+        primary_window=study.event_windows[0].label,
+        placebo_range=study.placebo.label if study.placebo is not None else None,
+        calendar_time=study.calendar_time,
+        portfolio_weights=study.portfolio_weights if study.calendar_time else None,
     )
 
 

@@ -1,0 +1,82 @@
+"""After the battery: flags, the placebo, the calendar-time regression, the diagnostics and the
+verdict of each window, gathered for :class:`.results.EventStudyResults`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ...errors import AnalysisError
+from . import diagnostics as diag
+from . import evidence
+from .blocks import gather
+from .calendar_time import calendar_time
+from .placebo import PlaceboResults, run_placebo
+
+if TYPE_CHECKING:
+    from .fitting import EventSpan, Stacked
+    from .study import EventStudy
+
+
+@dataclass
+class Assessment:
+    tests: pd.DataFrame
+    verdicts: pd.DataFrame
+    evidence: pd.DataFrame
+    placebo: PlaceboResults | None
+    calendar_time: pd.DataFrame | None
+    diagnostics_table: pd.DataFrame
+
+
+def assess(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarray, tests: pd.DataFrame,
+           clustered: bool) -> Assessment:
+    b = span.battery_input
+    alpha = study.alpha
+    labels = [w.label for w in b.windows]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        day_ratio, day_p = evidence.variance_ratio(b.ar / np.sqrt(b.ar_variance))
+        win_ratio, win_p = evidence.variance_ratio(b.car / np.sqrt(b.car_variance))
+    tests = evidence.flag_tests(tests, dict(zip([str(d) for d in b.days], day_p)), dict(zip(labels, win_p)), alpha)
+    placebo = run_placebo(study, s, keep, study.placebo) if study.placebo is not None else None
+    ct = (calendar_time(s, keep, study.estimation_window, b.windows, study.portfolio_weights, study.caps)
+          if study.calendar_time else None)
+    caar = pd.Series(b.car.mean(axis=0), index=labels)
+    verdicts, detail = evidence.verdicts(tests, caar, labels, clustered, alpha,
+                                         placebo.p_values() if placebo is not None else None)
+    rows = diag.variance_rows(labels, win_ratio, win_p, alpha)
+    if study.diagnostics:
+        rows.append(diag.drift_row(_drift(study)))
+        rows += diag.residual_rows(b.residuals, alpha)
+        rows.append(diag.overlap_row(_studied(s, keep), study.calendar, study.layout_span, s.period))
+        rows += _benchmark(study, s, keep)
+    return Assessment(tests, verdicts, detail, placebo, ct, diag.table(rows))
+
+
+def _studied(s: "Stacked", keep: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"event_id": s.events.event_id[keep], "timestamp": s.events.timestamp[keep]})
+
+
+def _drift(study: "EventStudy"):
+    """(CAAR over [-10, -2], {lead test: p}) from the same study with that window, or why not."""
+    if study.estimation_window.overlaps(diag.DRIFT):
+        return f"{diag.DRIFT.label} overlaps the estimation window {study.estimation_window.label}"
+    try:
+        results = study.variant(event_windows=[diag.DRIFT]).fit()
+    except AnalysisError as exc:
+        return f"not computed: {exc}"
+    window = results.tests[(results.tests["scope"] == "window")].set_index("test")["p_value"]
+    names = evidence.lead_names(results.clustered)
+    return float(results.caar["caar"].iloc[0]), {evidence.LABELS[n]: float(window.get(n, np.nan)) for n in names}
+
+
+def _benchmark(study: "EventStudy", s: "Stacked", keep: np.ndarray) -> list[dict]:
+    if s.values_m is None:
+        return []
+    day0 = s.day0[keep]
+    bench = s.bench_column[s.events.column[keep]]
+    est = study.estimation_window
+    m0 = gather(s.values_m, day0, bench, np.array([0]))[:, 0]
+    m_est = gather(s.values_m, day0, bench, np.arange(est.start, est.end + 1))
+    return diag.benchmark_rows(s.events.event_id[keep], m0, m_est)
