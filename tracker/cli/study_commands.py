@@ -6,18 +6,21 @@ import sys
 import click
 import pandas as pd
 
+from ..analysis.events import list_events
 from ..analysis.eventstudy import EventStudy, parse_windows
 from ..analysis.eventstudy.data import load_study_data
 from ..analysis.eventstudy.export import check_output_dir, write_outputs
 from ..analysis.eventstudy.files import read_events_csv, read_returns_csv
 from ..analysis.eventstudy.models import MODELS
+from ..analysis.eventstudy.placebo import DEFAULT_RANGE, placebo_range
 from ..analysis.eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
-from ..analysis.eventstudy.windows import HOUR, MAX_PERIOD, as_window, check_layout, infer_period
+from ..analysis.eventstudy.windows import HOUR, MAX_PERIOD, Window, as_window, check_layout, infer_period
 from ..analysis.output import render_sections, to_table
 from ..errors import InputError
 from ._context import AppContext, format_option, pass_app
 
-SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns")
+SECTIONS = ("summary", "verdicts", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns",
+            "placebo", "calendar-time", "diagnostics")
 DEFAULTS = {  # (estimation window, event windows) per frequency, from the library
     "daily": (DEFAULT_ESTIMATION, DEFAULT_WINDOWS),
     "hourly": (HOURLY_ESTIMATION, HOURLY_WINDOWS),
@@ -39,6 +42,7 @@ def _sections(show: tuple[str, ...]) -> list[str]:
 
 
 def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, model):
+    """Returns, benchmark and events from the user's files, and every event of the file as the calendar."""
     if events_csv is None:
         raise InputError("--returns-csv needs --events-csv FILE (columns event_id, date and optionally security)")
     returns = read_returns_csv(returns_csv)
@@ -55,6 +59,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
             raise InputError(f"unknown token {unknown[0]!r}: not a column of {returns_csv}")
         returns = returns[tokens]
     events = read_events_csv(events_csv)
+    calendar = events.drop_duplicates("event_id")[["event_id", "timestamp"]]
     if event_ids:
         unknown = [e for e in event_ids if e not in set(events["event_id"])]
         if unknown:
@@ -63,7 +68,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
     if tokens:
         explicit = events["security"] != "all"
         events = events[~explicit | events["security"].isin(tokens)]
-    return returns, market, events
+    return returns, market, events, calendar
 
 
 @click.command("study")
@@ -85,6 +90,12 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
 @click.option("--returns-csv", type=click.Path(dir_okay=False), help="File mode: a date column and one column per security (returns).")
 @click.option("--market-column", metavar="NAME", help="File mode: the benchmark's column in --returns-csv.")
 @click.option("--events-csv", type=click.Path(dir_okay=False), help="File mode: event_id, date (or timestamp) and optionally security.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True, help="Significance level of the verdicts and diagnostics.")
+@click.option("--primary-window", metavar="START:END", help="The window the findings lead with, listed first [default: the first of --windows].")
+@click.option("--placebo", is_flag=True, help="Placebo inference: rerun the study on every pseudo-event day of --placebo-range.")
+@click.option("--placebo-range", "placebo_range_text", metavar="START:END", help=f"Pseudo-event days relative to the event (implies --placebo) [default: {DEFAULT_RANGE.start}:{DEFAULT_RANGE.end}].")
+@click.option("--calendar-time", is_flag=True, help="Calendar-time portfolio regression per window (OLS, Newey-West errors).")
+@click.option("--portfolio-weights", type=click.Choice(["equal", "cap"]), default="equal", show_default=True, help="Calendar-time portfolio weights (cap: previous day's market caps, database only).")
 @click.option("--show", multiple=True, metavar="WHAT[,WHAT]", help=f"What to print: {', '.join(SECTIONS)} or all [default: summary].")
 @click.option("--output", "output_dir", type=click.Path(file_okay=False), help="Also write every frame as CSV, results.json, summary.txt and SVG charts here.")
 @format_option
@@ -93,7 +104,8 @@ def study_command(
     app: AppContext,
     event_ids, tokens, category, membership, benchmark, index_weights, model, estimation_window, windows, hourly,
     return_kind, day_boundary, benchmark_gaps, min_estimation_obs, exclude_other_events,
-    returns_csv, market_column, events_csv, show, output_dir, fmt,
+    returns_csv, market_column, events_csv, alpha, primary_window, placebo, placebo_range_text, calendar_time,
+    portfolio_weights, show, output_dir, fmt,
 ) -> None:
     """Event study: abnormal returns around announcements and the full test battery.
 
@@ -105,8 +117,9 @@ def study_command(
       tracker study --returns-csv returns.csv --market-column BTC --events-csv events.csv
 
     Windows are inclusive relative periods (-130:-11 is 120 days). Day 0 is the period that
-    contains the announcement. When events share dates, the summary leads with the tests that
-    survive cross-correlation (BW1985, Kolari-Pynnonen, GRANK, Corrado rank).
+    contains the announcement. Each window gets a verdict (robust, mixed, none) from the tests
+    robust to event-induced variance (KP-adjusted BMP and GRANK when events share dates, else
+    BMP and GRANK) and, with --placebo, the placebo p; see docs/eventstudy.md.
     """
     sections = _sections(show)
     event_ids = _split(event_ids)
@@ -116,12 +129,22 @@ def study_command(
     # Check the windows before anything is loaded; the defaults depend on the frequency.
     estimation = as_window(estimation_window, "--estimation-window") if estimation_window else None
     event_windows = parse_windows(windows, "--windows window") if windows else None
+    primary = as_window(primary_window, "--primary-window") if primary_window else None
+    if placebo_range_text:
+        placebo = True
+    if portfolio_weights == "cap" and not calendar_time:
+        raise InputError("--portfolio-weights applies to --calendar-time")
+    if portfolio_weights == "cap" and returns_csv:
+        raise InputError("--portfolio-weights cap needs market caps from the database; files have none (use equal)")
+    evidence = {"alpha": alpha, "primary_window": primary, "calendar_time": calendar_time, "portfolio_weights": portfolio_weights,
+                "placebo": (placebo_range_text or True) if placebo else None}
 
     notes: list[str] = []
     if returns_csv:
         if category or benchmark:
             raise InputError("--category and --benchmark need the database; with --returns-csv use --tokens and --market-column")
-        returns, market, events = _file_inputs(returns_csv, events_csv, market_column, token_list, event_ids, model)
+        returns, market, events, calendar = _file_inputs(returns_csv, events_csv, market_column, token_list, event_ids, model)
+        caps = None
         benchmark_name = market_column
         frequency = "hourly" if infer_period(returns.index) == HOUR else "daily"
         if hourly and frequency != "hourly":
@@ -130,9 +153,14 @@ def study_command(
         frequency = "hourly" if hourly else "daily"
         estimation = estimation or as_window(DEFAULTS[frequency][0])
         event_windows = event_windows or parse_windows(DEFAULTS[frequency][1])
-        returns, market, events, benchmark_name, notes = _database_inputs(
+        # The placebo reruns the study on days before the event: load that much more history.
+        loaded = estimation
+        if placebo:
+            rng = placebo_range(placebo_range_text or True, ([primary] if primary else []) + event_windows)
+            loaded = Window(estimation.start + rng.start, estimation.end)
+        returns, market, events, benchmark_name, notes, caps, calendar = _database_inputs(
             app, event_ids, token_list, category, membership, benchmark, index_weights, hourly, return_kind,
-            estimation, event_windows, day_boundary, events_csv, market_column,
+            loaded, event_windows, day_boundary, events_csv, market_column, portfolio_weights == "cap",
         )
         day_boundary = "00:00"
 
@@ -141,7 +169,7 @@ def study_command(
         estimation_window=estimation or DEFAULTS[frequency][0], event_windows=event_windows or DEFAULTS[frequency][1],
         return_kind=return_kind, day_boundary=day_boundary, benchmark_gaps=benchmark_gaps,
         min_estimation_obs=min_estimation_obs, exclude_other_events=exclude_other_events,
-        benchmark_name=benchmark_name,
+        benchmark_name=benchmark_name, caps=caps, calendar=calendar, **evidence,
     )
     results = study.fit()
     for note in notes:
@@ -149,11 +177,11 @@ def study_command(
     if output_dir:
         written = write_outputs(results, output_dir)
         click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
-    click.echo(_render(results, sections, fmt))
+    click.echo(_render(results, sections, fmt, "all" in _split(show)))
 
 
 def _database_inputs(app: AppContext, event_ids, token_list, category, membership, benchmark, index_weights, hourly,
-                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column):
+                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column, caps):
     """Database mode: check the options, then load returns, benchmark and events for the study."""
     if events_csv or market_column:
         raise InputError("--events-csv and --market-column go with --returns-csv (file mode)")
@@ -177,9 +205,10 @@ def _database_inputs(app: AppContext, event_ids, token_list, category, membershi
             db, unique_events, tokens=token_list, category=None if token_list else category,
             benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
             estimation_window=estimation, event_windows=event_windows,
-            return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items),
+            return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items), caps=caps,
         )
-    return data.returns, data.market, data.events, data.benchmark_name, data.notes
+    calendar = list_events(db).rename(columns={"ts": "timestamp"})
+    return data.returns, data.market, data.events, data.benchmark_name, data.notes, data.caps, calendar
 
 
 def _ticking(bar, items):
@@ -188,7 +217,11 @@ def _ticking(bar, items):
         bar.update(1)
 
 
-def _render(results, sections: list[str], fmt: str) -> str:
+def _missing(results, section: str) -> bool:
+    return (results.placebo if section == "placebo" else results.calendar_time) is None
+
+
+def _render(results, sections: list[str], fmt: str, everything: bool = False) -> str:
     frames: dict[str, pd.DataFrame] = {}
     text_parts: list[str] = []
     for section in sections:
@@ -197,9 +230,18 @@ def _render(results, sections: list[str], fmt: str) -> str:
                 text_parts.append(results.summary())
             else:
                 summary = results.summary_frames()
-                frames.update({"study": summary["study"], "caar": summary["caar"], "lead_tests": summary["tests"]})
+                frames.update({"study": summary["study"], "verdicts": summary["verdicts"], "caar": summary["caar"],
+                               "lead_tests": summary["tests"]})
             continue
+        if section in ("placebo", "calendar-time") and _missing(results, section):
+            if everything:
+                continue
+            raise InputError(f"--show {section} needs --{section}" if section != "placebo" else "--show placebo needs --placebo")
         frame = {
+            "verdicts": results.verdicts,
+            "placebo": results.placebo.table if results.placebo is not None else None,
+            "calendar-time": results.calendar_time,
+            "diagnostics": results.diagnostics_table,
             "tests": results.tests,
             "car": results.car,
             "aar": results.aar,

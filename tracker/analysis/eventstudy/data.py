@@ -39,6 +39,7 @@ class StudyData:
     benchmark_name: str
     period: pd.Timedelta
     notes: list[str] = field(default_factory=list)
+    caps: pd.DataFrame | None = None  # daily market caps of the sample, when asked for
 
 
 def known_coins(db: Database, coin_ids: Sequence[str]) -> set[str]:
@@ -111,6 +112,7 @@ def load_study_data(
     return_kind: str = "simple",
     membership: str = "event",
     progress: Callable[[Iterable], Iterable] | None = None,
+    caps: bool = False,
 ) -> StudyData:
     """Load everything a study of ``event_ids`` needs from the database.
 
@@ -134,6 +136,8 @@ def load_study_data(
         sync, the earliest recorded membership instead, with a survivorship-bias note.
     progress
         Wraps the per-event loop (e.g. a click progress bar).
+    caps
+        Also load the sample's daily market caps (for cap-weighted calendar-time portfolios).
 
     Raises
     ------
@@ -172,7 +176,15 @@ def load_study_data(
         for coin in samples[e.event_id]
     ]
     market.name = benchmark_name
-    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes)
+    cap_frame = _sample_caps(db, grid, sample_coins) if caps else None
+    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, cap_frame)
+
+
+def _sample_caps(db: Database, grid: "_Grid", coins: list[str]) -> pd.DataFrame:
+    if grid.period != DAY:
+        raise InputError("cap weights need daily market caps; an hourly study takes `portfolio_weights` equal",
+                         parameters=["portfolio_weights"])
+    return grid.prices_of(db, coins, "market_cap")
 
 
 def _checked_tokens(db: Database, tokens: Sequence[str]) -> list[str]:
@@ -247,6 +259,10 @@ class _Grid:
     def prices(self, db: Database, coins: Sequence[str]) -> pd.DataFrame:
         """Closes of ``coins`` on every period of the range (NaN where none)."""
         return _regular(_closes(db, coins, self.start, self.end, self.period), self.start, self.end, self.period, coins)
+
+    def prices_of(self, db: Database, coins: Sequence[str], value: str) -> pd.DataFrame:
+        """Another daily value (``market_cap``) of ``coins`` on every period of the range."""
+        return _regular(_closes(db, coins, self.start, self.end, self.period, value=value), self.start, self.end, self.period, coins)
 
 
 def _series_benchmark(db: Database, benchmark: pd.Series, sample_coins: list[str], grid: _Grid,
