@@ -17,10 +17,12 @@ import pandas as pd
 from storage import Database
 
 from ..analysis import plotting
-from ..analysis.events import Event, get_event
+from ..analysis.events import Event, get_event, list_events
 from ..analysis.eventstudy import TESTS
 from ..analysis.eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
 from ..analysis.eventstudy.data import StudyData, known_coins, load_study_data
+from ..analysis.eventstudy.placebo_chart import placebo_histogram
+from ..analysis.eventstudy.windows import Window
 from ..analysis.output import to_json
 from ..config import Config
 from ..errors import InputError
@@ -125,11 +127,17 @@ def _study_record(outcome: StudyOutcome, period: pd.Timedelta) -> tuple[dict, di
         "excluded": r.excluded,
         "caar_band": band_frame,
     }
+    # "diagnostics" already names the battery's figures in the record: the table is "diagnostics_table".
+    frames.update({("diagnostics_table" if name == "diagnostics" else name): frame
+                   for name, frame in r.evidence_frames().items() if frame is not None})
     record.update({
         "n": r.n,
         "excluded_count": int(len(r.excluded)),
         "clustered": r.clustered,
         "lead_test": lead_test(r),
+        "lead_tests": list(r.lead_test_names),
+        "primary_window": r.primary_window,
+        "placebo_range": r.placebo.range.label if r.placebo is not None else None,
         "band": band,
         "car_window": r.arrays.windows[-1].label,
         "settings": r.settings,
@@ -184,7 +192,7 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     tokens, category, events = _check_inputs(db, config, options)
     period = pd.Timedelta(hours=1) if options.hourly else pd.Timedelta(days=1)
     data = _load(db, events, options, tokens, category, say)
-    outcomes = fit_studies(data, events, options, progress=say)
+    outcomes = fit_studies(data, events, options, progress=say, calendar=list_events(db).rename(columns={"ts": "timestamp"}))
     sample = sample_frame(db, events, data, outcomes, options, category)
     charts: dict[str, Chart] = {}
     studies, per_study = _study_charts(outcomes, period, charts, say)
@@ -223,10 +231,14 @@ def _check_inputs(db: Database, config: Config, options: ReportOptions) -> tuple
 def _load(db: Database, events: Sequence[Event], options: ReportOptions, tokens: list[str] | None,
           category: str | None, say: Progress) -> StudyData:
     say(f"loading {options.frequency} prices for {len(events)} event(s)")
+    estimation, rng = options.estimation, options.placebo_window
+    # The placebo reruns the study on days before the event: load that much more history.
+    loaded = Window(estimation.start + rng.start, estimation.end) if rng else estimation
     return load_study_data(
         db, [e.event_id for e in events], tokens=tokens, category=category, benchmark=options.benchmark,
-        index_weights=options.index_weights, hourly=options.hourly, estimation_window=options.estimation,
+        index_weights=options.index_weights, hourly=options.hourly, estimation_window=loaded,
         event_windows=options.event_windows, return_kind=options.return_kind, membership=options.membership,
+        caps=options.calendar_time and options.portfolio_weights == "cap",
     )
 
 
@@ -243,6 +255,11 @@ def _study_charts(outcomes: Sequence[StudyOutcome], period: pd.Timedelta, charts
             _chart(charts, f"caar-{outcome.id}", caar_chart(outcome.results, title=f"CAAR, {what}"),
                    f"CAAR, {outcome.label}",
                    f"Cumulative average abnormal return over the event span with its 95% band ({record['band']}).")
+            if outcome.results.placebo is not None:
+                _chart(charts, f"placebo-{outcome.id}", placebo_histogram(outcome.results, title=f"Placebo over {outcome.results.primary_window}, {what}"),
+                       f"Placebo, {outcome.label}",
+                       f"The CAAR over {outcome.results.primary_window} on every pseudo-event day {record['placebo_range']} (bars), "
+                       "and the event's own CAAR on the same tokens (red line); the placebo p is the share at least as extreme.")
             _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, title=f"CAR per token over {record['car_window']}, {what}"),
                    f"CAR per token, {outcome.label}",
                    f"Each token's cumulative abnormal return over {record['car_window']}, with 95% intervals from its estimation variance.")
@@ -368,6 +385,11 @@ def _settings(options: ReportOptions, parts: _Parts) -> dict:
         "category": parts.category,
         "tokens": parts.tokens,
         "move_window": options.move.label,
+        "alpha": options.alpha,
+        "primary_window": ok_study.primary_window,
+        "placebo_range": options.placebo_window.label if options.placebo_window else None,
+        "calendar_time": options.calendar_time,
+        "portfolio_weights": options.portfolio_weights if options.calendar_time else None,
         "correlation_periods": options.correlation_periods,
         "gpu_overrides": dict(options.gpu_overrides),
     }
@@ -425,12 +447,14 @@ def _tables(event_rows: pd.DataFrame, parts: _Parts) -> dict[str, pd.DataFrame]:
     per_study, correlation, gpu = parts.per_study, parts.correlation, parts.gpu
 
     def stacked(name: str) -> pd.DataFrame:
-        return _with_study([(i, f[name]) for i, f in per_study if f])
+        return _with_study([(i, f[name]) for i, f in per_study if f.get(name) is not None])
 
     return {
         "events": event_rows,
         "sample": parts.sample,
         **{name: stacked(name) for name in ("caar", "car", "aar", "tests", "estimation", "excluded", "caar_band")},
+        **{name: stacked(name) for name in ("verdicts", "evidence", "diagnostics_table", "placebo", "placebo_pseudo", "calendar_time")
+           if any(f.get(name) is not None for _, f in per_study)},
         "raw_moves": parts.moves,
         "correlation": pd.concat([c.pairs.assign(event_id=c.event_id) for c in correlation if c.ok], ignore_index=True)
         if any(c.ok for c in correlation) else pd.DataFrame(),
