@@ -25,6 +25,8 @@ def test_calendar_time_equals_statsmodels_for_every_window():
             assert table.loc[label, column] == pytest.approx(ref[column], abs=1e-6), (label, column)
         assert table.loc[label, "nobs"] == ref["nobs"] == 120 + window[1] - window[0] + 1
     assert table.loc["[0, 5]", "maxlags"] == newey_west_lags(126) == 4
+    # One dummy period is fitted exactly: its HAC error is blind to the event's variance, and says so.
+    assert table.loc["[0, 0]", "note"].startswith("one event period") and table.loc["[0, 5]", "note"] == ""
 
 
 def test_cap_weights_use_the_previous_periods_caps():

@@ -98,8 +98,9 @@ def study_blocks(report, doc: Doc, i: int, study: dict) -> list:
                  doc.cell("studies", i, "calendar_time", k, "p_value", kind="p"),
                  doc.cell("studies", i, "calendar_time", k, "b", kind="num2"),
                  doc.cell("studies", i, "calendar_time", k, "nobs", kind="int"),
-                 doc.cell("studies", i, "calendar_time", k, "maxlags", kind="int")] for k, r in enumerate(study["calendar_time"])]
-        blocks.append(Table(["window", "weights", "g per period", "CAR = g x L", "statistic", "p", "beta", "T", "lags"], rows,
+                 doc.cell("studies", i, "calendar_time", k, "maxlags", kind="int"), r.get("note") or ""]
+                for k, r in enumerate(study["calendar_time"])]
+        blocks.append(Table(["window", "weights", "g per period", "CAR = g x L", "statistic", "p", "beta", "T", "lags", "note"], rows,
                             "Calendar-time portfolio regression r_p = a + b r_m + g D (D = 1 on the window), OLS with Newey-West "
                             "errors on the estimation window plus the window: one time series, so cross-correlation cannot "
                             "inflate it; weak for a one-period window.", "calendar_time"))

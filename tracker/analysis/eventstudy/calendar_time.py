@@ -21,7 +21,10 @@ import pandas as pd
 from ...errors import InputError
 
 WEIGHTS = ("equal", "cap")
-CALENDAR_COLUMNS = ["window", "weights", "g", "car", "statistic", "p_value", "a", "b", "nobs", "maxlags", "event_periods"]
+CALENDAR_COLUMNS = ["window", "weights", "g", "car", "statistic", "p_value", "a", "b", "nobs", "maxlags", "event_periods", "note"]
+# With one dummy period OLS fits that period exactly (its residual is 0), so the HAC error of g
+# carries none of the event period's own variance: the statistic overstates the evidence.
+ONE_PERIOD = "one event period: g's error cannot see the event period's variance; read the placebo"
 
 
 def newey_west_lags(nobs: int) -> int:
@@ -91,5 +94,6 @@ def calendar_time(stacked, keep: np.ndarray, estimation, windows, weights: str =
             "statistic": fit.tvalues[k] if fit else np.nan, "p_value": fit.pvalues[k] if fit else np.nan,
             "a": fit.params[0] if fit else np.nan, "b": fit.params[1] if fit and market is not None else np.nan,
             "nobs": nobs, "maxlags": lags, "event_periods": int(dummy[in_sample].sum()),
+            "note": ONE_PERIOD if dummy[in_sample].sum() == 1 else "",
         })
     return pd.DataFrame(rows, columns=CALENDAR_COLUMNS)
