@@ -121,3 +121,33 @@ def test_sora_report_without_placebo_has_no_evidence_over_0_5(closes, tmp_path):
     assert study["verdicts"][0]["verdict"] == _rule(study, "[0, 5]") == "none"
     # The issue's table: KP-adjusted BMP p = 0.099, GRANK p = 0.0997 on this report's 14 tokens.
     assert study["verdicts"][0]["finding"] == "no evidence: KP-BMP p = 0.10, GRANK p = 0.10"
+
+
+def test_chatgpt_figures_quoted_in_the_docs(closes):
+    """docs/eventstudy.md, "Published results: the ChatGPT launch": the table and the sentences."""
+    from tracker.analysis.eventstudy import EventStudy
+
+    tokens = ["FET", "GRT", "NEAR", "NMR", "MDT", "THETA", "ROSE", "TRB", "IOTX", "ARPA", "ICP", "PHB"]
+    windows = [(0, 0), (-1, 1), (0, 5), (0, 13), (0, 29)]
+    results = {bench: EventStudy.from_prices(closes[tokens], closes[bench], {"chatgpt-launch": "2022-11-30"}, event_windows=windows,
+                                             benchmark_name=bench, placebo="-250:-31", calendar_time=True).fit()
+               for bench in ("BTC", "ETH")}
+    btc = results["BTC"]
+    assert list(btc.excluded["security"]) == ["PHB"] and btc.n == 11
+    caar = btc.caar.set_index("window")["caar"]
+    expected = {"[0, 0]": -0.019, "[-1, 1]": -0.031, "[0, 5]": 0.035, "[0, 13]": -0.018, "[0, 29]": -0.080}
+    for window, value in expected.items():
+        assert caar[window] == pytest.approx(value, abs=0.0006), window
+    assert set(btc.verdicts["verdict"]) == {"none"} and set(results["ETH"].verdicts["verdict"]) == {"none"}
+    p = btc.evidence.set_index(["window", "component"])["p_value"]
+    assert round(p[("[0, 13]", "placebo")], 2) == 0.85 and round(p[("[0, 13]", "kp_bmp")], 2) == 0.91
+    assert round(p[("[0, 0]", "grank")], 2) == 0.07 and (btc.placebo.table["n_pseudo"] == 220).all()
+    eth = results["ETH"].caar.set_index("window")["caar"]
+    assert eth["[0, 13]"] == pytest.approx(0.031, abs=0.0006) and eth["[0, 29]"] == pytest.approx(-0.007, abs=0.0006)
+    car = btc.car[btc.car["window"] == "[0, 13]"].set_index("security")["car"]
+    assert round(car["FET"], 2) == 0.39 and round(car["NMR"], 2) == 0.26
+    aar = btc.aar.set_index("relative_period")
+    assert round(aar.loc[9, "aar"], 3) == 0.055 and round(aar.loc[9, "share_positive"] * 11) == 10
+    assert round(aar.loc[0, "aar"], 3) == -0.019 and round(aar.loc[0, "share_positive"] * 11) == 1
+    ct = btc.calendar_time.set_index("window")
+    assert round(ct.loc["[0, 13]", "car"], 3) == -0.016 and round(ct.loc["[0, 13]", "p_value"], 2) == 0.86
