@@ -91,3 +91,39 @@ def test_tests_table_carries_the_flag(cli_runner, files, tmp_path):
     rows = [r for r in json.loads(result.stdout)["tests"] if r["scope"] == "window"]
     flagged = {r["test"] for r in rows if r["flag"]}
     assert flagged == {"bw1980", "bw1985", "patell", "kp_patell", "corrado_rank"}
+
+
+def test_database_mode_loads_the_placebo_history_and_market_caps(cli_runner, tmp_path):
+    """`tracker study` on the database: the placebo reads history before the estimation window,
+    and cap weights use the previous day's market caps (checked by hand with statsmodels)."""
+    import statsmodels.api as sm
+
+    from tracker.analysis import panels
+    from tracker.analysis.eventstudy.calendar_time import newey_west_lags
+
+    from .report_helpers import fixture_database
+
+    db = fixture_database(tmp_path)
+    tokens = "fetch-ai,render-token,singularitynet,ocean-protocol"
+    result = cli_runner("--db", str(db.path), "study", "--event", "sora-demo", "--tokens", tokens, "--estimation-window", "-60:-11",
+                        "--windows", "0:0,0:5", "--placebo-range", "-70:-20", "--calendar-time", "--portfolio-weights", "cap",
+                        "--show", "placebo,calendar-time,diagnostics,excluded", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert all(row["n_pseudo"] == 51 for row in data["placebo"])
+    row = next(r for r in data["calendar-time"] if r["window"] == "[0, 5]")
+    assert row["weights"] == "cap"
+    coins = [c for c in tokens.split(",") if c not in {r["security"] for r in data["excluded"]}]
+    closes = panels.daily_closes(db, coins + ["bitcoin"], "2023-10-01", "2024-03-31")
+    caps = panels.daily_closes(db, coins, "2023-10-01", "2024-03-31", value="market_cap").reindex(closes.index)
+    returns = closes / closes.shift(1) - 1
+    day0 = closes.index.get_loc(pd.Timestamp("2024-02-15"))
+    rows = list(range(day0 - 60, day0 - 10)) + list(range(day0, day0 + 6))
+    weights = caps.shift(1).iloc[rows][coins]
+    present = returns.iloc[rows][coins].notna() & weights.notna() & (weights > 0)
+    w = weights.where(present, 0.0)
+    y = (returns.iloc[rows][coins].fillna(0.0) * w).sum(axis=1) / w.sum(axis=1)
+    x = np.column_stack([np.ones(len(rows)), returns["bitcoin"].iloc[rows], [0.0] * 50 + [1.0] * 6])
+    ok = np.isfinite(y.to_numpy()) & np.isfinite(x).all(axis=1)
+    fit = sm.OLS(y.to_numpy()[ok], x[ok]).fit(cov_type="HAC", cov_kwds={"maxlags": newey_west_lags(int(ok.sum()))})
+    assert row["g"] == pytest.approx(fit.params[2], abs=1e-9) and row["p_value"] == pytest.approx(fit.pvalues[2], abs=1e-9)
