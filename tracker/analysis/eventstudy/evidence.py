@@ -19,8 +19,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .battery import TESTS
-
 DEFAULT_ALPHA = 0.05
 VERDICTS = ("robust", "mixed", "none")
 LABELS = {"kp_bmp": "KP-BMP", "bmp": "BMP", "grank": "GRANK", "placebo": "placebo"}
@@ -140,7 +138,3 @@ def verdicts(tests: pd.DataFrame, caar: pd.Series, windows: list[str], clustered
             "finding": finding(verdict, list(zip(names, values))),
         })
     return pd.DataFrame(out, columns=VERDICT_COLUMNS), evidence
-
-
-def test_titles(names) -> str:
-    return ", ".join(TESTS[n].title for n in names)

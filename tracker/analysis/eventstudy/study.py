@@ -23,11 +23,13 @@ from ...errors import InputError, first_line
 from . import fitting, models
 from .assess import assess
 from .battery import run_battery
+from .blocks import Layout
 from .calendar import GAP_POLICIES, RETURN_KINDS, align_benchmark, returns_from_prices
 from .evidence import DEFAULT_ALPHA
 from .placebo import placebo_range
 from .results import EventStudyResults
 from .windows import (
+    Window,
     as_window,
     check_layout,
     infer_period,
@@ -362,9 +364,8 @@ class EventStudy:
         return EventStudy(self.returns, self.market_raw, self.events_input, **options)
 
     @property
-    def layout_span(self):
-        from .blocks import Layout
-
+    def layout_span(self) -> Window:
+        """From the first event-window start to the last end."""
         return Layout(self.estimation_window, tuple(self.event_windows)).event_span
 
     @classmethod
