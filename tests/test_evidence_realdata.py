@@ -24,7 +24,7 @@ EVENTS = {  # event id -> (announcement, day 0)
     "chatgpt-launch": ("2022-11-30", pd.Timestamp("2022-11-30")),
 }
 # The report's tokens in docs/reports.md, as CoinGecko ids.
-COIN_IDS = {"BTC": "bitcoin", "FET": "fetch-ai", "WLD": "worldcoin-wld", "NEAR": "near", "GRT": "the-graph", "ARKM": "arkham",
+COIN_IDS = {"BTC": "bitcoin", "ETH": "ethereum", "FET": "fetch-ai", "WLD": "worldcoin-wld", "NEAR": "near", "GRT": "the-graph", "ARKM": "arkham",
             "ICP": "internet-computer", "THETA": "theta-token", "ROSE": "oasis-network", "IOTX": "iotex", "ARPA": "arpa",
             "NMR": "numeraire", "MDT": "measurable-data-token", "PHB": "phoenix-global", "AI": "sleepless-ai", "IQ": "everipedia"}
 
@@ -79,9 +79,9 @@ def test_placebo_and_calendar_time_equal_independent_computations(cli_runner, re
     assert all(row["verdict"] in ("robust", "mixed", "none") for row in data["verdicts"])
 
 
-def _sora_report(closes, tmp_path, **evidence):
+def _sora_report(closes, tmp_path, event="sora-demo", last="2024-03-31", **evidence):
     db = storage.open_database(tmp_path / "real.duckdb", create=True)
-    window = closes.loc["2022-09-01":"2024-03-31", list(COIN_IDS)].rename(columns=COIN_IDS)
+    window = closes.loc["2022-09-01":last, list(COIN_IDS)].rename(columns=COIN_IDS)
     long = window.stack().rename("price").reset_index()
     long.columns = ["day", "coin_id", "price"]
     rows = long.assign(ts=long["day"] + pd.Timedelta(days=1), vs_currency="usd", granularity="daily", is_partial=False,
@@ -89,8 +89,8 @@ def _sora_report(closes, tmp_path, **evidence):
     with db.transaction() as con:
         storage.upsert(con, "price_history", rows)
     seed_events(db)
-    tokens = tuple(c for c in COIN_IDS.values() if c != "bitcoin")
-    return build_report(db, load_config(None), ReportOptions(events=("sora-demo",), tokens=tokens, benchmark="bitcoin", **evidence))
+    tokens = tuple(c for c in COIN_IDS.values() if c not in ("bitcoin", "ethereum"))
+    return build_report(db, load_config(None), ReportOptions(events=(event,), tokens=tokens, benchmark="bitcoin", **evidence))
 
 
 def _rule(study: dict, window: str, alpha: float = 0.05) -> str:
@@ -151,3 +151,20 @@ def test_chatgpt_figures_quoted_in_the_docs(closes):
     assert round(aar.loc[0, "aar"], 3) == -0.019 and round(aar.loc[0, "share_positive"] * 11) == 1
     ct = btc.calendar_time.set_index("window")
     assert round(ct.loc["[0, 13]", "car"], 3) == -0.016 and round(ct.loc["[0, 13]", "p_value"], 2) == 0.86
+
+
+def test_sora_release_on_an_altcoin_crash_day_warns_that_the_market_drives_it(closes, tmp_path):
+    """2024-12-09: the AI tokens fell about 15% against bitcoin on day 0, and so did the whole altcoin
+    market (ether -7.3%, two sd): the report must say the market, not the event, may drive it."""
+    report = _sora_report(closes, tmp_path, event="sora-release", last="2024-12-31")
+    study = report.doc["studies"][0]
+    assert study["verdicts"][0]["window"] == "[0, 0]" and study["verdicts"][0]["verdict"] == "robust"
+    assert study["caar"][0]["caar"] < -0.10
+    rows = {r["diagnostic"]: r for r in study["diagnostics_table"]}
+    assert not rows["benchmark move on day 0"]["flag"]  # bitcoin fell 3.8%, 1.4 sd: not a tail move
+    ether = rows["market move on day 0: ethereum"]
+    assert ether["flag"] and ether["value"] == pytest.approx(-0.073, abs=0.001) and ether["statistic"] <= -2
+    from tracker.report.html import render_html
+    html = render_html(report)
+    findings = html[html.index('<section id="findings">'):html.index('<section id="setup">')]
+    assert "market move on day 0" in findings and "the market, not the event, may drive the result" in findings

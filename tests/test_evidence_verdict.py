@@ -113,7 +113,11 @@ def test_diagnostics_table_on_a_study():
     manual = EventStudy(returns, market, {"e": "2024-02-15"}, event_windows=[(-10, -2)], diagnostics=False).fit()
     assert drift["value"] == pytest.approx(manual.caar["caar"].iloc[0])
     assert 0 <= table.loc["estimation residuals: Jarque-Bera rejection share", "value"] <= 1
-    assert "benchmark moved -15.0%" in results.summary()
+    assert "the benchmark moved -15.0%" in results.summary()
+    ether = pd.DataFrame({"ETH": np.where(returns.index == pd.Timestamp("2024-02-15"), -0.2, 0.001 * np.sin(np.arange(len(returns))))},
+                         index=returns.index)
+    with_ether = EventStudy(returns, market, {"e": "2024-02-15"}, references=ether).fit().diagnostics_table.set_index("diagnostic")
+    assert with_ether.loc["market move on day 0: ETH", "flag"] and with_ether.loc["market move on day 0: ETH", "value"] == -0.2
 
 
 def test_primary_window_comes_first_and_alpha_is_checked():

@@ -20,7 +20,7 @@ from ..analysis import plotting
 from ..analysis.events import Event, get_event, list_events
 from ..analysis.eventstudy import TESTS
 from ..analysis.eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
-from ..analysis.eventstudy.data import StudyData, known_coins, load_study_data
+from ..analysis.eventstudy.data import StudyData, known_coins, load_study_data, reference_returns
 from ..analysis.eventstudy.placebo_chart import placebo_histogram
 from ..analysis.eventstudy.windows import Window
 from ..analysis.output import to_json
@@ -192,13 +192,16 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     tokens, category, events = _check_inputs(db, config, options)
     period = pd.Timedelta(hours=1) if options.hourly else pd.Timedelta(days=1)
     data = _load(db, events, options, tokens, category, say)
-    outcomes = fit_studies(data, events, options, progress=say, calendar=list_events(db).rename(columns={"ts": "timestamp"}))
+    references = [c for c in dict.fromkeys(([options.benchmark] if options.benchmark != "index" else []) + list(REFERENCE_COINS))
+                  if known_coins(db, [c])]
+    # The reference coins other than the benchmark, for the diagnostics' market-move check.
+    markets = reference_returns(db, [c for c in references if c != options.benchmark], data.returns.index, period, options.return_kind)
+    outcomes = fit_studies(data, events, options, progress=say, calendar=list_events(db).rename(columns={"ts": "timestamp"}),
+                           references=markets if markets.shape[1] else None)
     sample = sample_frame(db, events, data, outcomes, options, category)
     charts: dict[str, Chart] = {}
     studies, per_study = _study_charts(outcomes, period, charts, say)
     say("measuring raw moves")
-    references = [c for c in dict.fromkeys(([options.benchmark] if options.benchmark != "index" else []) + list(REFERENCE_COINS))
-                  if known_coins(db, [c])]
     samples = {e.event_id: data.events.loc[data.events["event_id"] == e.event_id, "security"].tolist() for e in events}
     moves = _raw_moves(db, events, samples, references, options, charts)
     correlation = _correlations(db, events, samples, options, charts, say)

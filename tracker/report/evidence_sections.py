@@ -70,7 +70,7 @@ def market_callouts(doc: Doc, studies) -> list[Callout]:
         for row in study["diagnostics_table"]:
             if not row["flag"] or row["detail"] in seen:
                 continue
-            if row["diagnostic"] == "benchmark move on day 0":
+            if row["diagnostic"].startswith(("benchmark move on day 0", "market move on day 0")):
                 out.append(Callout("warning", "market move on day 0", [row["detail"] + "."]))
             elif row["diagnostic"] == "pre-event drift":
                 out.append(Callout("warning", "pre-event drift", [f"{study['id']}: the CAAR over [-10, -2] was already significant "

@@ -39,7 +39,8 @@ class StudyOutcome:
 
 
 def _study(data: StudyData, events: pd.DataFrame, options: ReportOptions, exclude_other_events: bool,
-           returns: pd.DataFrame | None = None, calendar: pd.DataFrame | None = None) -> EventStudy:
+           returns: pd.DataFrame | None = None, calendar: pd.DataFrame | None = None,
+           references: pd.DataFrame | None = None) -> EventStudy:
     return EventStudy(
         data.returns if returns is None else returns,
         data.market,
@@ -52,6 +53,7 @@ def _study(data: StudyData, events: pd.DataFrame, options: ReportOptions, exclud
         benchmark_name=data.benchmark_name,
         caps=data.caps,
         calendar=calendar,
+        references=references,
         **options.evidence,
     )
 
@@ -87,10 +89,11 @@ def mask_other_events(data: StudyData, event_id: str, options: ReportOptions) ->
 
 
 def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions, progress=None,
-                calendar: pd.DataFrame | None = None) -> list[StudyOutcome]:
+                calendar: pd.DataFrame | None = None, references: pd.DataFrame | None = None) -> list[StudyOutcome]:
     """One study per event, then the pooled study when there are several events.
 
-    ``calendar``: every event of the calendar (event_id, timestamp), for the overlap diagnostic.
+    ``calendar``: every event of the calendar (event_id, timestamp), for the overlap diagnostic;
+    ``references``: returns of reference markets, whose day-0 moves the diagnostics check.
 
     Raises
     ------
@@ -104,7 +107,7 @@ def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions
         subset = data.events[data.events["event_id"] == event.event_id]
         returns = mask_other_events(data, event.event_id, options) if options.exclude_other_events and len(events) > 1 else None
         try:
-            results = _study(data, subset, options, False, returns, calendar).fit()
+            results = _study(data, subset, options, False, returns, calendar, references).fit()
             outcomes.append(StudyOutcome(event.event_id, event.name, [event.event_id], results))
         except AnalysisError as exc:
             outcomes.append(StudyOutcome(event.event_id, event.name, [event.event_id], None, str(exc)))
@@ -113,7 +116,8 @@ def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions
             progress(f"fitting the pooled study of {len(events)} events")
         ids = [e.event_id for e in events]
         try:
-            results = _study(data, data.events, options, options.exclude_other_events, calendar=calendar).fit()
+            results = _study(data, data.events, options, options.exclude_other_events, calendar=calendar,
+                             references=references).fit()
             outcomes.append(StudyOutcome(POOLED, f"All {len(events)} events pooled", ids, results))
         except AnalysisError as exc:
             outcomes.append(StudyOutcome(POOLED, f"All {len(events)} events pooled", ids, None, str(exc)))

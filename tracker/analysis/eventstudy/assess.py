@@ -72,11 +72,17 @@ def _drift(study: "EventStudy"):
 
 
 def _benchmark(study: "EventStudy", s: "Stacked", keep: np.ndarray) -> list[dict]:
-    if s.values_m is None:
-        return []
+    """The benchmark's day-0 move per event, then each reference market's."""
     day0 = s.day0[keep]
-    bench = s.bench_column[s.events.column[keep]]
-    est = study.estimation_window
-    m0 = gather(s.values_m, day0, bench, np.array([0]))[:, 0]
-    m_est = gather(s.values_m, day0, bench, np.arange(est.start, est.end + 1))
-    return diag.benchmark_rows(s.events.event_id[keep], m0, m_est)
+    est = np.arange(study.estimation_window.start, study.estimation_window.end + 1)
+    ids = s.events.event_id[keep]
+    rows = []
+    if s.values_m is not None:
+        bench = s.bench_column[s.events.column[keep]]
+        rows += diag.benchmark_rows(ids, gather(s.values_m, day0, bench, np.array([0]))[:, 0], gather(s.values_m, day0, bench, est))
+    if study.references is not None:
+        values = study.references.reindex(s.index).to_numpy(dtype=float)
+        for j, name in enumerate(study.references.columns):
+            column = np.full(len(day0), j)
+            rows += diag.benchmark_rows(ids, gather(values, day0, column, np.array([0]))[:, 0], gather(values, day0, column, est), name)
+    return rows

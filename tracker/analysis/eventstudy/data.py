@@ -180,6 +180,17 @@ def load_study_data(
     return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, cap_frame)
 
 
+def reference_returns(db: Database, coins: Sequence[str], index: pd.DatetimeIndex, period: pd.Timedelta,
+                      return_kind: str = "simple") -> pd.DataFrame:
+    """Returns of reference coins (bitcoin, ethereum) on ``index``, each over its own prices, for
+    the diagnostics' market-move check."""
+    if not len(index) or not coins:
+        return pd.DataFrame(index=index)
+    grid = _Grid(index[0] - period, index[-1], period)
+    prices = grid.prices(db, list(coins))
+    return pd.DataFrame({c: _coin_returns(prices[c], return_kind) for c in coins}).reindex(index)
+
+
 def _sample_caps(db: Database, grid: "_Grid", coins: list[str]) -> pd.DataFrame:
     if grid.period != DAY:
         raise InputError("cap weights need daily market caps; an hourly study takes `portfolio_weights` equal",

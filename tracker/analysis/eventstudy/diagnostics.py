@@ -7,9 +7,10 @@
 * estimation residuals: the mean Ljung-Box p (10 lags) and the share of security-events whose
   residuals Jarque-Bera rejects at alpha, both vectorised over security-events;
 * other calendar events whose day 0 falls inside a studied event's event span;
-* the benchmark's own move on day 0, against its estimation-window distribution: a move of two
-  standard deviations or more is a tail move, and then the market, not the event, may drive
-  the result.
+* the benchmark's own move on day 0, and that of any other reference market given
+  (``references``: ether beside a bitcoin benchmark, say), against its estimation-window
+  distribution: a move of two standard deviations or more is a tail move, and then the
+  market, not the event, may drive the result.
 """
 from __future__ import annotations
 
@@ -111,22 +112,25 @@ def overlap_row(studied: pd.DataFrame, other: pd.DataFrame | None, span: Window,
                 detail="; ".join(hits) if hits else "none")
 
 
-def benchmark_rows(event_ids: np.ndarray, market_day0: np.ndarray, market_estimation: np.ndarray) -> list[dict]:
-    """Per event: the benchmark's day-0 return and its z against the estimation window."""
+def benchmark_rows(event_ids: np.ndarray, market_day0: np.ndarray, market_estimation: np.ndarray,
+                   what: str = "the benchmark") -> list[dict]:
+    """Per event: the day-0 return of the benchmark (or of a reference market, ``what``) and its z
+    against the estimation window; ``p_value`` is the share of estimation periods as extreme."""
     rows = []
+    name = "benchmark move on day 0" if what == "the benchmark" else f"market move on day 0: {what}"
     for event in dict.fromkeys(event_ids.tolist()):
         k = int(np.flatnonzero(event_ids == event)[0])
         history = market_estimation[k][np.isfinite(market_estimation[k])]
         r0 = float(market_day0[k])
         if len(history) < 3 or not np.isfinite(r0):
-            rows.append(_row("benchmark move on day 0", event, r0, detail="no benchmark history"))
+            rows.append(_row(name, event, r0, detail=f"no history of {what}"))
             continue
         z = (r0 - history.mean()) / history.std(ddof=1)
         tail = abs(z) >= TAIL_Z
         share = float(np.mean(np.abs(history - history.mean()) >= abs(r0 - history.mean())))
-        detail = (f"{event}: the benchmark moved {r0:+.1%} on day 0, a tail move ({z:+.1f} sd): the market, not the event, "
-                  "may drive the result" if tail else f"{event}: the benchmark moved {r0:+.1%} on day 0 ({z:+.1f} sd)")
-        rows.append(_row("benchmark move on day 0", event, r0, z, share, tail, detail))
+        detail = (f"{event}: {what} moved {r0:+.1%} on day 0, a tail move ({z:+.1f} sd): the market, not the event, "
+                  "may drive the result" if tail else f"{event}: {what} moved {r0:+.1%} on day 0 ({z:+.1f} sd)")
+        rows.append(_row(name, event, r0, z, share, tail, detail))
     return rows
 
 

@@ -72,11 +72,12 @@ def _prepare_returns(returns: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _prepare_caps(caps) -> pd.DataFrame | None:
+def _prepare_caps(caps, name: str = "caps") -> pd.DataFrame | None:
+    """A wide frame of numbers on UTC periods (market caps, or reference returns)."""
     if caps is None:
         return None
     if not isinstance(caps, pd.DataFrame):
-        raise InputError("`caps` must be a DataFrame: index = periods, one column per security", parameters=["caps"])
+        raise InputError(f"`{name}` must be a DataFrame: index = periods, one column per series", parameters=[name])
     frame = caps.copy()
     frame.index = utc_naive(frame.index)
     frame.columns = [str(c) for c in frame.columns]
@@ -273,6 +274,9 @@ class EventStudy:
         Market caps on the returns' index, one column per security.
     calendar : DataFrame, optional
         Other calendar events (``event_id``, ``timestamp``) for the overlap diagnostic.
+    references : DataFrame, optional
+        Returns of other markets (columns named, e.g. ``ethereum``) on the returns' periods,
+        whose day-0 moves the diagnostics check beside the benchmark's.
     diagnostics : bool
         Compute the full diagnostics table (a second fit for the pre-event drift); the
         event-induced variance rows are always there.
@@ -303,6 +307,7 @@ class EventStudy:
         caps: pd.DataFrame | None = None,
         calendar: pd.DataFrame | None = None,
         diagnostics: bool = True,
+        references: pd.DataFrame | None = None,
     ):
         self._options = {k: v for k, v in locals().items() if k not in ("self", "returns", "market", "events", "__class__")}
         self.model = models.canonical_model(model)
@@ -324,6 +329,7 @@ class EventStudy:
         self.caps = _prepare_caps(caps)
         self.calendar = _prepare_calendar(calendar)
         self.diagnostics = bool(diagnostics)
+        self.references = _prepare_caps(references, "references")
         check_layout(self.estimation_window, self.event_windows)
         if return_kind not in RETURN_KINDS:
             raise InputError(f"return kind {return_kind!r} must be one of {', '.join(RETURN_KINDS)}")
