@@ -35,6 +35,7 @@ def test_verdict_leads_the_findings_and_follows_the_engine(built):
     db, report, folder, _ = built
     study = report.doc["studies"][0]
     assert study["primary_window"] == "[0, 5]" and [v["window"] for v in study["verdicts"]][0] == "[0, 5]"
+    assert study["car_window"] == "[0, 5]"  # the CAR chart keeps the longest window, not the last listed
     data = load_study_data(db, [SORA], category=AI, benchmark="bitcoin", estimation_window=Window(-130, -11),
                            event_windows=[Window(0, 0), Window(-1, 1), Window(0, 5)])
     direct = EventStudy(data.returns, data.market, data.events, estimation_window="-60:-11", event_windows="0:0,-1:1,0:5",

@@ -139,13 +139,19 @@ def _study_record(outcome: StudyOutcome, period: pd.Timedelta) -> tuple[dict, di
         "primary_window": r.primary_window,
         "placebo_range": r.placebo.range.label if r.placebo is not None else None,
         "band": band,
-        "car_window": r.arrays.windows[-1].label,
+        # The longest window (the first of equal length): with the primary window listed first,
+        # the last window is no longer the natural one to chart.
+        "car_window": _longest(r).label,
         "settings": r.settings,
         "clustering": r.clustering,
         "diagnostics": r.diagnostics,
         **frames,
     })
     return record, frames
+
+
+def _longest(results) -> Window:
+    return max(results.arrays.windows, key=lambda w: w.length)
 
 
 def _with_study(frames: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
@@ -263,7 +269,7 @@ def _study_charts(outcomes: Sequence[StudyOutcome], period: pd.Timedelta, charts
                        f"Placebo, {outcome.label}",
                        f"The CAAR over {outcome.results.primary_window} on every pseudo-event day {record['placebo_range']} (bars), "
                        "and the event's own CAAR on the same tokens (red line); the placebo p is the share at least as extreme.")
-            _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, title=f"CAR per token over {record['car_window']}, {what}"),
+            _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, window=_longest(outcome.results), title=f"CAR per token over {record['car_window']}, {what}"),
                    f"CAR per token, {outcome.label}",
                    f"Each token's cumulative abnormal return over {record['car_window']}, with 95% intervals from its estimation variance.")
     return studies, per_study
