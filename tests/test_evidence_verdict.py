@@ -112,6 +112,10 @@ def test_diagnostics_table_on_a_study():
     drift = table.loc["pre-event drift"]
     manual = EventStudy(returns, market, {"e": "2024-02-15"}, event_windows=[(-10, -2)], diagnostics=False).fit()
     assert drift["value"] == pytest.approx(manual.caar["caar"].iloc[0])
+    # Computed from the study's own fit, it equals a second study with [-10, -2] as its window.
+    lead = manual.tests[manual.tests["scope"] == "window"].set_index("test")["p_value"]
+    assert drift["p_value"] == pytest.approx(max(lead["kp_bmp"], lead["grank"]), rel=1e-9)
+    assert f"KP-BMP p = {lead['kp_bmp']:.3g}" in drift["detail"] and f"GRANK p = {lead['grank']:.3g}" in drift["detail"]
     assert 0 <= table.loc["estimation residuals: Jarque-Bera rejection share", "value"] <= 1
     assert "the benchmark moved -15.0%" in results.summary()
     ether = pd.DataFrame({"ETH": np.where(returns.index == pd.Timestamp("2024-02-15"), -0.2, 0.001 * np.sin(np.arange(len(returns))))},

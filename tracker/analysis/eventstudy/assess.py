@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ...errors import AnalysisError
 from . import diagnostics as diag
-from . import evidence
+from . import evidence, fitting
+from . import nonparametric_statistics as nonpar
+from . import parametric_statistics as par
 from .blocks import gather
 from .calendar_time import calendar_time
 from .placebo import PlaceboResults, run_placebo
@@ -47,7 +48,7 @@ def assess(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarra
                                          placebo.p_values() if placebo is not None else None)
     rows = diag.variance_rows(labels, win_ratio, win_p, alpha)
     if study.diagnostics:
-        rows.append(diag.drift_row(_drift(study)))
+        rows.append(diag.drift_row(_drift(study, s, span, keep, clustered)))
         rows += diag.residual_rows(b.residuals, alpha)
         rows.append(diag.overlap_row(_studied(s, keep), study.calendar, study.layout_span, s.period))
         rows += _benchmark(study, s, keep)
@@ -58,17 +59,38 @@ def _studied(s: "Stacked", keep: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"event_id": s.events.event_id[keep], "timestamp": s.events.timestamp[keep]})
 
 
-def _drift(study: "EventStudy"):
-    """(CAAR over [-10, -2], {lead test: p}) from the same study with that window, or why not."""
-    if study.estimation_window.overlaps(diag.DRIFT):
-        return f"{diag.DRIFT.label} overlaps the estimation window {study.estimation_window.label}"
-    try:
-        results = study.variant(event_windows=[diag.DRIFT]).fit()
-    except AnalysisError as exc:
-        return f"not computed: {exc}"
-    window = results.tests[(results.tests["scope"] == "window")].set_index("test")["p_value"]
-    names = evidence.lead_names(results.clustered)
-    return float(results.caar["caar"].iloc[0]), {evidence.LABELS[n]: float(window.get(n, np.nan)) for n in names}
+def _drift(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarray, clustered: bool):
+    """(CAAR over [-10, -2], {lead test: p}) with the study's own fit, or why not.
+
+    The window lies between the estimation window and the event windows, so the fitted model
+    applies as it is: the ARs, the CAR variances and the lead tests are computed exactly as the
+    battery would for a study with [-10, -2] as its window, on the security-events kept that
+    have every return in it, without a second fit.
+    """
+    window = diag.DRIFT
+    if study.estimation_window.overlaps(window):
+        return f"{window.label} overlaps the estimation window {study.estimation_window.label}"
+    relative = np.arange(window.start, window.end + 1)
+    day0, column = s.day0[keep], s.events.column[keep]
+    r = gather(s.values_r, day0, column, relative)
+    m = None if s.values_m is None else gather(s.values_m, day0, s.bench_column[column], relative)
+    ok = np.isfinite(r).all(axis=1) & (True if m is None else np.isfinite(m).all(axis=1))
+    if ok.sum() < 2:
+        return f"not computed: fewer than two security-events have every return in {window.label}"
+    fit = fitting.subset(span.fit, ok)
+    m_ok = None if m is None else m[ok]
+    car = (r[ok] - np.asarray(fit.expected(m_ok, r[ok].shape), dtype=float)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scar = car / np.sqrt(fit.sigma2 * fit.car_factor(m_ok, window.length))
+        bmp, df = par.cross_sectional_t(scar[:, None])
+        if clustered:
+            factor = par.kolari_pynnonen_factor(par.average_residual_correlation(fit.residuals), int(ok.sum()), patell=False)
+            bmp = bmp * factor
+        grank = nonpar.GeneralizedRank(fit.residuals / np.sqrt(fit.sigma2)[:, None])
+        g = grank(scar)
+    first, second = evidence.lead_names(clustered)  # (KP-)BMP, GRANK
+    p = {first: float(par.p_t(bmp, df)[0]), second: float(par.p_t(np.array([g[0]]), g[2])[0])}
+    return float(car.mean()), {evidence.LABELS[name]: value for name, value in p.items()}
 
 
 def _benchmark(study: "EventStudy", s: "Stacked", keep: np.ndarray) -> list[dict]:

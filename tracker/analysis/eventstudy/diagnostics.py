@@ -38,26 +38,27 @@ def _compact(residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(mask, values - mean[:, None], 0.0), n
 
 
-def ljung_box_p(residuals: np.ndarray, lags: int = LJUNG_BOX_LAGS) -> np.ndarray:
+def ljung_box_p(residuals: np.ndarray, lags: int = LJUNG_BOX_LAGS, compact=None) -> np.ndarray:
     """Ljung-Box p per row (statsmodels' ``acorr_ljungbox(x, lags=[lags])``), NaN-aware."""
-    x, n = _compact(residuals)
-    denominator = (x * x).sum(axis=1)
+    x, n = compact if compact is not None else _compact(residuals)
+    denominator = np.einsum("ij,ij->i", x, x)
     q = np.zeros(len(x))
     with np.errstate(invalid="ignore", divide="ignore"):
         for k in range(1, lags + 1):
-            rho = (x[:, k:] * x[:, :-k]).sum(axis=1) / denominator
+            rho = np.einsum("ij,ij->i", x[:, k:], x[:, :-k]) / denominator
             q += rho**2 / (n - k)
         q *= n * (n + 2)
     return np.where(n > lags + 1, stats.chi2.sf(q, lags), np.nan)
 
 
-def jarque_bera_p(residuals: np.ndarray) -> np.ndarray:
+def jarque_bera_p(residuals: np.ndarray, compact=None) -> np.ndarray:
     """Jarque-Bera p per row (scipy's ``jarque_bera``: biased moments), NaN-aware."""
-    x, n = _compact(residuals)
+    x, n = compact if compact is not None else _compact(residuals)
+    x2 = x * x
     with np.errstate(invalid="ignore", divide="ignore"):
-        m2 = (x**2).sum(axis=1) / n
-        skew = (x**3).sum(axis=1) / n / m2**1.5
-        kurt = (x**4).sum(axis=1) / n / m2**2
+        m2 = x2.sum(axis=1) / n
+        skew = np.einsum("ij,ij->i", x2, x) / n / m2**1.5
+        kurt = np.einsum("ij,ij->i", x2, x2) / n / m2**2
         jb = n / 6 * (skew**2 + (kurt - 3) ** 2 / 4)
     return np.where(n > 3, stats.chi2.sf(jb, 2), np.nan)
 
@@ -85,8 +86,9 @@ def drift_row(drift) -> dict:
 
 
 def residual_rows(residuals: np.ndarray, alpha: float) -> list[dict]:
-    lb = ljung_box_p(residuals)
-    jb = jarque_bera_p(residuals)
+    compact = _compact(residuals)
+    lb = ljung_box_p(residuals, compact=compact)
+    jb = jarque_bera_p(residuals, compact=compact)
     share = float(np.mean(jb[np.isfinite(jb)] < alpha)) if np.isfinite(jb).any() else np.nan
     return [
         _row("estimation residuals: mean Ljung-Box p", value=float(np.nanmean(lb)) if np.isfinite(lb).any() else np.nan,

@@ -122,7 +122,7 @@ def event_span(study: "EventStudy", s: Stacked, fit: models.ModelFit, keep: np.n
     evt = s.layout.columns(s.layout.event_span)
     r_evt = s.block_r[:, evt][keep]
     m_evt = None if s.block_m is None else s.block_m[:, evt][keep]
-    sub = _subset(fit, keep)
+    sub = subset(fit, keep)
     shape = r_evt.shape
     expected = np.asarray(sub.expected(m_evt, shape), dtype=float)
     ar = r_evt - expected
@@ -223,7 +223,8 @@ def _boundary_text(offset: pd.Timedelta) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _subset(fit: models.ModelFit, keep: np.ndarray) -> models.ModelFit:
+def subset(fit: models.ModelFit, keep: np.ndarray) -> models.ModelFit:
+    """The fit of the security-events ``keep`` selects."""
     def pick(values):
         return values[keep] if isinstance(values, np.ndarray) and values.shape[:1] == keep.shape else values
 
