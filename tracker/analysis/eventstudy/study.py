@@ -309,7 +309,6 @@ class EventStudy:
         diagnostics: bool = True,
         references: pd.DataFrame | None = None,
     ):
-        self._options = {k: v for k, v in locals().items() if k not in ("self", "returns", "market", "events", "__class__")}
         self.model = models.canonical_model(model)
         self.estimation_window = as_window(estimation_window, "estimation window")
         self.event_windows = parse_windows(event_windows)
@@ -359,15 +358,8 @@ class EventStudy:
             raise InputError("no events given")
         self.returns = _prepare_returns(returns)
         self.market_input = market if self.model != "mean" else None
-        self.market_raw = market
         self.events_input = events
         self.benchmark_name = benchmark_name
-
-    def variant(self, **changes) -> "EventStudy":
-        """The same study with some options changed (the diagnostics' pre-event window)."""
-        options = {**self._options, "placebo": None, "calendar_time": False, "diagnostics": False,
-                   "primary_window": None, "portfolio_weights": "equal", **changes}
-        return EventStudy(self.returns, self.market_raw, self.events_input, **options)
 
     @property
     def layout_span(self) -> Window:
