@@ -32,7 +32,7 @@ class Assessment:
 
 
 def assess(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarray, tests: pd.DataFrame,
-           clustered: bool) -> Assessment:
+           clustered: bool, rbar: float) -> Assessment:
     b = span.battery_input
     alpha = study.alpha
     labels = [w.label for w in b.windows]
@@ -48,7 +48,7 @@ def assess(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarra
                                          placebo.p_values() if placebo is not None else None)
     rows = diag.variance_rows(labels, win_ratio, win_p, alpha)
     if study.diagnostics:
-        rows.append(diag.drift_row(_drift(study, s, span, keep, clustered)))
+        rows.append(diag.drift_row(_drift(study, s, span, keep, clustered, rbar)))
         rows += diag.residual_rows(b.residuals, alpha)
         rows.append(diag.overlap_row(_studied(s, keep), study.calendar, study.layout_span, s.period))
         rows += _benchmark(study, s, keep)
@@ -59,7 +59,7 @@ def _studied(s: "Stacked", keep: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"event_id": s.events.event_id[keep], "timestamp": s.events.timestamp[keep]})
 
 
-def _drift(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarray, clustered: bool):
+def _drift(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarray, clustered: bool, rbar: float):
     """(CAAR over [-10, -2], {lead test: p}) with the study's own fit, or why not.
 
     The window lies between the estimation window and the event windows, so the fitted model
@@ -83,10 +83,13 @@ def _drift(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarra
     with np.errstate(invalid="ignore", divide="ignore"):
         scar = car / np.sqrt(fit.sigma2 * fit.car_factor(m_ok, window.length))
         bmp, df = par.cross_sectional_t(scar[:, None])
+        # Every kept security-event has the window's returns (the usual case): reuse the battery's
+        # mean residual correlation and ranks.
+        reuse = ok.all() and span.battery_input.grank is not None
         if clustered:
-            factor = par.kolari_pynnonen_factor(par.average_residual_correlation(fit.residuals), int(ok.sum()), patell=False)
-            bmp = bmp * factor
-        grank = nonpar.GeneralizedRank(fit.residuals / np.sqrt(fit.sigma2)[:, None])
+            rbar = rbar if reuse else par.average_residual_correlation(fit.residuals)
+            bmp = bmp * par.kolari_pynnonen_factor(rbar, int(ok.sum()), patell=False)
+        grank = span.battery_input.grank if reuse else nonpar.GeneralizedRank(fit.residuals / np.sqrt(fit.sigma2)[:, None])
         g = grank(scar)
     first, second = evidence.lead_names(clustered)  # (KP-)BMP, GRANK
     p = {first: float(par.p_t(bmp, df)[0]), second: float(par.p_t(np.array([g[0]]), g[2])[0])}

@@ -397,7 +397,7 @@ class EventStudy:
         span = fitting.event_span(self, stacked, fit, keep)
         tests, diagnostics = run_battery(span.battery_input)
         clustering = fitting.clustering(self, stacked, keep, diagnostics)
-        found = assess(self, stacked, span, keep, tests, clustering["clustered"])
+        found = assess(self, stacked, span, keep, tests, clustering["clustered"], diagnostics["mean_residual_correlation"])
         return EventStudyResults(
             fitting.arrays(self, stacked, span, keep), found.tests, excluded, clustering,
             fitting.settings(self, stacked), diagnostics, verdicts=found.verdicts, evidence=found.evidence,
