@@ -33,6 +33,8 @@ class Assessment:
 
 def assess(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarray, tests: pd.DataFrame,
            clustered: bool, rbar: float) -> Assessment:
+    """Everything after the battery, for the security-events ``keep`` selects (``rbar``: the
+    battery's mean residual correlation)."""
     b = span.battery_input
     alpha = study.alpha
     labels = [w.label for w in b.windows]
@@ -48,7 +50,7 @@ def assess(study: "EventStudy", s: "Stacked", span: "EventSpan", keep: np.ndarra
                                          placebo.p_values() if placebo is not None else None)
     rows = diag.variance_rows(labels, win_ratio, win_p, alpha)
     if study.diagnostics:
-        rows.append(diag.drift_row(_drift(study, s, span, keep, clustered, rbar)))
+        rows.append(diag.drift_row(_drift(study, s, span, keep, clustered, rbar), alpha))
         rows += diag.residual_rows(b.residuals, alpha)
         rows.append(diag.overlap_row(_studied(s, keep), study.calendar, study.layout_span, s.period))
         rows += _benchmark(study, s, keep)

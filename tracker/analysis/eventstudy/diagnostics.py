@@ -74,14 +74,14 @@ def variance_rows(labels, ratio, p, alpha) -> list[dict]:
             for w, r, q in zip(labels, ratio, p)]
 
 
-def drift_row(drift) -> dict:
-    """``drift``: None (not computable, with why) or (caar, {test: p}) from the [-10, -2] fit."""
+def drift_row(drift, alpha: float = 0.05) -> dict:
+    """``drift``: why it was not computed, or (caar, {test: p}); flagged when every p is below alpha."""
     if isinstance(drift, str):
         return _row("pre-event drift", DRIFT.label, detail=drift)
     caar, p = drift
     largest = max(p.values()) if p and all(np.isfinite(v) for v in p.values()) else np.nan
     text = ", ".join(f"{name} p = {value:.3g}" for name, value in p.items())
-    return _row("pre-event drift", DRIFT.label, caar, np.nan, largest, largest < 0.05 if np.isfinite(largest) else False,
+    return _row("pre-event drift", DRIFT.label, caar, np.nan, largest, largest < alpha if np.isfinite(largest) else False,
                 f"CAAR over {DRIFT.label}; lead tests {text}")
 
 
