@@ -67,13 +67,13 @@ def test_output_folder_gets_every_frame_json_and_charts(cli_runner, files, tmp_p
     names = {p.name for p in out.iterdir()}
     assert names == {
         "abnormal_returns.csv", "car.csv", "aar.csv", "caar.csv", "estimation.csv", "tests.csv", "excluded.csv",
-        "study.csv", "results.json", "summary.txt", "caar.svg", "car.svg",
+        "study.csv", "results.json", "summary.txt", "caar.svg", "car.svg", "verdicts.csv", "evidence.csv", "diagnostics.csv",
     }
     stored = json.loads((out / "results.json").read_text())
     assert stored["settings"]["model"] == "market-adjusted"
     assert len(stored["tests"]) == len(pd.read_csv(out / "tests.csv"))
     assert (out / "caar.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
-    assert "wrote 12 files" in result.stderr
+    assert "wrote 15 files" in result.stderr
 
 
 def test_mean_model_needs_no_market_column(cli_runner, files):

@@ -262,7 +262,8 @@ def test_json_export_holds_every_frame_and_number():
     assert len(data["abnormal_returns"]) == 4 * 7
     assert data["settings"]["estimation_window"] == "[-130, -11]"
     first = data["tests"][0]
-    assert set(first) == {"test", "scope", "window", "start", "end", "estimate", "statistic", "p_value", "distribution", "df", "n", "robust_to_cross_correlation"}
+    assert set(first) == {"test", "scope", "window", "start", "end", "estimate", "statistic", "p_value", "distribution", "df", "n",
+                          "robust_to_cross_correlation", "assumes_no_event_variance", "flag"}
     frames = results.to_frames()
     assert frames["caar"]["caar"].tolist() == pytest.approx([r["caar"] for r in data["caar"]])
 

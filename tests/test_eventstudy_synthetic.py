@@ -104,14 +104,15 @@ def test_clustered_summary_leads_with_robust_tests_and_unclustered_does_not():
     assert lead["robust_to_cross_correlation"].iloc[: 3 * len(ROBUST_TESTS)].all()
     assert "dependence-robust" in clustered.summary()
 
-    # Each security gets its own event date: no clustering, registry order kept.
+    assert list(lead["test"].iloc[:2 * 3]) == ["kp_bmp"] * 3 + ["grank"] * 3  # the verdict's lead tests (issue 16)
+    # Each security gets its own event date: no clustering; BMP and GRANK lead, then registry order.
     dates = returns.index[130:130 + returns.shape[1] // 2]
     staggered = pd.DataFrame(
         {"event_id": [f"e{i}" for i in range(len(dates))], "security": returns.columns[: len(dates)], "timestamp": dates}
     )
     spread = EventStudy(returns, market, staggered).fit()
     assert not spread.clustered and spread.clustering["share_same_period"] == 0.0
-    assert spread.lead_tests()["test"].iloc[0] == "csect_t"
+    assert list(dict.fromkeys(spread.lead_tests()["test"]))[:3] == ["bmp", "grank", "csect_t"]
     assert "dependence-robust" not in spread.summary()
 
 

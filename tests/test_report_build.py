@@ -56,7 +56,7 @@ def test_each_event_and_the_pooled_study_equal_the_engine_run_directly(fixture_d
         assert [r["aar"] for r in study["aar"]] == pytest.approx(direct.aar["aar"].tolist(), rel=1e-12)
         lead = direct.lead_tests("window")
         assert [t["p_value"] for t in study["tests"][: len(lead)]] == pytest.approx(lead["p_value"].tolist(), rel=1e-12)
-        assert study["clustered"] is True and study["lead_test"] == "bw1985"
+        assert study["clustered"] is True and study["lead_test"] == "kp_bmp"  # the verdict's lead test (issue 16)
     assert _study(two_events, "pooled")["n"] == _study(two_events, SORA)["n"] + _study(two_events, NVIDIA)["n"]
 
 

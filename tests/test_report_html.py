@@ -125,7 +125,7 @@ def test_the_page_leads_with_findings_and_has_every_section(written):
         "methodology", "caveats", "provenance")]
     assert order == sorted(order)
     assert "Overlapping Windows" in html or "overlapping windows" in html
-    assert "dependence-robust tests first" in html
+    assert "lead tests first, then the dependence-robust ones" in html
     assert 'class="simulated-banner"' not in html and report.doc["report"]["simulated"] is False
 
 

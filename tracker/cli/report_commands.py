@@ -22,17 +22,20 @@ def progress_printer(quiet: bool):
 
 
 def key_figures(doc: dict) -> pd.DataFrame:
-    """CAAR per study and window with the lead test's statistic and p-value, from the report's JSON."""
+    """CAAR and the verdict per study and window (the primary first), with the lead test's statistic and p-value."""
     rows = []
     for study in doc["studies"]:
         if study["status"] != "ok":
             continue
+        verdicts = {v["window"]: v for v in study.get("verdicts", [])}
         for window in study["caar"]:
             test = next(t for t in study["tests"] if t["scope"] == "window" and t["test"] == study["lead_test"] and t["window"] == window["window"])
+            verdict = verdicts.get(window["window"], {})
             rows.append({
                 "study": study["id"], "window": window["window"], "caar": window["caar"], "median_car": window["median_car"],
-                "share_positive": window["share_positive"], "n": window["n"], "lead_test": study["lead_test"],
-                "statistic": test["statistic"], "p_value": test["p_value"],
+                "share_positive": window["share_positive"], "n": window["n"], "verdict": verdict.get("verdict"),
+                "lead_test": study["lead_test"], "statistic": test["statistic"], "p_value": test["p_value"],
+                "finding": verdict.get("finding"),
             })
     return pd.DataFrame(rows)
 
@@ -79,6 +82,12 @@ def report_group() -> None:
 @click.option("--correlation-window", type=click.IntRange(max=MAX_PERIOD), metavar="N", help=f"Periods before and after for the correlation comparison [default: {CORRELATION_DEFAULTS['daily']} daily, {CORRELATION_DEFAULTS['hourly']} hourly].")
 @click.option("--gpu-set", "gpu_sets", multiple=True, metavar="NAME=VALUE", help="Change a GPU-estimate assumption, as 'tracker gpu estimate --set' (repeatable).")
 @click.option("--source", metavar="NAME", help="Take every coin's closes from this stored source (e.g. coingecko, binance, csv) [default: one source per coin, the best coverage; see 'tracker coverage'].")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True, help="Significance level of the verdicts and diagnostics.")
+@click.option("--primary-window", metavar="START:END", help="The window the findings lead with [default: the first of --windows].")
+@click.option("--placebo", is_flag=True, help="Placebo inference over pseudo-event days, with a histogram in the report.")
+@click.option("--placebo-range", metavar="START:END", help="Pseudo-event days relative to the event (implies --placebo) [default: -250:-20].")
+@click.option("--calendar-time", is_flag=True, help="Calendar-time portfolio regression per window (OLS, Newey-West errors).")
+@click.option("--portfolio-weights", type=click.Choice(["equal", "cap"]), default="equal", show_default=True, help="Calendar-time portfolio weights (cap: previous day's market caps).")
 @click.option("--title", metavar="TEXT", help="The report's title [default: from the events' names].")
 @click.option("--output", "output_dir", required=True, type=click.Path(), metavar="DIR", help="Folder to write (created; must be empty unless --overwrite).")
 @click.option("--overwrite", is_flag=True, help="Write into a folder that is not empty, replacing an earlier report's files.")
@@ -87,7 +96,8 @@ def report_group() -> None:
 @pass_app
 def event_study_report(
     app: AppContext, event_ids, tokens, category, membership, benchmark, index_weights, model, estimation_window, windows, hourly,
-    return_kind, exclude_other_events, move_window, correlation_window, gpu_sets, source, title, output_dir, overwrite, quiet, fmt,
+    return_kind, exclude_other_events, move_window, correlation_window, gpu_sets, source, alpha, primary_window, placebo,
+    placebo_range, calendar_time, portfolio_weights, title, output_dir, overwrite, quiet, fmt,
 ) -> None:
     """Write an event-study report: index.html (self-contained), report.md, report.json, tables/*.csv, charts/*.svg.
 
@@ -95,6 +105,7 @@ def event_study_report(
     The report holds the question and set-up (events, sample and why, benchmark, model,
     windows, coverage and exclusions), the CAAR chart with its confidence band, CAR per token,
     the AAR table, the test battery (dependence-robust tests first when events are clustered),
+    a verdict per window (robust, mixed, none) with the placebo, calendar-time and diagnostics,
     raw moves as the press reports them, correlation before and after, GPU-demand context,
     methodology, caveats and data provenance.
 
@@ -123,6 +134,8 @@ def event_study_report(
         gpu_overrides=parse_set(gpu_sets),
         title=title,
         source=source,
+        alpha=alpha, primary_window=primary_window, placebo=placebo, placebo_range=placebo_range,
+        calendar_time=calendar_time, portfolio_weights=portfolio_weights,
     ).check()
     db = app.database()
     say = progress_printer(quiet)

@@ -6,21 +6,23 @@ import sys
 import click
 import pandas as pd
 
-from ..analysis.events import get_event
+from ..analysis.events import get_event, list_events
 from ..analysis.eventstudy import EventStudy, parse_windows
 from ..analysis.eventstudy.data import load_study_data
 from ..analysis.eventstudy.export import check_output_dir, write_outputs
 from ..analysis.eventstudy.files import read_events_csv, read_returns_csv
 from ..analysis.eventstudy.models import MODELS
+from ..analysis.eventstudy.placebo import DEFAULT_RANGE, placebo_range
 from ..analysis.eventstudy.study import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, HOURLY_ESTIMATION, HOURLY_WINDOWS
-from ..analysis.eventstudy.windows import HOUR, MAX_PERIOD, as_window, check_layout, infer_period
+from ..analysis.eventstudy.windows import HOUR, MAX_PERIOD, Window, as_window, check_layout, infer_period
 from ..analysis.output import render_sections, to_table
 from ..analysis.reaction_data import speed_frame
 from ..analysis.source_choice import SourcePolicy
 from ..errors import InputError
 from ._context import AppContext, format_option, pass_app
 
-SECTIONS = ("summary", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns", "reaction")
+SECTIONS = ("summary", "verdicts", "tests", "car", "aar", "caar", "estimation", "excluded", "abnormal-returns",
+            "placebo", "calendar-time", "diagnostics", "reaction")
 DEFAULTS = {  # (estimation window, event windows) per frequency, from the library
     "daily": (DEFAULT_ESTIMATION, DEFAULT_WINDOWS),
     "hourly": (HOURLY_ESTIMATION, HOURLY_WINDOWS),
@@ -42,6 +44,7 @@ def _sections(show: tuple[str, ...]) -> list[str]:
 
 
 def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, model):
+    """Returns, benchmark and events from the user's files, and every event of the file as the calendar."""
     if events_csv is None:
         raise InputError("--returns-csv needs --events-csv FILE (columns event_id, date and optionally security)")
     returns = read_returns_csv(returns_csv)
@@ -58,6 +61,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
             raise InputError(f"unknown token {unknown[0]!r}: not a column of {returns_csv}")
         returns = returns[tokens]
     events = read_events_csv(events_csv)
+    calendar = events.drop_duplicates("event_id")[["event_id", "timestamp"]]
     if event_ids:
         unknown = [e for e in event_ids if e not in set(events["event_id"])]
         if unknown:
@@ -66,7 +70,7 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
     if tokens:
         explicit = events["security"] != "all"
         events = events[~explicit | events["security"].isin(tokens)]
-    return returns, market, events
+    return returns, market, events, calendar
 
 
 @click.command("study")
@@ -89,6 +93,12 @@ def _file_inputs(returns_csv, events_csv, market_column, tokens, event_ids, mode
 @click.option("--returns-csv", type=click.Path(dir_okay=False), help="File mode: a date column and one column per security (returns).")
 @click.option("--market-column", metavar="NAME", help="File mode: the benchmark's column in --returns-csv.")
 @click.option("--events-csv", type=click.Path(dir_okay=False), help="File mode: event_id, date (or timestamp) and optionally security.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True, help="Significance level of the verdicts and diagnostics.")
+@click.option("--primary-window", metavar="START:END", help="The window the findings lead with, listed first [default: the first of --windows].")
+@click.option("--placebo", is_flag=True, help="Placebo inference: rerun the study on every pseudo-event day of --placebo-range.")
+@click.option("--placebo-range", "placebo_range_text", metavar="START:END", help=f"Pseudo-event days relative to the event (implies --placebo) [default: {DEFAULT_RANGE.start}:{DEFAULT_RANGE.end}].")
+@click.option("--calendar-time", is_flag=True, help="Calendar-time portfolio regression per window (OLS, Newey-West errors).")
+@click.option("--portfolio-weights", type=click.Choice(["equal", "cap"]), default="equal", show_default=True, help="Calendar-time portfolio weights (cap: previous day's market caps, database only).")
 @click.option("--show", multiple=True, metavar="WHAT[,WHAT]", help=f"What to print: {', '.join(SECTIONS)} or all (all but reaction: the minute reaction from 1m candles) [default: summary].")
 @click.option("--output", "output_dir", type=click.Path(file_okay=False), help="Also write every frame as CSV, results.json, summary.txt and SVG charts here.")
 @format_option
@@ -97,7 +107,8 @@ def study_command(
     app: AppContext,
     event_ids, tokens, category, membership, benchmark, index_weights, model, estimation_window, windows, hourly,
     return_kind, day_boundary, benchmark_gaps, min_estimation_obs, exclude_other_events,
-    source, returns_csv, market_column, events_csv, show, output_dir, fmt,
+    source, returns_csv, market_column, events_csv, alpha, primary_window, placebo, placebo_range_text, calendar_time,
+    portfolio_weights, show, output_dir, fmt,
 ) -> None:
     """Event study: abnormal returns around announcements and the full test battery.
 
@@ -109,8 +120,9 @@ def study_command(
       tracker study --returns-csv returns.csv --market-column BTC --events-csv events.csv
 
     Windows are inclusive relative periods (-130:-11 is 120 days). Day 0 is the period that
-    contains the announcement. When events share dates, the summary leads with the tests that
-    survive cross-correlation (BW1985, Kolari-Pynnonen, GRANK, Corrado rank).
+    contains the announcement. Each window gets a verdict (robust, mixed, none) from the tests
+    robust to event-induced variance (KP-adjusted BMP and GRANK when events share dates, else
+    BMP and GRANK) and, with --placebo, the placebo p; see docs/eventstudy.md.
     """
     sections = _sections(show)
     if "reaction" in sections and returns_csv:
@@ -122,6 +134,15 @@ def study_command(
     # Check the windows before anything is loaded; the defaults depend on the frequency.
     estimation = as_window(estimation_window, "--estimation-window") if estimation_window else None
     event_windows = parse_windows(windows, "--windows window") if windows else None
+    primary = as_window(primary_window, "--primary-window") if primary_window else None
+    if placebo_range_text:
+        placebo = True
+    if portfolio_weights == "cap" and not calendar_time:
+        raise InputError("--portfolio-weights applies to --calendar-time")
+    if portfolio_weights == "cap" and returns_csv:
+        raise InputError("--portfolio-weights cap needs market caps from the database; files have none (use equal)")
+    evidence = {"alpha": alpha, "primary_window": primary, "calendar_time": calendar_time, "portfolio_weights": portfolio_weights,
+                "placebo": (placebo_range_text or True) if placebo else None}
 
     notes: list[str] = []
     source_settings = None
@@ -130,7 +151,8 @@ def study_command(
             raise InputError("--source picks a stored source; with --returns-csv the returns come from the file")
         if category or benchmark:
             raise InputError("--category and --benchmark need the database; with --returns-csv use --tokens and --market-column")
-        returns, market, events = _file_inputs(returns_csv, events_csv, market_column, token_list, event_ids, model)
+        returns, market, events, calendar = _file_inputs(returns_csv, events_csv, market_column, token_list, event_ids, model)
+        caps = None
         benchmark_name = market_column
         frequency = "hourly" if infer_period(returns.index) == HOUR else "daily"
         if hourly and frequency != "hourly":
@@ -139,9 +161,14 @@ def study_command(
         frequency = "hourly" if hourly else "daily"
         estimation = estimation or as_window(DEFAULTS[frequency][0])
         event_windows = event_windows or parse_windows(DEFAULTS[frequency][1])
-        returns, market, events, benchmark_name, notes, source_settings = _database_inputs(
+        # The placebo reruns the study on days before the event: load that much more history.
+        loaded = estimation
+        if placebo:
+            rng = placebo_range(placebo_range_text or True, ([primary] if primary else []) + event_windows)
+            loaded = Window(estimation.start + rng.start, estimation.end)
+        returns, market, events, benchmark_name, notes, caps, calendar, source_settings = _database_inputs(
             app, event_ids, token_list, category, membership, benchmark, index_weights, hourly, return_kind,
-            estimation, event_windows, day_boundary, events_csv, market_column, source,
+            loaded, event_windows, day_boundary, events_csv, market_column, portfolio_weights == "cap", source,
         )
         day_boundary = "00:00"
 
@@ -150,7 +177,7 @@ def study_command(
         estimation_window=estimation or DEFAULTS[frequency][0], event_windows=event_windows or DEFAULTS[frequency][1],
         return_kind=return_kind, day_boundary=day_boundary, benchmark_gaps=benchmark_gaps,
         min_estimation_obs=min_estimation_obs, exclude_other_events=exclude_other_events,
-        benchmark_name=benchmark_name, sources=source_settings,
+        benchmark_name=benchmark_name, sources=source_settings, caps=caps, calendar=calendar, **evidence,
     )
     results = study.fit()
     for note in notes:
@@ -159,7 +186,7 @@ def study_command(
         written = write_outputs(results, output_dir)
         click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
     reaction = _reaction(app, events, benchmark, source) if "reaction" in sections else None
-    click.echo(_render(results, sections, fmt, reaction))
+    click.echo(_render(results, sections, fmt, "all" in _split(show), reaction))
 
 
 def _reaction(app: AppContext, events: pd.DataFrame, benchmark: str | None, source: str | None) -> pd.DataFrame:
@@ -172,7 +199,7 @@ def _reaction(app: AppContext, events: pd.DataFrame, benchmark: str | None, sour
 
 
 def _database_inputs(app: AppContext, event_ids, token_list, category, membership, benchmark, index_weights, hourly,
-                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column, source):
+                     return_kind, estimation, event_windows, day_boundary, events_csv, market_column, caps, source):
     """Database mode: check the options, then load returns, benchmark and events for the study."""
     if events_csv or market_column:
         raise InputError("--events-csv and --market-column go with --returns-csv (file mode)")
@@ -196,10 +223,11 @@ def _database_inputs(app: AppContext, event_ids, token_list, category, membershi
             db, unique_events, tokens=token_list, category=None if token_list else category,
             benchmark=benchmark or "bitcoin", index_weights=index_weights, hourly=hourly,
             estimation_window=estimation, event_windows=event_windows,
-            return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items),
+            return_kind=return_kind, membership=membership, progress=lambda items: _ticking(bar, items), caps=caps,
             sources=SourcePolicy(source, app.config.tracking.usd_equivalents),
         )
-    return data.returns, data.market, data.events, data.benchmark_name, data.notes, data.source_settings
+    calendar = list_events(db).rename(columns={"ts": "timestamp"})
+    return data.returns, data.market, data.events, data.benchmark_name, data.notes, data.caps, calendar, data.source_settings
 
 
 def _ticking(bar, items):
@@ -208,7 +236,12 @@ def _ticking(bar, items):
         bar.update(1)
 
 
-def _render(results, sections: list[str], fmt: str, reaction: pd.DataFrame | None = None) -> str:
+def _missing(results, section: str) -> bool:
+    return (results.placebo if section == "placebo" else results.calendar_time) is None
+
+
+def _render(results, sections: list[str], fmt: str, everything: bool = False,
+            reaction: pd.DataFrame | None = None) -> str:
     frames: dict[str, pd.DataFrame] = {}
     text_parts: list[str] = []
     for section in sections:
@@ -217,12 +250,21 @@ def _render(results, sections: list[str], fmt: str, reaction: pd.DataFrame | Non
                 text_parts.append(results.summary())
             else:
                 summary = results.summary_frames()
-                frames.update({"study": summary["study"], "caar": summary["caar"], "lead_tests": summary["tests"]})
+                frames.update({"study": summary["study"], "verdicts": summary["verdicts"], "caar": summary["caar"],
+                               "lead_tests": summary["tests"]})
                 if results.settings["sources"]:  # where each coin's closes came from, and the rule
                     rule, coins = results.settings["sources"]["rule"], results.settings["sources"]["coins"]
                     frames["sources"] = pd.DataFrame([{"coin_id": c, "source": w, "rule": rule} for c, w in coins.items()])
             continue
+        if section in ("placebo", "calendar-time") and _missing(results, section):
+            if everything:
+                continue
+            raise InputError(f"--show {section} needs --{section}" if section != "placebo" else "--show placebo needs --placebo")
         frame = {
+            "verdicts": results.verdicts,
+            "placebo": results.placebo.table if results.placebo is not None else None,
+            "calendar-time": results.calendar_time,
+            "diagnostics": results.diagnostics_table,
             # In the summary's order: window tests then day tests, robust ones first when clustered.
             "tests": pd.concat([results.lead_tests("window"), results.lead_tests("day")], ignore_index=True),
             "car": results.car,

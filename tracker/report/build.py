@@ -17,10 +17,12 @@ import pandas as pd
 from storage import Database
 
 from ..analysis import plotting
-from ..analysis.events import Event, get_event
+from ..analysis.events import Event, get_event, list_events
 from ..analysis.eventstudy import TESTS
 from ..analysis.eventstudy.caar_charts import caar_band, caar_chart, car_bar_chart
-from ..analysis.eventstudy.data import StudyData, known_coins, load_study_data
+from ..analysis.eventstudy.data import StudyData, known_coins, load_study_data, reference_returns
+from ..analysis.eventstudy.placebo_chart import placebo_histogram
+from ..analysis.eventstudy.windows import Window
 from ..analysis.missing import empty_database, unknown_coins_message
 from ..analysis.output import to_json
 from ..analysis.source_choice import SourcePolicy
@@ -128,19 +130,31 @@ def _study_record(outcome: StudyOutcome, period: pd.Timedelta) -> tuple[dict, di
         "excluded": r.excluded,
         "caar_band": band_frame,
     }
+    # "diagnostics" already names the battery's figures in the record: the table is "diagnostics_table".
+    frames.update({("diagnostics_table" if name == "diagnostics" else name): frame
+                   for name, frame in r.evidence_frames().items() if frame is not None})
     record.update({
         "n": r.n,
         "excluded_count": int(len(r.excluded)),
         "clustered": r.clustered,
         "lead_test": lead_test(r),
+        "lead_tests": list(r.lead_test_names),
+        "primary_window": r.primary_window,
+        "placebo_range": r.placebo.range.label if r.placebo is not None else None,
         "band": band,
-        "car_window": r.arrays.windows[-1].label,
+        # The longest window (the first of equal length): with the primary window listed first,
+        # the last window is no longer the natural one to chart.
+        "car_window": _longest(r).label,
         "settings": r.settings,
         "clustering": r.clustering,
         "diagnostics": r.diagnostics,
         **frames,
     })
     return record, frames
+
+
+def _longest(results) -> Window:
+    return max(results.arrays.windows, key=lambda w: w.length)
 
 
 def _with_study(frames: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
@@ -189,13 +203,16 @@ def build_report(db: Database, config: Config, options: ReportOptions, *, progre
     policy = SourcePolicy(options.source, config.tracking.usd_equivalents)
     data = _load(db, events, options, tokens, category, say, policy)
     minute_policy, policy = policy, policy.pinned(data.price_sources)  # moves and correlations read the study's series
-    outcomes = fit_studies(data, events, options, progress=say)
+    references = [c for c in dict.fromkeys(([options.benchmark] if options.benchmark != "index" else []) + list(REFERENCE_COINS))
+                  if known_coins(db, [c])]
+    # The reference coins other than the benchmark, for the diagnostics' market-move check.
+    markets = reference_returns(db, [c for c in references if c != options.benchmark], data.returns.index, period, options.return_kind)
+    outcomes = fit_studies(data, events, options, progress=say, calendar=list_events(db).rename(columns={"ts": "timestamp"}),
+                           references=markets if markets.shape[1] else None)
     sample = sample_frame(db, events, data, outcomes, options, category)
     charts: dict[str, Chart] = {}
     studies, per_study = _study_charts(outcomes, period, charts, say)
     say("measuring raw moves")
-    references = [c for c in dict.fromkeys(([options.benchmark] if options.benchmark != "index" else []) + list(REFERENCE_COINS))
-                  if known_coins(db, [c])]
     samples = {e.event_id: data.events.loc[data.events["event_id"] == e.event_id, "security"].tolist() for e in events}
     moves = _raw_moves(db, events, samples, references, options, charts, policy)
     correlation = _correlations(db, events, samples, options, charts, say, policy)
@@ -231,11 +248,15 @@ def _check_inputs(db: Database, config: Config, options: ReportOptions) -> tuple
 def _load(db: Database, events: Sequence[Event], options: ReportOptions, tokens: list[str] | None,
           category: str | None, say: Progress, policy: SourcePolicy) -> StudyData:
     say(f"loading {options.frequency} prices for {len(events)} event(s)")
+    estimation, rng = options.estimation, options.placebo_window
+    # The placebo reruns the study on days before the event: load that much more history.
+    loaded = Window(estimation.start + rng.start, estimation.end) if rng else estimation
     return load_study_data(
         db, [e.event_id for e in events], tokens=tokens, category=category, benchmark=options.benchmark,
-        index_weights=options.index_weights, hourly=options.hourly, estimation_window=options.estimation,
+        index_weights=options.index_weights, hourly=options.hourly, estimation_window=loaded,
         event_windows=options.event_windows, return_kind=options.return_kind, membership=options.membership,
         sources=policy,
+        caps=options.calendar_time and options.portfolio_weights == "cap",
     )
 
 
@@ -252,7 +273,12 @@ def _study_charts(outcomes: Sequence[StudyOutcome], period: pd.Timedelta, charts
             _chart(charts, f"caar-{outcome.id}", caar_chart(outcome.results, title=f"CAAR, {what}"),
                    f"CAAR, {outcome.label}",
                    f"Cumulative average abnormal return over the event span with its 95% band ({record['band']}).")
-            _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, title=f"CAR per token over {record['car_window']}, {what}"),
+            if outcome.results.placebo is not None:
+                _chart(charts, f"placebo-{outcome.id}", placebo_histogram(outcome.results, title=f"Placebo over {outcome.results.primary_window}, {what}"),
+                       f"Placebo, {outcome.label}",
+                       f"The CAAR over {outcome.results.primary_window} on every pseudo-event day {record['placebo_range']} (bars), "
+                       "and the event's own CAAR on the same tokens (red line); the placebo p is the share at least as extreme.")
+            _chart(charts, f"car-{outcome.id}", car_bar_chart(outcome.results, window=_longest(outcome.results), title=f"CAR per token over {record['car_window']}, {what}"),
                    f"CAR per token, {outcome.label}",
                    f"Each token's cumulative abnormal return over {record['car_window']}, with 95% intervals from its estimation variance.")
     return studies, per_study
@@ -380,6 +406,11 @@ def _settings(options: ReportOptions, parts: _Parts) -> dict:
         "category": parts.category,
         "tokens": parts.tokens,
         "move_window": options.move.label,
+        "alpha": options.alpha,
+        "primary_window": ok_study.primary_window,
+        "placebo_range": options.placebo_window.label if options.placebo_window else None,
+        "calendar_time": options.calendar_time,
+        "portfolio_weights": options.portfolio_weights if options.calendar_time else None,
         "correlation_periods": options.correlation_periods,
         "gpu_overrides": dict(options.gpu_overrides),
         "sources": parts.provenance.rule,
@@ -441,12 +472,14 @@ def _tables(event_rows: pd.DataFrame, parts: _Parts) -> dict[str, pd.DataFrame]:
     per_study, correlation, gpu = parts.per_study, parts.correlation, parts.gpu
 
     def stacked(name: str) -> pd.DataFrame:
-        return _with_study([(i, f[name]) for i, f in per_study if f])
+        return _with_study([(i, f[name]) for i, f in per_study if f.get(name) is not None])
 
     return {
         "events": event_rows,
         "sample": parts.sample,
         **{name: stacked(name) for name in ("caar", "car", "aar", "tests", "estimation", "excluded", "caar_band")},
+        **{name: stacked(name) for name in ("verdicts", "evidence", "diagnostics_table", "placebo", "placebo_pseudo", "calendar_time")
+           if any(f.get(name) is not None for _, f in per_study)},
         "raw_moves": parts.moves,
         "correlation": pd.concat([c.pairs.assign(event_id=c.event_id) for c in correlation if c.ok], ignore_index=True)
         if any(c.ok for c in correlation) else pd.DataFrame(),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..analysis.eventstudy import Window, as_window, canonical_model, parse_windows
+from ..analysis.eventstudy.placebo import placebo_range
 from ..analysis.gpu import load_assumptions
 from ..errors import InputError
 
@@ -53,6 +54,9 @@ class ReportOptions:
     simulated : bool
         Label everything SIMULATED DATA (the demo sets it; a fake server's loopback URL in
         the config sets it too).
+    alpha, primary_window, placebo, placebo_range, calendar_time, portfolio_weights
+        The evidence options of ``tracker study`` (docs/eventstudy.md): the verdicts' level, the
+        window the findings lead with, placebo inference and the calendar-time regression.
     """
 
     events: tuple[str, ...]
@@ -74,6 +78,12 @@ class ReportOptions:
     source: str | None = None
     simulated: bool = False
     command: str | None = None
+    alpha: float = 0.05
+    primary_window: str | None = None
+    placebo: bool = False
+    placebo_range: str | None = None
+    calendar_time: bool = False
+    portfolio_weights: str = "equal"
 
     @property
     def frequency(self) -> str:
@@ -86,6 +96,23 @@ class ReportOptions:
     @property
     def event_windows(self) -> list[Window]:
         return parse_windows(self.windows or STUDY_DEFAULTS[self.frequency][1], "`windows` window", ["windows"])
+
+    @property
+    def primary(self) -> Window | None:
+        return as_window(self.primary_window, "`primary_window`", ["primary_window"]) if self.primary_window else None
+
+    @property
+    def placebo_window(self) -> Window | None:
+        """The placebo's pseudo-event range, or None without a placebo (a range implies one)."""
+        if not (self.placebo or self.placebo_range):
+            return None
+        return placebo_range(self.placebo_range or True, ([self.primary] if self.primary else []) + self.event_windows)
+
+    @property
+    def evidence(self) -> dict:
+        """The ``EventStudy`` keywords of the evidence options."""
+        return {"alpha": self.alpha, "primary_window": self.primary, "placebo": self.placebo_window,
+                "calendar_time": self.calendar_time, "portfolio_weights": self.portfolio_weights}
 
     @property
     def move(self) -> Window:
@@ -120,7 +147,19 @@ class ReportOptions:
         parts += [f"--gpu-set {name}={value}" for name, value in sorted(self.gpu_overrides.items())]
         if self.source:
             parts.append(f"--source {self.source}")
+        parts += self._evidence_flags()
         return " ".join(parts)
+
+    def _evidence_flags(self) -> list[str]:
+        parts = [f"--alpha {self.alpha:g}"] if self.alpha != 0.05 else []
+        if self.primary:
+            parts.append(f"--primary-window {self.primary.start}:{self.primary.end}")
+        rng = self.placebo_window
+        if rng:
+            parts.append(f"--placebo-range {rng.start}:{rng.end}")
+        if self.calendar_time:
+            parts.append("--calendar-time" + (f" --portfolio-weights {self.portfolio_weights}" if self.portfolio_weights != "equal" else ""))
+        return parts
 
     def check(self) -> "ReportOptions":
         """Refuse bad options with one-line errors before any work; returns self."""
@@ -143,6 +182,13 @@ class ReportOptions:
                              parameters=["move_window"])
         if self.gpu_overrides:
             load_assumptions(None, dict(self.gpu_overrides))  # unknown names and bad values fail now, not after the study
+        if not 0 < self.alpha < 1:
+            raise InputError(f"`alpha` {self.alpha} must be between 0 and 1", parameters=["alpha"])
+        if self.portfolio_weights not in ("equal", "cap"):
+            raise InputError(f"`portfolio_weights` {self.portfolio_weights!r} must be equal or cap", parameters=["portfolio_weights"])
+        if self.portfolio_weights == "cap" and not self.calendar_time:
+            raise InputError("`portfolio_weights` applies to `calendar_time`", parameters=["portfolio_weights", "calendar_time"])
+        self.placebo_window  # noqa: B018 - parsing is the check
         if self.correlation_window is not None and self.correlation_window < 5:
             raise InputError("`correlation_window` must be at least 5 periods (Fisher's z needs n > 3 per window)",
                              parameters=["correlation_window"])

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..analysis.eventstudy import TESTS
+from . import evidence_sections
 from .build import ReportData
 from .document import BulletList, Callout, Doc, Figure, FigureRow, Inline, Link, Paragraph, Section, Subheading, Table
-from .formatting import counted, plain_time, significance
+from .formatting import plain_time
 from .reaction import reaction_section
 from .svg import inline_svg
 
@@ -50,42 +51,9 @@ def _event_name(doc: Doc, event_id: str) -> str:
 def findings(report: ReportData, doc: Doc) -> Section:
     blocks: list = [Paragraph(["Question: ", doc.data["question"]])]
     for i, study in _ok_studies(doc):
-        windows = {w["window"]: j for j, w in enumerate(study["caar"])}
-        last = study["car_window"]
-        j = windows.get(last, len(study["caar"]) - 1)
-        lead = study["lead_test"]
-        k = next(x for x, t in enumerate(study["tests"]) if t["test"] == lead and t["scope"] == "window" and t["window"] == last)
-        p = study["tests"][k]["p_value"]
-        # A pooled study's N counts token-events (a token in two events counts twice).
-        unit = "token-event" if study["id"] == "pooled" else "token"
-        whose = counted(study["n"], unit) + ("'s" if study["n"] == 1 else "'")
-        blocks.append(Paragraph([
-            f"{study['label']}: over {last} the {whose} average cumulative abnormal return (CAAR) was ",
-            doc.cell("studies", i, "caar", j, "caar", kind="pct"),
-            " (median ", doc.cell("studies", i, "caar", j, "median_car", kind="pct"), ", ",
-            doc.cell("studies", i, "caar", j, "share_positive", kind="share"), f" of {unit}s positive); ",
-            f"{_title(lead)}: statistic ", doc.cell("studies", i, "tests", k, "statistic", kind="num2"),
-            ", p " if p is not None and p < 0.001 else ", p = ", doc.cell("studies", i, "tests", k, "p_value", kind="p"),
-            f", {significance(p)}.",
-        ]))
-    rows = []
-    for i, study in _ok_studies(doc):
-        lead = study["lead_test"]
-        for j, w in enumerate(study["caar"]):
-            k = next(x for x, t in enumerate(study["tests"]) if t["test"] == lead and t["scope"] == "window" and t["window"] == w["window"])
-            rows.append([
-                study["id"], w["window"],
-                doc.cell("studies", i, "caar", j, "caar", kind="pct"),
-                doc.cell("studies", i, "caar", j, "median_car", kind="pct"),
-                doc.cell("studies", i, "caar", j, "share_positive", kind="share"),
-                doc.cell("studies", i, "caar", j, "n", kind="int"),
-                _title(lead),
-                doc.cell("studies", i, "tests", k, "statistic", kind="num2"),
-                doc.cell("studies", i, "tests", k, "p_value", kind="p"),
-            ])
-    blocks.append(Table(["study", "window", "CAAR", "median CAR", "positive", "N", "lead test", "statistic", "p"], rows,
-                        "Key figures: CAAR per event window and the test the report leads with (dependence-robust when events are clustered).",
-                        "caar"))
+        blocks.append(evidence_sections.finding_paragraph(doc, i, study))
+    blocks.append(evidence_sections.key_figures_table(doc, _ok_studies(doc)))
+    blocks += evidence_sections.market_callouts(doc, _ok_studies(doc))
     for warning in doc.data["warnings"]:
         blocks.append(Callout("warning", warning["kind"].replace("-", " "), [warning["message"]]))
     for study in doc.data["studies"]:
@@ -170,6 +138,7 @@ def study_section(report: ReportData, doc: Doc, i: int) -> Section:
     blocks.append(_car_table(doc, i, study))
     blocks.append(_aar_table(doc, i, study, unit))
     blocks.append(_tests_table(doc, i, study))
+    blocks += evidence_sections.study_blocks(report, doc, i, study)
     return Section(anchor, title, blocks)
 
 
@@ -227,9 +196,11 @@ def _tests_table(doc: Doc, i: int, study: dict) -> Table:
         for window in windows:
             k = where.get((test, window))
             cells += [doc.cell("studies", i, "tests", k, "statistic", kind="num2"), doc.cell("studies", i, "tests", k, "p_value", kind="p")] if k is not None else ["", ""]
-        rows.append(cells)
-    heading = "dependence-robust tests first, because the events are clustered" if study["clustered"] else "in the usual order"
-    columns = ["test", "robust to cross-correlation", "distribution"] + [f"{h} {w}" for w in windows for h in ("stat", "p")]
+        flagged = [w for w in windows if (test, w) in where and study["tests"][where[(test, w)]].get("flag")]
+        rows.append(cells + [f"assumes no event-induced variance; variance rose over {', '.join(flagged)}" if flagged else ""])
+    heading = ("the verdict's lead tests first, then the dependence-robust ones, because the events are clustered" if study["clustered"]
+               else "the verdict's lead tests first")
+    columns = ["test", "robust to cross-correlation", "distribution"] + [f"{h} {w}" for w in windows for h in ("stat", "p")] + ["flag"]
     return Table(columns, rows, f"The test battery on each window's CAAR, two-sided p-values, {heading}.", "tests")
 
 
@@ -348,6 +319,10 @@ def methodology(report: ReportData, doc: Doc) -> Section:
         ["Tests: every test gives a two-sided p-value and names its distribution. When the tokens share event dates their "
          "abnormal returns are cross-correlated; Brown-Warner 1985, the Kolari-Pynnonen adjusted Patell and BMP, the Corrado "
          "rank and GRANK tests allow for it, the others assume independence and over-reject."],
+        ["Verdict per window: robust when the lead tests (KP-adjusted BMP and GRANK with clustered events, else BMP and "
+         "GRANK; both allow for event-induced variance) and, when it ran, the placebo p are all below alpha; mixed when some "
+         "are; none when none is. Tests that take their variance from the estimation window alone are flagged when the "
+         "cross-sectional variance of the standardized CARs rose."],
         ["CAAR band: with clustered events, the crude-dependence band (sd of the AAR over the estimation window x sqrt of "
          "the periods cumulated); otherwise the cross-sectional sd of the cumulated CARs / sqrt(N)."],
         ["Raw moves are plain close-to-close changes; correlations use log returns and Fisher's z; the GPU figures come from "
@@ -362,7 +337,8 @@ def caveats(report: ReportData, doc: Doc) -> Section:
     items = [
         ["An event study measures association around a date, not cause: other news in the window moves prices too."],
         ["Few tokens and one date make a small sample; the dependence-robust tests are the honest ones, and their power is low."],
-        ["p-values are not adjusted for the several windows and tests shown; read the lead test on the window chosen in advance."],
+        ["The verdict reads the lead tests on the primary window chosen in advance; for the other windows read the Holm-adjusted "
+         "p-values beside the raw ones. The other tests of the battery are not adjusted for multiplicity."],
         ["Crypto trades around the clock; daily closes at 00:00 UTC split a US-evening announcement's reaction over two days, "
          "which the windows starting at -1 and running past 0 cover."],
         ["Category membership is CoinGecko's, as recorded when the tracker saw it; tokens delisted before the data was "

@@ -40,7 +40,8 @@ class StudyOutcome:
 
 
 def _study(data: StudyData, events: pd.DataFrame, options: ReportOptions, exclude_other_events: bool,
-           returns: pd.DataFrame | None = None) -> EventStudy:
+           returns: pd.DataFrame | None = None, calendar: pd.DataFrame | None = None,
+           references: pd.DataFrame | None = None) -> EventStudy:
     return EventStudy(
         data.returns if returns is None else returns,
         data.market,
@@ -52,6 +53,10 @@ def _study(data: StudyData, events: pd.DataFrame, options: ReportOptions, exclud
         exclude_other_events=exclude_other_events,
         benchmark_name=data.benchmark_name,
         sources=data.source_settings,
+        caps=data.caps,
+        calendar=calendar,
+        references=references,
+        **options.evidence,
     )
 
 
@@ -85,8 +90,12 @@ def mask_other_events(data: StudyData, event_id: str, options: ReportOptions) ->
     return returns
 
 
-def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions, progress=None) -> list[StudyOutcome]:
+def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions, progress=None,
+                calendar: pd.DataFrame | None = None, references: pd.DataFrame | None = None) -> list[StudyOutcome]:
     """One study per event, then the pooled study when there are several events.
+
+    ``calendar``: every event of the calendar (event_id, timestamp), for the overlap diagnostic;
+    ``references``: returns of reference markets, whose day-0 moves the diagnostics check.
 
     Raises
     ------
@@ -100,7 +109,7 @@ def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions
         subset = data.events[data.events["event_id"] == event.event_id]
         returns = mask_other_events(data, event.event_id, options) if options.exclude_other_events and len(events) > 1 else None
         try:
-            results = _study(data, subset, options, False, returns).fit()
+            results = _study(data, subset, options, False, returns, calendar, references).fit()
             outcomes.append(StudyOutcome(event.event_id, event.name, [event.event_id], results))
         except AnalysisError as exc:
             outcomes.append(StudyOutcome(event.event_id, event.name, [event.event_id], None, str(exc)))
@@ -109,7 +118,8 @@ def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions
             progress(f"fitting the pooled study of {len(events)} events")
         ids = [e.event_id for e in events]
         try:
-            results = _study(data, data.events, options, options.exclude_other_events).fit()
+            results = _study(data, data.events, options, options.exclude_other_events, calendar=calendar,
+                             references=references).fit()
             outcomes.append(StudyOutcome(POOLED, pooled_label(len(events)), ids, results))
         except AnalysisError as exc:
             outcomes.append(StudyOutcome(POOLED, pooled_label(len(events)), ids, None, str(exc)))
@@ -119,7 +129,7 @@ def fit_studies(data: StudyData, events: Sequence[Event], options: ReportOptions
 
 
 def lead_test(results: EventStudyResults) -> str:
-    """The test a report quotes first: the first of the battery in the order the results lead with."""
+    """The test a report quotes first: the first of the verdict's lead tests (KP-BMP when clustered, else BMP)."""
     return str(results.lead_tests("window")["test"].iloc[0])
 
 

@@ -6,6 +6,7 @@ See docs/eventstudy.md for every formula and convention.
 from .battery import ROBUST_TESTS, TESTS
 from .calendar import align_benchmark, returns_from_prices
 from .models import MODELS, canonical_model
+from .placebo import PlaceboResults
 from .results import EventStudyResults, EventStudySettings
 from .study import EventStudy
 from .windows import Window, as_window, parse_windows
@@ -17,6 +18,7 @@ __all__ = [
     "EventStudy",
     "EventStudyResults",
     "EventStudySettings",
+    "PlaceboResults",
     "Window",
     "align_benchmark",
     "as_window",

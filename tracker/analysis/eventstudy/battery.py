@@ -63,6 +63,7 @@ class BatteryInput:
     residuals: np.ndarray     # (N, M) estimation ARs, NaN where unused
     sigma: np.ndarray         # (N,)
     df: np.ndarray            # (N,) degrees of freedom of sigma^2
+    grank: object = None      # the GRANK ranks of the estimation SARs, kept by the battery for the diagnostics
 
 
 class _Table:
@@ -191,7 +192,7 @@ def _nonparametric(data: BatteryInput, rows: _Rows) -> tuple[float, int, int]:
     rows.table.add("wilcoxon", "window", win["labels"], win["starts"], win["ends"], rows.caar, [w[0] for w in w_win], [w[1] for w in w_win], [w[3] for w in w_win], np.nan, n)
     rows.table.add("wilcoxon", "day", day["labels"], day["starts"], day["ends"], rows.aar, [w[0] for w in w_day], [w[1] for w in w_day], [w[3] for w in w_day], np.nan, n)
 
-    grank = nonpar.GeneralizedRank(data.residuals / data.sigma[:, None])
+    grank = data.grank = nonpar.GeneralizedRank(data.residuals / data.sigma[:, None])
     g_day = [grank(rows.sar[:, j]) for j in range(rows.sar.shape[1])]
     g_win = [grank(rows.scar[:, j]) for j in range(rows.scar.shape[1])]
     df_g = grank.T - 2

@@ -45,6 +45,7 @@ class StudyData:
     price_sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     quote: str = "usd"
     source_settings: dict | None = None  # for EventStudy(sources=...): the rule and each coin's source
+    caps: pd.DataFrame | None = None  # daily market caps of the sample, when asked for
 
 
 def known_coins(db: Database, coin_ids: Sequence[str]) -> set[str]:
@@ -120,6 +121,7 @@ def load_study_data(
     membership: str = "event",
     progress: Callable[[Iterable], Iterable] | None = None,
     sources: SourcePolicy | None = None,
+    caps: bool = False,
 ) -> StudyData:
     """Load everything a study of ``event_ids`` needs from the database.
 
@@ -143,6 +145,8 @@ def load_study_data(
         sync, the earliest recorded membership instead, with a survivorship-bias note.
     progress, sources
         Wraps the per-event loop (e.g. a click progress bar); picks each coin's source (``source_choice``).
+    caps
+        Also load the sample's daily market caps (for cap-weighted calendar-time portfolios).
 
     Raises
     ------
@@ -183,7 +187,9 @@ def load_study_data(
     ]
     market.name = benchmark_name
     used = sample_coins + ([benchmark] if isinstance(benchmark, str) and benchmark != INDEX_BENCHMARK else [])
-    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, *_sources_used(db, used, grid, sources))
+    cap_frame = _sample_caps(db, grid, sample_coins) if caps else None
+    return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, *_sources_used(db, used, grid, sources),
+                     caps=cap_frame)
 
 
 def _checked_policy(db: Database, sources: SourcePolicy | None) -> SourcePolicy:
@@ -197,6 +203,24 @@ def _sources_used(db: Database, coins: list[str], grid: "_Grid", sources: Source
     chosen = panels.chosen_sources(db, coins, grid.start, grid.end, hourly=grid.period == HOUR, policy=sources)
     quote = panels.quote_currency(db, None, sources)
     return chosen, quote, settings_entry(chosen, quote, sources)
+
+
+def reference_returns(db: Database, coins: Sequence[str], index: pd.DatetimeIndex, period: pd.Timedelta,
+                      return_kind: str = "simple") -> pd.DataFrame:
+    """Returns of reference coins (bitcoin, ethereum) on ``index``, each over its own prices, for
+    the diagnostics' market-move check."""
+    if not len(index) or not coins:
+        return pd.DataFrame(index=index)
+    grid = _Grid(index[0] - period, index[-1], period)
+    prices = grid.prices(db, list(coins))
+    return pd.DataFrame({c: _coin_returns(prices[c], return_kind) for c in coins}).reindex(index)
+
+
+def _sample_caps(db: Database, grid: "_Grid", coins: list[str]) -> pd.DataFrame:
+    if grid.period != DAY:
+        raise InputError("cap weights need daily market caps; an hourly study takes `portfolio_weights` equal",
+                         parameters=["portfolio_weights"])
+    return grid.prices_of(db, coins, "market_cap")
 
 
 def _checked_tokens(db: Database, tokens: Sequence[str]) -> list[str]:
@@ -283,6 +307,10 @@ class _Grid:
         """Closes of ``coins`` on every period of the range (NaN where none)."""
         closes = _closes(db, coins, self.start, self.end, self.period, policy=self.policy)
         return _regular(closes, self.start, self.end, self.period, coins)
+
+    def prices_of(self, db: Database, coins: Sequence[str], value: str) -> pd.DataFrame:
+        """Another daily value (``market_cap``) of ``coins`` on every period of the range."""
+        return _regular(_closes(db, coins, self.start, self.end, self.period, value=value), self.start, self.end, self.period, coins)
 
 
 def _series_benchmark(db: Database, benchmark: pd.Series, sample_coins: list[str], grid: _Grid,

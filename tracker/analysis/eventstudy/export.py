@@ -6,7 +6,7 @@ from pathlib import Path
 from ...paths import check_output_dir as check_paths
 from .. import plotting
 from ..output import to_csv
-from . import caar_charts
+from . import caar_charts, placebo_chart
 from .results import EventStudyResults
 
 
@@ -16,7 +16,7 @@ def check_output_dir(path: str | Path) -> Path:
 
 
 def write_outputs(results: EventStudyResults, path: str | Path) -> list[Path]:
-    """Write ``<frame>.csv`` for every frame, ``results.json``, ``summary.txt``, ``caar.svg`` and ``car.svg``.
+    """Write ``<frame>.csv`` for every frame, ``results.json``, ``summary.txt``, ``caar.svg``, ``car.svg`` and, with a placebo, ``placebo.svg``.
 
     Returns the paths written.
     """
@@ -32,4 +32,6 @@ def write_outputs(results: EventStudyResults, path: str | Path) -> list[Path]:
         written.append(folder / name)
     written.append(plotting.save(caar_charts.caar_chart(results)[0], folder / "caar.svg"))
     written.append(plotting.save(caar_charts.car_bar_chart(results)[0], folder / "car.svg"))
+    if results.placebo is not None:
+        written.append(plotting.save(placebo_chart.placebo_histogram(results)[0], folder / "placebo.svg"))
     return written

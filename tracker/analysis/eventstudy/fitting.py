@@ -40,6 +40,9 @@ class Stacked:
     bench_names: list[str]
     n_securities: int
     empty_columns: np.ndarray | None = None  # per returns column: not one finite return
+    values_r: np.ndarray | None = None    # the aligned panel (periods x securities), for the placebo
+    values_m: np.ndarray | None = None    # and the benchmark (periods x benchmark columns)
+    names: list[str] | None = None        # the panel's security columns
 
 
 @dataclass
@@ -60,11 +63,13 @@ def stack(study: "EventStudy", returns: pd.DataFrame, market: pd.DataFrame | Non
     day0 = locate_day0(index, period, study.day_boundary, events.timestamp)
     located = day0 >= 0
     rows = np.where(located, day0, 0)
-    block_r = gather(returns.to_numpy(), rows, events.column, layout.relative)
-    block_m = None if market is None else gather(market.to_numpy(), rows, bench_column[events.column], layout.relative)
-    empty = ~np.isfinite(returns.to_numpy(dtype=float)).any(axis=0)
+    values_r = returns.to_numpy(dtype=float)
+    values_m = None if market is None else market.to_numpy(dtype=float)
+    block_r = gather(values_r, rows, events.column, layout.relative)
+    block_m = None if market is None else gather(values_m, rows, bench_column[events.column], layout.relative)
+    empty = ~np.isfinite(values_r).any(axis=0)
     return Stacked(index, period, events, layout, day0, located, block_r, block_m, bench_column, bench_names,
-                   returns.shape[1], empty)
+                   returns.shape[1], empty, values_r, values_m, list(returns.columns))
 
 
 def estimate(study: "EventStudy", s: Stacked) -> tuple[models.ModelFit, np.ndarray]:
@@ -120,7 +125,7 @@ def event_span(study: "EventStudy", s: Stacked, fit: models.ModelFit, keep: np.n
     evt = s.layout.columns(s.layout.event_span)
     r_evt = s.block_r[:, evt][keep]
     m_evt = None if s.block_m is None else s.block_m[:, evt][keep]
-    sub = _subset(fit, keep)
+    sub = subset(fit, keep)
     shape = r_evt.shape
     expected = np.asarray(sub.expected(m_evt, shape), dtype=float)
     ar = r_evt - expected
@@ -181,6 +186,11 @@ def settings(study: "EventStudy", s: Stacked) -> EventStudySettings:
         first_period=s.index[0],
         last_period=s.index[-1],
         sources=study.sources,
+        alpha=study.alpha,
+        primary_window=study.event_windows[0].label,
+        placebo_range=study.placebo.label if study.placebo is not None else None,
+        calendar_time=study.calendar_time,
+        portfolio_weights=study.portfolio_weights if study.calendar_time else None,
     )
 
 
@@ -217,7 +227,8 @@ def _boundary_text(offset: pd.Timedelta) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _subset(fit: models.ModelFit, keep: np.ndarray) -> models.ModelFit:
+def subset(fit: models.ModelFit, keep: np.ndarray) -> models.ModelFit:
+    """The fit of the security-events ``keep`` selects."""
     def pick(values):
         return values[keep] if isinstance(values, np.ndarray) and values.shape[:1] == keep.shape else values
 

@@ -16,7 +16,9 @@ from ..output import to_json as _to_json
 from ..output import to_table
 from ..results import AnalysisResults, Settings
 from .battery import ROBUST_TESTS, TESTS
+from .evidence import lead_names
 from .models import DESCRIPTIONS
+from .placebo import PlaceboResults
 from .windows import Window
 
 
@@ -70,6 +72,11 @@ class EventStudySettings(Settings):
     last_period: Any
     # Where the prices came from (database studies): {"rule": ..., "coins": {coin_id: "source (quote)"}}
     sources: Any = None
+    alpha: float = 0.05
+    primary_window: str | None = None
+    placebo_range: str | None = None
+    calendar_time: bool = False
+    portfolio_weights: str | None = None
 
 
 @dataclass
@@ -98,6 +105,18 @@ class EventStudyResults(AnalysisResults):
         correlation.
     settings : EventStudySettings
         The conventions the study ran with.
+    verdicts : DataFrame
+        One row per window, the primary first: ``verdict`` (robust, mixed, none), the CAAR,
+        the largest p-value it rests on and the findings sentence.
+    evidence : DataFrame
+        The p-values behind each verdict (lead tests, placebo), raw and Holm-adjusted across windows.
+    placebo : PlaceboResults or None
+        Placebo inference, when it was asked for.
+    calendar_time : DataFrame or None
+        The calendar-time portfolio regression per window, when it was asked for.
+    diagnostics_table : DataFrame
+        Event-induced variance, pre-event drift, residual checks, overlapping events, the
+        benchmark's day-0 move.
     """
 
     arrays: StudyArrays
@@ -106,6 +125,11 @@ class EventStudyResults(AnalysisResults):
     clustering: dict
     settings: EventStudySettings
     diagnostics: dict = field(default_factory=dict)
+    verdicts: pd.DataFrame | None = None
+    evidence: pd.DataFrame | None = None
+    placebo: PlaceboResults | None = None
+    calendar_time: pd.DataFrame | None = None
+    diagnostics_table: pd.DataFrame | None = None
 
     # ---- frames -------------------------------------------------------------------------
     @property
@@ -217,14 +241,26 @@ class EventStudyResults(AnalysisResults):
         )
 
     # ---- summaries ----------------------------------------------------------------------
+    @property
+    def lead_test_names(self) -> tuple[str, str]:
+        """The tests the verdict rests on: KP-BMP and GRANK when clustered, else BMP and GRANK."""
+        return lead_names(self.clustered)
+
+    @property
+    def primary_window(self) -> str:
+        return self.arrays.windows[0].label
+
     def lead_tests(self, scope: str = "window") -> pd.DataFrame:
-        """Tests of one scope, the dependence-robust ones first when events are clustered."""
+        """Tests of one scope: the lead tests first, then the dependence-robust ones when events
+        are clustered, then the rest; windows in the study's order (the primary first)."""
         table = self.tests[self.tests["scope"] == scope].copy()
         order = {name: i for i, name in enumerate(TESTS)}
+        lead = {name: i for i, name in enumerate(self.lead_test_names)}
+        table["_lead"] = table["test"].map(lead).fillna(len(lead))
         table["_robust_first"] = ~table["robust_to_cross_correlation"] if self.clustered else False
         table["_order"] = table["test"].map(order)
-        table = table.sort_values(["_robust_first", "_order"], kind="stable")
-        return table.drop(columns=["_robust_first", "_order"]).reset_index(drop=True)
+        table = table.sort_values(["_lead", "_robust_first", "_order"], kind="stable")
+        return table.drop(columns=["_lead", "_robust_first", "_order"]).reset_index(drop=True)
 
     def study_frame(self) -> pd.DataFrame:
         """One row describing the study: sample, model, windows, clustering."""
@@ -251,7 +287,17 @@ class EventStudyResults(AnalysisResults):
 
     def summary_frames(self) -> dict[str, pd.DataFrame]:
         """The summary as frames: the study, CAAR per window, the window tests (robust first if clustered)."""
-        return {"study": self.study_frame(), "caar": self.caar, "tests": self.lead_tests("window")}
+        return {"study": self.study_frame(), "verdicts": self.verdicts, "caar": self.caar, "tests": self.lead_tests("window")}
+
+    def evidence_frames(self) -> dict[str, pd.DataFrame]:
+        """The verdicts, the p-values behind them, placebo, calendar-time and diagnostics frames."""
+        frames = {"verdicts": self.verdicts, "evidence": self.evidence, "diagnostics": self.diagnostics_table}
+        if self.placebo is not None:
+            frames.update({"placebo": self.placebo.table, "placebo_pseudo": self.placebo.pseudo,
+                           "placebo_excluded": self.placebo.excluded})
+        if self.calendar_time is not None:
+            frames["calendar_time"] = self.calendar_time
+        return frames
 
     def summary(self) -> str:
         """A plain-text report: sample, conventions, clustering, CAARs and the window tests."""
@@ -275,7 +321,8 @@ class EventStudyResults(AnalysisResults):
             names = ", ".join(TESTS[t].title for t in ROBUST_TESTS)
             lines.append(
                 "  -> clustered events: tests that treat security-events as independent over-reject when they "
-                f"share dates; lead with the dependence-robust tests ({names})."
+                f"share dates; lead with the dependence-robust tests ({names}), and of those with the ones "
+                "robust to event-induced variance too (KP-adjusted BMP and GRANK)."
             )
         if len(self.excluded):
             reasons = self.excluded["reason"].value_counts()
@@ -284,8 +331,35 @@ class EventStudyResults(AnalysisResults):
         tests = self.lead_tests("window")
         shown = tests[["test", "window", "estimate", "statistic", "p_value", "distribution", "robust_to_cross_correlation"]]
         shown = shown.rename(columns={"robust_to_cross_correlation": "robust", "estimate": "caar"})
-        heading = "Window tests (dependence-robust first)" if self.clustered else "Window tests"
-        return "\n".join(lines) + "\n\nCAAR per window\n" + to_table(caar) + f"\n\n{heading}\n" + to_table(shown)
+        shown = shown.assign(flag=tests["flag"]) if "flag" in tests else shown
+        heading = "Window tests (lead tests, then dependence-robust)" if self.clustered else "Window tests (lead tests first)"
+        return "\n".join(lines + self._verdict_lines()) + "\n\nCAAR per window\n" + to_table(caar) + "\n\n" + "\n\n".join(
+            self._evidence_blocks()) + f"\n\n{heading}\n" + to_table(shown)
+
+    def _verdict_lines(self) -> list[str]:
+        if self.verdicts is None:
+            return []
+        v = self.verdicts.iloc[0]
+        names = " and ".join(TESTS[t].title for t in self.lead_test_names)
+        return [f"  verdict over the primary window {v['window']}: {v['finding']} (alpha {self.settings['alpha']:g}; "
+                f"lead tests {names}{' and the placebo' if self.placebo is not None else ''})"]
+
+    def _evidence_blocks(self) -> list[str]:
+        blocks = []
+        if self.verdicts is not None:
+            table = self.evidence.pivot(index="window", columns="component", values=["p_value", "p_holm"])
+            components = list(dict.fromkeys(self.evidence["component"]))
+            table = table.reindex(columns=[(k, c) for k in ("p_value", "p_holm") for c in components])
+            table.columns = [f"{c}_{'p' if k == 'p_value' else 'p_holm'}" for k, c in table.columns]
+            shown = self.verdicts[["window", "verdict", "caar"]].merge(table.reset_index(), on="window", how="left")
+            blocks.append("Verdict per window (primary first; Holm-adjusted across windows)\n" + to_table(shown))
+        if self.placebo is not None:
+            blocks.append(f"Placebo: pseudo-events {self.placebo.range.label}\n" + to_table(self.placebo.table))
+        if self.calendar_time is not None:
+            blocks.append("Calendar-time portfolio regression (OLS, Newey-West errors)\n" + to_table(self.calendar_time))
+        if self.diagnostics_table is not None:
+            blocks.append("Diagnostics\n" + to_table(self.diagnostics_table))
+        return blocks
 
     def __str__(self) -> str:  # pragma: no cover - convenience
         return self.summary()
@@ -302,6 +376,7 @@ class EventStudyResults(AnalysisResults):
             "tests": self.tests,
             "excluded": self.excluded,
             "study": self.study_frame(),
+            **{k: v for k, v in self.evidence_frames().items() if v is not None},
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -21,10 +21,15 @@ import pandas as pd
 
 from ...errors import InputError, first_line
 from . import fitting, models
+from .assess import assess
 from .battery import run_battery
+from .blocks import Layout
 from .calendar import GAP_POLICIES, RETURN_KINDS, align_benchmark, returns_from_prices
+from .evidence import DEFAULT_ALPHA
+from .placebo import placebo_range
 from .results import EventStudyResults
 from .windows import (
+    Window,
     as_window,
     check_layout,
     infer_period,
@@ -65,6 +70,31 @@ def _prepare_returns(returns: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"security {frame.columns[frame.columns.duplicated()][0]!r} appears twice in the returns")
     frame = frame.replace([np.inf, -np.inf], np.nan).sort_index()
     return frame
+
+
+def _prepare_caps(caps, name: str = "caps") -> pd.DataFrame | None:
+    """A wide frame of numbers on UTC periods (market caps, or reference returns)."""
+    if caps is None:
+        return None
+    if not isinstance(caps, pd.DataFrame):
+        raise InputError(f"`{name}` must be a DataFrame: index = periods, one column per series", parameters=[name])
+    frame = caps.copy()
+    frame.index = utc_naive(frame.index)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.astype(float)
+
+
+def _prepare_calendar(calendar) -> pd.DataFrame | None:
+    if calendar is None:
+        return None
+    frame = pd.DataFrame(calendar)
+    if not {"event_id", "timestamp"} <= set(frame.columns):
+        raise InputError("`calendar` needs columns event_id and timestamp", parameters=["calendar"])
+    try:
+        stamps = utc_naive(pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601"))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"a `calendar` timestamp cannot be read: {first_line(exc)}", parameters=["calendar"]) from None
+    return pd.DataFrame({"event_id": frame["event_id"].astype(str).to_numpy(), "timestamp": stamps})
 
 
 def _prepare_market(market, securities: Sequence[str], index: pd.DatetimeIndex, benchmark: str | None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
@@ -231,6 +261,28 @@ class EventStudy:
     sources : dict, optional
         Where the prices came from, carried into the settings: ``{"rule": str, "coins":
         {coin_id: "source (quote)"}}`` (``source_choice.settings_entry``).
+    alpha : float
+        Significance level of the verdicts and diagnostics (default 0.05).
+    primary_window : window, optional
+        The window the findings lead with; listed first (added when not among
+        ``event_windows``). Default: the first of ``event_windows``.
+    placebo : bool or window, optional
+        Placebo inference over pseudo-event days: True for the default range -250:-20, or a
+        range ``"start:end"``; see :mod:`.placebo`.
+    calendar_time : bool
+        Run the calendar-time portfolio regression (:mod:`.calendar_time`).
+    portfolio_weights : {"equal", "cap"}
+        Weights of the calendar-time portfolio; ``cap`` needs ``caps``.
+    caps : DataFrame, optional
+        Market caps on the returns' index, one column per security.
+    calendar : DataFrame, optional
+        Other calendar events (``event_id``, ``timestamp``) for the overlap diagnostic.
+    references : DataFrame, optional
+        Returns of other markets (columns named, e.g. ``ethereum``) on the returns' periods,
+        whose day-0 moves the diagnostics check beside the benchmark's.
+    diagnostics : bool
+        Compute the full diagnostics table (a second fit for the pre-event drift); the
+        event-induced variance rows are always there.
     """
 
     def __init__(
@@ -251,10 +303,36 @@ class EventStudy:
         cluster_threshold: float = DEFAULT_CLUSTER_THRESHOLD,
         benchmark_name: str | None = None,
         sources: dict | None = None,
+        alpha: float = DEFAULT_ALPHA,
+        primary_window: object | None = None,
+        placebo: bool | object | None = None,
+        calendar_time: bool = False,
+        portfolio_weights: str = "equal",
+        caps: pd.DataFrame | None = None,
+        calendar: pd.DataFrame | None = None,
+        diagnostics: bool = True,
+        references: pd.DataFrame | None = None,
     ):
         self.model = models.canonical_model(model)
         self.estimation_window = as_window(estimation_window, "estimation window")
         self.event_windows = parse_windows(event_windows)
+        if primary_window is not None:
+            primary = as_window(primary_window, "`primary_window`", ["primary_window"])
+            self.event_windows = [primary] + [w for w in self.event_windows if w != primary]
+        if not 0 < float(alpha) < 1:
+            raise InputError(f"`alpha` {alpha} must be between 0 and 1", parameters=["alpha"])
+        self.alpha = float(alpha)
+        self.placebo = None if placebo is None or placebo is False else placebo_range(placebo, self.event_windows)
+        self.calendar_time = bool(calendar_time)
+        if portfolio_weights not in ("equal", "cap"):
+            raise InputError(f"`portfolio_weights` {portfolio_weights!r} must be equal or cap", parameters=["portfolio_weights"])
+        if portfolio_weights == "cap" and caps is None:
+            raise InputError("`portfolio_weights` cap needs market caps (`caps`)", parameters=["portfolio_weights"])
+        self.portfolio_weights = portfolio_weights
+        self.caps = _prepare_caps(caps)
+        self.calendar = _prepare_calendar(calendar)
+        self.diagnostics = bool(diagnostics)
+        self.references = _prepare_caps(references, "references")
         check_layout(self.estimation_window, self.event_windows)
         if return_kind not in RETURN_KINDS:
             raise InputError(f"return kind {return_kind!r} must be one of {', '.join(RETURN_KINDS)}")
@@ -288,6 +366,11 @@ class EventStudy:
         self.benchmark_name = benchmark_name
         self.sources = sources
 
+    @property
+    def layout_span(self) -> Window:
+        """From the first event-window start to the last end."""
+        return Layout(self.estimation_window, tuple(self.event_windows)).event_span
+
     @classmethod
     def from_prices(
         cls,
@@ -318,9 +401,12 @@ class EventStudy:
         excluded, keep = fitting.exclusions(self, stacked, fit, mask)
         span = fitting.event_span(self, stacked, fit, keep)
         tests, diagnostics = run_battery(span.battery_input)
+        clustering = fitting.clustering(self, stacked, keep, diagnostics)
+        found = assess(self, stacked, span, keep, tests, clustering["clustered"], diagnostics["mean_residual_correlation"])
         return EventStudyResults(
-            fitting.arrays(self, stacked, span, keep), tests, excluded,
-            fitting.clustering(self, stacked, keep, diagnostics), fitting.settings(self, stacked), diagnostics,
+            fitting.arrays(self, stacked, span, keep), found.tests, excluded, clustering,
+            fitting.settings(self, stacked), diagnostics, verdicts=found.verdicts, evidence=found.evidence,
+            placebo=found.placebo, calendar_time=found.calendar_time, diagnostics_table=found.diagnostics_table,
         )
 
     def _stack(self) -> fitting.Stacked:
