@@ -55,7 +55,7 @@ COINS = {
     "arkham": ("ARKM", "ARKM", "2023-07-18", None, True, "indexcoop-30dma"),
     "numeraire": ("NMR", "NMR", "2018-01-01", 6.4e6, True, "coingecko-feb-2024"),
     "internet-computer": ("ICP", "ICP", "2021-05-10", 459e6, True, "coingecko-feb-2024"),
-    "render-token": ("RNDR", "hl:RNDR", "2020-06-11", 378e6, True, "coingecko-feb-2024"),
+    "render-token": ("RENDER", "hl:RNDR", "2020-06-11", 378e6, True, "coingecko-feb-2024"),
     "bittensor": ("TAO", "hl:TAO", "2023-03-06", 6.3e6, True, "coingecko-feb-2024"),
     "io-net": ("IO", "IO", "2024-06-11", 95e6, True, "coingecko-jun-2024"),
     "singularitynet": ("AGIX", "ic:AGIX", "2018-01-19", 1.27e9, True, "coingecko-feb-2024"),
