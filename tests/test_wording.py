@@ -4,15 +4,15 @@ sign, two events pool as "Both events pooled", a pooled study counts token-event
 have no microseconds, and a shown p-value never contradicts the significance beside it."""
 from __future__ import annotations
 
-import copy
 import re
 
+import pandas as pd
 import pytest
 
+from tracker.analysis.eventstudy.evidence import verdicts
 from tracker.config import load_config
 from tracker.ingest.runs import RunRecord, record_run
 from tracker.report import ReportOptions, build_report
-from tracker.report.build import ReportData
 from tracker.report.formatting import counted, format_value, p_text, plain_time, pooled_label
 from tracker.report.html import render_html
 from tracker.report.markdown import escape_md, render_markdown
@@ -102,22 +102,24 @@ def test_run_times_have_no_microseconds(texts):
     assert plain_time("2026-12-02T21:46:57.123456") == "2026-12-02 21:46:57" and plain_time(None) == ""
 
 
-@pytest.mark.parametrize("p, shown, verdict", [
-    (0.0496, "0.0496", "significant at 5%"),
-    (0.04996, "0.04996", "significant at 5%"),
-    (0.0504, "0.050", "not significant at 5%"),
-    (0.05, "0.050", "not significant at 5%"),
-    (0.411, "0.411", "not significant at 5%"),
+@pytest.mark.parametrize("p, shown, sentence_p, verdict", [
+    (0.0496, "0.0496", "0.0496", "robust"),
+    (0.04996, "0.04996", "0.04996", "robust"),
+    (0.0504, "0.050", "0.05", "none"),
+    (0.05, "0.050", "0.05", "none"),
+    (0.411, "0.411", "0.41", "none"),
 ])
-def test_the_shown_p_value_agrees_with_the_verdict(report, p, shown, verdict):
-    doc = copy.deepcopy(report.doc)
-    study = doc["studies"][0]
-    lead, window = study["lead_test"], study["car_window"]
-    test = next(t for t in study["tests"] if t["test"] == lead and t["scope"] == "window" and t["window"] == window)
-    test["p_value"] = p
-    doctored = ReportData(doc, report.tables, report.charts)
-    markdown, page = render_markdown(doctored), render_html(doctored)
-    assert f"p = {shown}, {verdict}." in markdown
-    assert re.search(rf"p = <span[^>]*>{re.escape(shown)}</span>, {verdict}\.", page)
-    assert "p = 0.050, significant" not in markdown + page
+def test_the_shown_p_value_agrees_with_the_verdict(report, texts, p, shown, sentence_p, verdict):
+    """The findings lead with the verdict sentence ("robust evidence: KP-BMP p = 0.0496, ...");
+    its p-values, and the report's p cells, are never rounded across 5%."""
+    tests = pd.DataFrame([{"scope": "window", "test": name, "window": "[0, 5]", "p_value": p} for name in ("kp_bmp", "grank")])
+    table, _ = verdicts(tests, pd.Series({"[0, 5]": 0.1}), ["[0, 5]"], clustered=True, alpha=0.05)
+    row = table.iloc[0]
+    assert row["verdict"] == verdict
+    assert row["finding"] == f"{'no' if verdict == 'none' else verdict} evidence: KP-BMP p = {sentence_p}, GRANK p = {sentence_p}"
     assert format_value(p, "p") == shown == p_text(p)
+    # The report shows these sentences as they are.
+    doc = report.doc["studies"][0]
+    markdown, page = texts
+    for finding in (v["finding"] for v in doc["verdicts"]):
+        assert finding in markdown and finding.replace("<", "&lt;") in page

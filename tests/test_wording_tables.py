@@ -75,12 +75,12 @@ def test_show_tests_lists_tests_as_the_summary_does(cli_runner, db_file):
     assert result.exit_code == 0, result.output
     window_rows = [line.split()[0] for line in result.stdout.splitlines() if re.match(r"^\w+\s+window\s", line)]
     assert list(dict.fromkeys(window_rows)) == summary_order
-    assert summary_order[0] == "bw1985" and summary_order.index("csect_t") > summary_order.index("grank")  # robust first
+    assert summary_order[0] == "kp_bmp" and summary_order.index("csect_t") > summary_order.index("grank")  # robust first
     lines = result.stdout.splitlines()
     first_day = next(i for i, line in enumerate(lines) if re.match(r"^\w+\s+day\s", line))
     assert all(not re.match(r"^\w+\s+window\s", line) for line in lines[first_day:])  # windows, then days
     as_json = json.loads(cli_runner("--db", db_file, *STUDY, "--show", "tests", "--format", "json").stdout)["tests"]
-    assert [r["test"] for r in as_json if r["scope"] == "window"][0] == "bw1985"
+    assert [r["test"] for r in as_json if r["scope"] == "window"][0] == "kp_bmp"
     assert any(r["p_value"] < 1e-6 for r in as_json)  # full precision
 
 

@@ -27,13 +27,14 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .pvalues import p_rounded
+
 FORMATS = ("table", "json", "csv")
 RETURN_COLUMNS = frozenset({"caar", "car", "aar", "ar", "median_car", "estimate"})
 SPREAD_COLUMNS = frozenset({"sd_car", "sd_ar"})
 SHARE_COLUMNS = frozenset({"share_positive"})
 P_COLUMNS = frozenset({"p_value", "p_adj"})
 STATISTIC_COLUMNS = frozenset({"statistic", "z", "t_stat", "f_stat", "scar"})
-_ALPHA = 0.05
 
 
 def _jsonable(value: Any) -> Any:
@@ -97,11 +98,7 @@ def p_value_text(p: float, digits: int = 3) -> str:
     """``p`` to ``digits`` significant digits, ``< 0.001`` below, never rounded across 5%."""
     if p < 0.001:
         return "< 0.001"
-    text = f"{p:.{digits}g}"
-    while digits < 12 and (float(text) < _ALPHA) != (p < _ALPHA):
-        digits += 1
-        text = f"{p:.{digits}g}"
-    return text
+    return p_rounded(p, digits, significant=True)
 
 
 def _number(value: float, kind: str | None) -> str:

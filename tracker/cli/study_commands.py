@@ -135,14 +135,8 @@ def study_command(
     estimation = as_window(estimation_window, "--estimation-window") if estimation_window else None
     event_windows = parse_windows(windows, "--windows window") if windows else None
     primary = as_window(primary_window, "--primary-window") if primary_window else None
-    if placebo_range_text:
-        placebo = True
-    if portfolio_weights == "cap" and not calendar_time:
-        raise InputError("--portfolio-weights applies to --calendar-time")
-    if portfolio_weights == "cap" and returns_csv:
-        raise InputError("--portfolio-weights cap needs market caps from the database; files have none (use equal)")
-    evidence = {"alpha": alpha, "primary_window": primary, "calendar_time": calendar_time, "portfolio_weights": portfolio_weights,
-                "placebo": (placebo_range_text or True) if placebo else None}
+    placebo = placebo or bool(placebo_range_text)
+    evidence = _evidence_settings(alpha, primary, placebo, placebo_range_text, calendar_time, portfolio_weights, returns_csv)
 
     notes: list[str] = []
     source_settings = None
@@ -187,6 +181,16 @@ def study_command(
         click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
     reaction = _reaction(app, events, benchmark, source) if "reaction" in sections else None
     click.echo(_render(results, sections, fmt, "all" in _split(show), reaction))
+
+
+def _evidence_settings(alpha, primary, placebo, placebo_range_text, calendar_time, portfolio_weights, returns_csv) -> dict:
+    """EventStudy's evidence keywords from the flags, checked together."""
+    if portfolio_weights == "cap" and not calendar_time:
+        raise InputError("--portfolio-weights applies to --calendar-time")
+    if portfolio_weights == "cap" and returns_csv:
+        raise InputError("--portfolio-weights cap needs market caps from the database; files have none (use equal)")
+    return {"alpha": alpha, "primary_window": primary, "calendar_time": calendar_time, "portfolio_weights": portfolio_weights,
+            "placebo": (placebo_range_text or True) if placebo else None}
 
 
 def _reaction(app: AppContext, events: pd.DataFrame, benchmark: str | None, source: str | None) -> pd.DataFrame:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..analysis.pvalues import p_rounded
+
 MISSING = "n/a"
 ALPHA = 0.05
 KINDS = ("pct", "spread", "share", "num2", "num3", "sig", "p", "int", "big", "price", "text")
@@ -59,11 +61,7 @@ def format_value(value: Any, kind: str) -> str:
 def p_text(p: float, decimals: int = 3, alpha: float = ALPHA) -> str:
     """``p`` with ``decimals`` decimals, or more when rounding would carry it across ``alpha``
     (p = 0.0496 shows as 0.0496, so "significant at 5%" never sits beside "0.050")."""
-    text = f"{p:.{decimals}f}"
-    while decimals < 12 and (float(text) < alpha) != (p < alpha):
-        decimals += 1
-        text = f"{p:.{decimals}f}"
-    return text
+    return p_rounded(p, decimals, alpha=alpha)
 
 
 def significance(p: Any, alpha: float = ALPHA) -> str:

@@ -169,27 +169,29 @@ def load_study_data(
 
     grid = _load_range(events, estimation_window, event_windows, period, trading_calendar=isinstance(benchmark, pd.Series), policy=sources)
     sample_coins = sorted({c for members in samples.values() for c in members})
-    if isinstance(benchmark, pd.Series):
-        coin_prices, market, benchmark_name = _series_benchmark(db, benchmark, sample_coins, grid, return_kind)
-    elif benchmark == INDEX_BENCHMARK:
-        coin_prices, market, benchmark_name = _index_benchmark(
-            db, events, category, sample_coins, grid, return_kind, index_weights, notes)
-    else:
-        coin_prices, market, benchmark_name = _coin_benchmark(db, benchmark, sample_coins, grid, return_kind)
+    coin_prices, market, benchmark_name = _prices_and_benchmark(
+        db, benchmark, events, category, sample_coins, grid, return_kind, index_weights, notes)
     returns = returns_from_prices(coin_prices, return_kind)
     no_prices = [c for c in sample_coins if coin_prices[c].notna().sum() == 0]
     if no_prices:
         notes.append(f"no prices in the study period for: {', '.join(no_prices)}")
-    rows = [
-        {"event_id": e.event_id, "security": coin, "timestamp": pd.Timestamp(e.ts)}
-        for e in events
-        for coin in samples[e.event_id]
-    ]
+    rows = [{"event_id": e.event_id, "security": coin, "timestamp": pd.Timestamp(e.ts)} for e in events for coin in samples[e.event_id]]
     market.name = benchmark_name
     used = sample_coins + ([benchmark] if isinstance(benchmark, str) and benchmark != INDEX_BENCHMARK else [])
     cap_frame = _sample_caps(db, grid, sample_coins) if caps else None
     return StudyData(returns, market, pd.DataFrame(rows), benchmark_name, period, notes, *_sources_used(db, used, grid, sources),
                      caps=cap_frame)
+
+
+def _prices_and_benchmark(db: Database, benchmark: str | pd.Series, events: Sequence[Event], category: str | None,
+                          sample_coins: list[str], grid: "_Grid", return_kind: str, index_weights: str,
+                          notes: list[str]) -> tuple[pd.DataFrame, pd.Series, str]:
+    """The sample's closes, the benchmark's returns and its name, for a series, the index or a coin."""
+    if isinstance(benchmark, pd.Series):
+        return _series_benchmark(db, benchmark, sample_coins, grid, return_kind)
+    if benchmark == INDEX_BENCHMARK:
+        return _index_benchmark(db, events, category, sample_coins, grid, return_kind, index_weights, notes)
+    return _coin_benchmark(db, benchmark, sample_coins, grid, return_kind)
 
 
 def _checked_policy(db: Database, sources: SourcePolicy | None) -> SourcePolicy:

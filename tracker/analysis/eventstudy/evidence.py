@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..pvalues import p_rounded
+
 DEFAULT_ALPHA = 0.05
 VERDICTS = ("robust", "mixed", "none")
 LABELS = {"kp_bmp": "KP-BMP", "bmp": "BMP", "grank": "GRANK", "placebo": "placebo"}
@@ -76,21 +78,21 @@ def flag_tests(tests: pd.DataFrame, day_ratio_p: dict, window_ratio_p: dict, alp
     return tests
 
 
-def format_p(p: float) -> str:
-    """``p = 0.04`` style: two decimals, three below 0.01, ``p < 0.001`` below that."""
+def format_p(p: float, alpha: float = DEFAULT_ALPHA) -> str:
+    """``p = 0.04`` style: two decimals, three below 0.01, ``p < 0.001`` below that; more where
+    rounding would carry p across ``alpha`` (0.0496 stays 0.0496, never 0.05 beside a verdict
+    that counts it below 5%)."""
     if p is None or not np.isfinite(p):
         return "p = n/a"
     if p < 0.001:
         return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
+    return f"p = {p_rounded(p, 3 if p < 0.01 else 2, alpha=alpha)}"
 
 
-def finding(verdict: str, components: list[tuple[str, float]]) -> str:
+def finding(verdict: str, components: list[tuple[str, float]], alpha: float = DEFAULT_ALPHA) -> str:
     """'mixed evidence: placebo p = 0.04, KP-BMP p = 0.10, GRANK p = 0.10'."""
     head = "no evidence" if verdict == "none" else f"{verdict} evidence"
-    return head + ": " + ", ".join(f"{LABELS.get(name, name)} {format_p(p)}" for name, p in components)
+    return head + ": " + ", ".join(f"{LABELS.get(name, name)} {format_p(p, alpha)}" for name, p in components)
 
 
 def verdicts(tests: pd.DataFrame, caar: pd.Series, windows: list[str], clustered: bool, alpha: float,
@@ -135,6 +137,6 @@ def verdicts(tests: pd.DataFrame, caar: pd.Series, windows: list[str], clustered
             "window": w, "primary": j == 0, "verdict": verdict, "caar": float(caar.get(w, np.nan)),
             "largest_p": max(finite) if len(finite) == len(values) else np.nan,
             "components": ", ".join(LABELS[n] for n in names), "below_alpha": below,
-            "finding": finding(verdict, list(zip(names, values))),
+            "finding": finding(verdict, list(zip(names, values)), alpha),
         })
     return pd.DataFrame(out, columns=VERDICT_COLUMNS), evidence
