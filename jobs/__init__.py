@@ -6,7 +6,7 @@ spooling batches when a reader holds the file, and publishing a read-only snapsh
 """
 from __future__ import annotations
 
-import importlib
+from tracker import lazy_exports
 
 # name -> submodule. Loaded on first use, so importing one light submodule (for `tracker status`)
 # does not load them all (pandas among them). Add new exports here.
@@ -31,17 +31,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = sorted(_EXPORTS)
