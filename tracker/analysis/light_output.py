@@ -49,10 +49,14 @@ def _cell(value: Any) -> str:
 def to_table(rows: Rows) -> str:
     if not rows.columns:
         return "(no rows)"
-    headers = list(rows.columns)
     body = [[_cell(v) for v in row] for row in rows.rows]
+    return aligned_table(list(rows.columns), body, [kind == NUMBER for kind in rows.kinds])
+
+
+def aligned_table(headers: list[str], body: list[list[str]], numeric: list[bool]) -> str:
+    """Cells already written as text, in aligned columns under a dashed rule: numbers to the
+    right, the rest to the left (the one table layout of every command's table output)."""
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
-    numeric = [kind == NUMBER for kind in rows.kinds]
 
     def line(cells: list[str]) -> str:
         return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)).rstrip()

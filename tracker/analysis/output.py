@@ -27,6 +27,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .light_output import aligned_table
 from .pvalues import p_rounded
 
 FORMATS = ("table", "json", "csv")
@@ -132,17 +133,8 @@ def to_table(frame: pd.DataFrame, *, formatted: bool = True) -> str:
     headers = [str(c) for c in frame.columns]
     kinds = [column_kind(c) if formatted and pd.api.types.is_float_dtype(frame[c]) else None for c in frame.columns]
     body = [[_cell(v, k) for v, k in zip(row, kinds)] for row in frame.itertuples(index=False, name=None)]
-    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)).rstrip()
-
-    out = [line(headers), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in body]
-    if not body:
-        out.append("(no rows)")
-    return "\n".join(out)
+    return aligned_table(headers, body, numeric)
 
 
 def to_csv(frame: pd.DataFrame) -> str:
