@@ -6,20 +6,11 @@ read it and point ``TRACKER_EXCHANGE_BASE_URL`` at it.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from datetime import datetime
 from pathlib import Path
 
+from ..fakeserver.cli import iso_time, serve
 from .server import FakeExchange
-
-
-def _when(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace("Z", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time such as 2024-03-01T12:00:00") from None
 
 
 def _folder(text: str) -> Path:
@@ -35,24 +26,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=_folder, default=None,
                         help="folder of <SYM>USDT_1h_close.csv real hourly closes (default: synthetic markets)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data")
-    parser.add_argument("--now", type=_when, default=None, help="freeze the fake's clock at this UTC time")
+    parser.add_argument("--now", type=iso_time("2024-03-01T12:00:00"), default=None, help="freeze the fake's clock at this UTC time")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     fake = FakeExchange(port=args.port, data_dir=args.data_dir, seed=args.seed, now=args.now)
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    fake.start()
-    print(fake.base_url, flush=True)
-    try:
-        while not done.wait(0.5):
-            pass
-    finally:
-        fake.stop()
-    return 0
+    return serve(fake)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ busy_200      200 whose JSON is an error: OKX's ``{"code": "50001", "msg": "Serv
 from __future__ import annotations
 
 import fnmatch
-import threading
-from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+from ..fakeserver.faults import BaseFaultRule, FaultBook
 
 FAULT_KINDS = ("rate_limit", "ban", "geo_block", "forbidden", "server_error", "timeout", "html_200", "truncated", "busy_200")
 
@@ -41,84 +42,21 @@ BAD_GATEWAY = "<html><head><title>502 Bad Gateway</title></head><body><center><h
 
 
 @dataclass
-class FaultRule:
+class FaultRule(BaseFaultRule):
     """Which requests to spoil, and how (see the module docstring for the kinds)."""
 
-    kind: str
-    endpoint: str = "*"
-    params: dict[str, str] = field(default_factory=dict)
-    times: int | None = 1
-    skip: int = 0
-    status: int | None = None
-    retry_after: float | str | None = None
-    delay: float | None = None
+    KINDS: ClassVar[tuple[str, ...]] = FAULT_KINDS
+
     matched: int = 0
     fired: int = 0
 
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; kinds: {', '.join(FAULT_KINDS)}")
-        if self.times is not None and self.times < 0:
-            raise ValueError("times must be at least 0 (or null for every request)")
-        if self.skip < 0:
-            raise ValueError("skip must be at least 0")
-        if self.kind == "server_error" and self.status is not None and not 500 <= int(self.status) <= 599:
-            raise ValueError("server_error status must be 5xx")
-        self.params = {str(k): str(v) for k, v in (self.params or {}).items()}
-
     def matches(self, path: str, params: Mapping[str, str]) -> bool:
-        return fnmatch.fnmatchcase(path, self.endpoint) and all(params.get(k) == v for k, v in self.params.items())
-
-    @property
-    def exhausted(self) -> bool:
-        return self.times is not None and self.fired >= self.times
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fnmatch.fnmatchcase(path, self.endpoint) and self.params_match(params)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FaultRule":
+    def _check_shape(cls, data: Any) -> None:
         if not isinstance(data, Mapping) or "kind" not in data:
             raise ValueError("a fault rule is a JSON object with a kind")
-        known = {f for f in cls.__dataclass_fields__ if f not in ("matched", "fired")}
-        unknown = sorted(set(data) - known - {"matched", "fired"})
-        if unknown:
-            raise ValueError(f"unknown fault rule field(s): {', '.join(unknown)}")
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-class FaultBook:
-    """The active rules, consulted for every API request (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[FaultRule] = []
-
-    def add(self, rule: FaultRule) -> FaultRule:
-        with self._lock:
-            self._rules.append(rule)
-        return rule
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def rules(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [r.to_dict() for r in self._rules]
-
-    def pick(self, path: str, params: Mapping[str, str]) -> FaultRule | None:
-        """The first live rule matching this request (counting it), or None."""
-        with self._lock:
-            for rule in self._rules:
-                if rule.exhausted or not rule.matches(path, params):
-                    continue
-                rule.matched += 1
-                if rule.matched <= rule.skip:
-                    continue
-                rule.fired += 1
-                return rule
-        return None
 
 
 __all__ = ["BAD_GATEWAY", "MAINTENANCE", "BAN_MESSAGE", "CLOUDFRONT_403", "FAULT_KINDS", "FaultBook", "FaultRule", "GEO_MESSAGE", "RATE_MESSAGE"]

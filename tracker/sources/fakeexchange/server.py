@@ -21,54 +21,30 @@ from calendar import timegm
 from collections import Counter, deque
 from datetime import datetime
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult
 
 from ..fakegecko.clock import FakeClock
+from ..fakeserver.http import CONTROL_PREFIX, FakeHandler, HttpApp, header_number, write_response
 from . import binance, okx
 from .control import ControlMethods
 from .faults import BAD_GATEWAY, BAN_MESSAGE, CLOUDFRONT_403, GEO_MESSAGE, MAINTENANCE, RATE_MESSAGE, FaultBook, FaultRule
 from .listings import Listing, data_end, real_listings, synthetic_listings
 from .series import Series, ms
 
-log = logging.getLogger("tracker.fakeexchange")
-CONTROL_PREFIX = "/__fake"
 REQUEST_LOG_LIMIT = 20000
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-    def __init__(self, address, handler, app: "FakeExchange"):
-        self.app = app
-        super().__init__(address, handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "fakeexchange/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+    logger = logging.getLogger("tracker.fakeexchange")
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         return formatdate(timegm(self.server.app.clock.now().timetuple()), usegmt=True)  # the fake's "now"
 
-    def do_GET(self) -> None:
-        self.server.app._dispatch(self, "GET")
 
-    def do_POST(self) -> None:
-        self.server.app._dispatch(self, "POST")
-
-    def do_DELETE(self) -> None:
-        self.server.app._dispatch(self, "DELETE")
-
-
-class FakeExchange(ControlMethods):
+class FakeExchange(HttpApp, ControlMethods):
     """A fake Binance + OKX REST server.
 
     Parameters
@@ -86,6 +62,10 @@ class FakeExchange(ControlMethods):
         last hourly candle), so the fake behaves like an exchange whose history reaches "now".
     """
 
+    NAME = "fake exchange"
+    THREAD_NAME = "fakeexchange"
+    handler_class = _Handler
+
     def __init__(self, *, port: int = 0, data_dir: str | Path | None = None, seed: int = 7, now: datetime | None = None,
                  listings: list[Listing] | None = None):
         found = listings if listings is not None else (real_listings(Path(data_dir)) if data_dir else synthetic_listings())
@@ -95,45 +75,11 @@ class FakeExchange(ControlMethods):
             now = data_end(self.listings.values())
         self.clock = FakeClock(now)
         self.faultbook = FaultBook()
-        self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.stopping = threading.Event()
+        self._init_http(port)
         self._lock = threading.Lock()
         self._reset_stats()
 
-    # -- lifecycle --------------------------------------------------------------------------
-
-    def start(self) -> "FakeExchange":
-        if self._server is None:
-            self.stopping.clear()
-            self._server = _Server(("127.0.0.1", self._port), _Handler, self)
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="fakeexchange", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-
-    def __enter__(self) -> "FakeExchange":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the fake exchange is not running; call start()")
-        return self._server.server_address[1]
+    # -- lifecycle (start, stop, with, port: HttpApp) ----------------------------------------
 
     @property
     def base_url(self) -> str:
@@ -213,16 +159,8 @@ class FakeExchange(ControlMethods):
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def _dispatch(self, handler: _Handler, method: str) -> None:
-        url = urlsplit(handler.path)
-        params = dict(parse_qsl(url.query, keep_blank_values=True))
-        try:
-            if url.path.startswith(CONTROL_PREFIX + "/"):
-                self._serve_control(handler, method, url.path[len(CONTROL_PREFIX) + 1:])
-            else:
-                self._serve_api(handler, method, url.path, url.query, params)
-        except (BrokenPipeError, ConnectionResetError):
-            handler.close_connection = True
+    def _serve_request(self, handler: _Handler, method: str, url: SplitResult, params: dict[str, str]) -> None:
+        self._serve_api(handler, method, url.path, url.query, params)
 
     def _note(self, handler: _Handler, path: str, query: str, status: int | None, fault: str | None) -> None:
         with self._lock:
@@ -275,12 +213,12 @@ class FakeExchange(ControlMethods):
             return None, b"", {}
         if kind == "rate_limit":
             retry = fault.retry_after if fault.retry_after is not None else 1
-            headers = {**as_json, **({"Retry-After": _number(retry)} if retry != "" else {})}
+            headers = {**as_json, **({"Retry-After": header_number(retry)} if retry != "" else {})}
             return 429, _error(path, -1003, RATE_MESSAGE, "50011", "Too Many Requests"), headers
         if kind == "ban":
             retry = float(fault.retry_after) if fault.retry_after not in (None, "") else 120.0
             until = ms(self.clock.now()) + int(retry * 1000)
-            headers = {**as_json, **({"Retry-After": _number(retry)} if fault.retry_after != "" else {})}
+            headers = {**as_json, **({"Retry-After": header_number(retry)} if fault.retry_after != "" else {})}
             return 418, _error(path, -1003, BAN_MESSAGE.format(until=until), "50011", "IP banned"), headers
         if kind == "geo_block":
             return 451, _error(path, 0, GEO_MESSAGE, "51155", "Service unavailable in your region"), as_json
@@ -292,44 +230,25 @@ class FakeExchange(ControlMethods):
         if kind == "forbidden":
             return 403, CLOUDFRONT_403.encode(), {"Content-Type": "text/html"}
         status = int(fault.status or 500)
-        headers = {"Retry-After": _number(fault.retry_after)} if fault.retry_after is not None else {}
+        headers = {"Retry-After": header_number(fault.retry_after)} if fault.retry_after is not None else {}
         if status == 502:
             return 502, BAD_GATEWAY.encode(), {"Content-Type": "text/html", **headers}
         return status, _error(path, -1008 if status == 503 else -1000, "Internal error; unable to process your request. Please try again.",
                               "50001", "Service temporarily unavailable"), {**as_json, **headers}
 
-    def _serve_control(self, handler: _Handler, method: str, op: str) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
-        try:
-            result = self._control(method, op, json.loads(raw) if raw.strip() else None)
-        except LookupError as exc:
-            self._send(handler, 404, json.dumps({"error": str(exc)}).encode(), {"Content-Type": "application/json"})
-            return
-        except (ValueError, TypeError, KeyError) as exc:
-            self._send(handler, 400, json.dumps({"error": str(exc)}).encode(), {"Content-Type": "application/json"})
-            return
-        self._send(handler, 200, json.dumps(result).encode(), {"Content-Type": "application/json"})
+    def _control_request(self, method: str, op: str, payload: Any, params: dict[str, str]) -> Any:
+        return self._control(method, op, payload)
+
+    def _reply_json(self, handler: _Handler, status: int, payload: Any) -> None:
+        self._send(handler, status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
 
     def _send(self, handler: _Handler, status: int, body: bytes, headers: Mapping[str, str]) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)
-        handler.wfile.flush()
+        write_response(handler, status, body, {"Content-Length": str(len(body)), **headers})
 
 
 def _error(path: str, binance_code: int, binance_msg: str, okx_code: str, okx_msg: str) -> bytes:
     body = {"code": okx_code, "msg": okx_msg, "data": []} if path.startswith(okx.PREFIX) else {"code": binance_code, "msg": binance_msg}
     return json.dumps(body).encode()
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _describe(listing: Listing) -> dict[str, Any]:

@@ -6,19 +6,10 @@ process can read it and point ``COINGECKO_BASE_URL`` at it.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from datetime import datetime
 
+from ..fakeserver.cli import iso_time, serve
 from .server import HOST_TYPES, FakeGecko
-
-
-def _when(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace("Z", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time such as 2026-01-15T12:00:00") from None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,7 +23,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed of the deterministic data")
     parser.add_argument("--ai-coins", type=int, default=300, help="coins in the artificial-intelligence category")
     parser.add_argument("--other-coins", type=int, default=150, help="coins in other categories")
-    parser.add_argument("--now", type=_when, default=None, help="freeze the data clock at this UTC time")
+    parser.add_argument("--now", type=iso_time("2026-01-15T12:00:00"), default=None, help="freeze the data clock at this UTC time")
     return parser.parse_args(argv)
 
 
@@ -50,17 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         require_key=args.require_key,
         now=args.now,
     )
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    fake.start()
-    print(fake.base_url, flush=True)
-    try:
-        while not done.wait(0.5):
-            pass
-    finally:
-        fake.stop()
-    return 0
+    return serve(fake)
 
 
 if __name__ == "__main__":

@@ -7,17 +7,16 @@ The API responses themselves are served by :mod:`tracker.sources.fakegecko.serve
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter, deque
 from datetime import datetime
 from typing import Any, Mapping
 
+from ..fakeserver.http import CONTROL_PREFIX
 from .control import ControlMethods
 from .faults import FaultRule
 
-CONTROL_PREFIX = "/__fake"
 REQUEST_LOG_LIMIT = 20000
 _SETTINGS = {"rate_limit_per_minute", "rate_window_seconds", "history_limit_days", "require_key"}
 
@@ -184,19 +183,9 @@ class ControlApi(ControlMethods):
             "require_key": self.require_key,
         }
 
-    def _serve_control(self, handler: Any, method: str, op: str, params: dict[str, str]) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
-        try:
-            payload = json.loads(raw) if raw.strip() else None
-            result = self._control_op(method, op, payload, params)
-        except LookupError as exc:
-            self._send_json(handler, 404, {"error": str(exc)})
-            return
-        except (ValueError, TypeError) as exc:
-            self._send_json(handler, 400, {"error": str(exc)})
-            return
-        self._send_json(handler, 200, result)
+    def _control_request(self, method: str, op: str, payload: Any, params: dict[str, str]) -> Any:
+        """A ``/__fake/...`` request (read and answered by :class:`~tracker.sources.fakeserver.http.HttpApp`)."""
+        return self._control_op(method, op, payload, params)
 
 
 def _object(payload: Any) -> dict[str, Any]:

@@ -34,10 +34,11 @@ rank_shift         a markets page starting one row early (a duplicate across pag
 from __future__ import annotations
 
 import fnmatch
-import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
+
+from ..fakeserver.faults import BaseFaultRule, FaultBook
 
 FAULT_KINDS = (
     "rate_limit", "throttled", "server_error", "slow", "timeout", "reset", "truncated", "truncated_transfer",
@@ -66,89 +67,19 @@ CLOUDFLARE_502 = """<html><head><title>502 Bad Gateway</title></head><body><cent
 
 
 @dataclass
-class FaultRule:
+class FaultRule(BaseFaultRule):
     """Which requests to spoil, and how. See the module docstring for the kinds."""
 
-    kind: str
-    endpoint: str = "*"
-    params: dict[str, str] = field(default_factory=dict)
-    times: int | None = 1
-    skip: int = 0
-    status: int | None = None
-    retry_after: float | str | None = None
-    delay: float | None = None
+    KINDS: ClassVar[tuple[str, ...]] = FAULT_KINDS
+
     fields: list[str] | None = None
     matched: int = 0
     fired: int = 0
 
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; kinds: {', '.join(FAULT_KINDS)}")
-        if self.times is not None and self.times < 0:
-            raise ValueError("times must be at least 0 (or null for every request)")
-        if self.skip < 0:
-            raise ValueError("skip must be at least 0")
-        if self.kind == "server_error" and self.status is not None and not 500 <= int(self.status) <= 599:
-            raise ValueError("server_error status must be 5xx")
-        self.params = {str(k): str(v) for k, v in (self.params or {}).items()}
-
     def matches(self, path: str, template: str, params: Mapping[str, str]) -> bool:
         if not (fnmatch.fnmatchcase(path, self.endpoint) or fnmatch.fnmatchcase(template, self.endpoint)):
             return False
-        return all(params.get(k) == v for k, v in self.params.items())
-
-    @property
-    def exhausted(self) -> bool:
-        return self.times is not None and self.fired >= self.times
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FaultRule":
-        if not isinstance(data, Mapping):
-            raise ValueError("a fault rule must be a JSON object")
-        known = {f for f in cls.__dataclass_fields__ if f not in ("matched", "fired")}
-        unknown = sorted(set(data) - known - {"matched", "fired"})
-        if unknown:
-            raise ValueError(f"unknown fault rule field(s): {', '.join(unknown)}")
-        if "kind" not in data:
-            raise ValueError("a fault rule needs a kind")
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-class FaultBook:
-    """The active rules, consulted for every API request (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[FaultRule] = []
-
-    def add(self, rule: FaultRule) -> FaultRule:
-        with self._lock:
-            self._rules.append(rule)
-        return rule
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def rules(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [r.to_dict() for r in self._rules]
-
-    def pick(self, path: str, template: str, params: Mapping[str, str]) -> FaultRule | None:
-        """The first live rule matching this request (counting it), or None."""
-        with self._lock:
-            for rule in self._rules:
-                if rule.exhausted or not rule.matches(path, template, params):
-                    continue
-                rule.matched += 1
-                if rule.matched <= rule.skip:
-                    continue
-                rule.fired += 1
-                return rule
-        return None
+        return self.params_match(params)
 
 
 # -- bodies ---------------------------------------------------------------------------------

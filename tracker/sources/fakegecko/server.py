@@ -26,10 +26,10 @@ import struct
 import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable, Mapping
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult
 
+from ..fakeserver.http import FakeHandler, HttpApp, header_number, write_response
 from .clock import FakeClock, real_utcnow
 from .control_api import CONTROL_PREFIX, ControlApi, WindowLimiter
 from .faults import (
@@ -45,8 +45,6 @@ from .faults import (
 from .responses import ApiError, Market, finite
 from .universe import Universe, generate
 
-log = logging.getLogger("tracker.fakegecko")
-
 API_PREFIX = "/api/v3"
 HOST_TYPES = ("public", "pro")
 _NOT_PATH = {"error": "Incorrect path. Please check https://www.coingecko.com/api/documentation"}
@@ -60,37 +58,15 @@ def endpoint_template(path: str) -> str:
     return "/".join(parts)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-    def __init__(self, address, handler, app: "FakeGecko"):
-        self.app = app
-        super().__init__(address, handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "fakegecko/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
-
-    def do_GET(self) -> None:
-        self.server.app._dispatch(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.app._dispatch(self, "POST")
-
-    def do_DELETE(self) -> None:
-        self.server.app._dispatch(self, "DELETE")
+    logger = logging.getLogger("tracker.fakegecko")
 
     def do_PUT(self) -> None:
         self.server.app._dispatch(self, "PUT")
 
 
-class FakeGecko(ControlApi):
+class FakeGecko(ControlApi, HttpApp):
     """A fake CoinGecko API server.
 
     Parameters
@@ -113,6 +89,10 @@ class FakeGecko(ControlApi):
     now:
         Freeze the data clock at this naive-UTC instant (None: real time).
     """
+
+    NAME = "fake server"
+    THREAD_NAME = "fakegecko"
+    handler_class = _Handler
 
     def __init__(
         self,
@@ -144,46 +124,11 @@ class FakeGecko(ControlApi):
         self.demo_keys = set(demo_keys) if demo_keys is not None else None
         self.pro_keys = set(pro_keys) if pro_keys is not None else None
         self.require_key = require_key
-        self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.stopping = threading.Event()
+        self._init_http(port)
         self._stats_lock = threading.Lock()
         self._reset_stats_locked()
 
-    # -- lifecycle --------------------------------------------------------------------------
-
-    def start(self) -> "FakeGecko":
-        if self._server is not None:
-            return self
-        self.stopping.clear()
-        self._server = _Server(("127.0.0.1", self._port), _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fakegecko", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self.stopping.set()  # wakes handlers holding a slow or timed-out request
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-
-    def __enter__(self) -> "FakeGecko":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the fake server is not running; call start()")
-        return self._server.server_address[1]
+    # -- lifecycle (start, stop, with, port: HttpApp) ----------------------------------------
 
     @property
     def root_url(self) -> str:
@@ -194,23 +139,19 @@ class FakeGecko(ControlApi):
         """The API root to give a client, e.g. ``http://127.0.0.1:PORT/api/v3``."""
         return self.root_url + API_PREFIX
 
-    # -- control (the same operations serve the Python API and /__fake/...) -----------------
+    # -- control (the same operations serve the Python API and /__fake/...: ControlApi) -----
 
     # -- HTTP -------------------------------------------------------------------------------
 
     def _dispatch(self, handler: _Handler, method: str) -> None:
         handler.arrived = time.monotonic()  # when the request line was read: what the rate limit counts
-        url = urlsplit(handler.path)
-        params = dict(parse_qsl(url.query, keep_blank_values=True))
-        try:
-            if url.path.startswith(CONTROL_PREFIX + "/"):
-                self._serve_control(handler, method, url.path[len(CONTROL_PREFIX) + 1 :], params)
-            elif url.path.startswith(API_PREFIX + "/") or url.path == API_PREFIX:
-                self._serve_api(handler, method, url.path[len(API_PREFIX) :] or "/", url.query, params)
-            else:
-                self._send_json(handler, 404, _NOT_PATH)
-        except (BrokenPipeError, ConnectionResetError):
-            handler.close_connection = True
+        super()._dispatch(handler, method)
+
+    def _serve_request(self, handler: _Handler, method: str, url: SplitResult, params: dict[str, str]) -> None:
+        if url.path.startswith(API_PREFIX + "/") or url.path == API_PREFIX:
+            self._serve_api(handler, method, url.path[len(API_PREFIX) :] or "/", url.query, params)
+        else:
+            self._send_json(handler, 404, _NOT_PATH)
 
     def _note(self, handler: _Handler, *, path: str, template: str, query: str, status: int | None, fault: str | None,
               auth: str | None, rate_limited: bool = False) -> None:
@@ -347,7 +288,7 @@ class FakeGecko(ControlApi):
         if kind == "rate_limit":
             note(429)
             retry_after = fault.retry_after if fault.retry_after is not None else 1
-            headers = {"Retry-After": _header_number(retry_after)} if retry_after != "" else {}
+            headers = {"Retry-After": header_number(retry_after)} if retry_after != "" else {}
             self._send_json(handler, 429, status_body(429, RATE_LIMIT_MESSAGE), headers)
             return True
         if kind == "throttled":
@@ -357,7 +298,7 @@ class FakeGecko(ControlApi):
         if kind == "server_error":
             status = int(fault.status or 500)
             note(status)
-            headers = {"Retry-After": _header_number(fault.retry_after)} if fault.retry_after is not None else {}
+            headers = {"Retry-After": header_number(fault.retry_after)} if fault.retry_after is not None else {}
             if status == 502:
                 self._send(handler, 502, CLOUDFLARE_502.encode(), "text/html; charset=UTF-8", headers=headers)
             elif status == 503:
@@ -401,16 +342,13 @@ class FakeGecko(ControlApi):
     def _send_json(self, handler: _Handler, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
         self._send(handler, status, _dumps(payload), "application/json", headers=headers)
 
+    def _reply_json(self, handler: _Handler, status: int, payload: Any) -> None:
+        self._send_json(handler, status, payload)
+
     def _send(self, handler: _Handler, status: int, body: bytes, content_type: str, *,
               headers: Mapping[str, str] | None = None, content_length: int | None = None) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body) if content_length is None else content_length))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)
-        handler.wfile.flush()
+        length = str(len(body) if content_length is None else content_length)
+        write_response(handler, status, body, {"Content-Type": content_type, "Content-Length": length, **(headers or {})})
 
 
 def _dumps(payload: Any) -> bytes:
@@ -429,12 +367,6 @@ def _dumps(payload: Any) -> bytes:
         return value
 
     return json.dumps(clean(payload), separators=(",", ":")).encode("utf-8")
-
-
-def _header_number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _reset(handler: _Handler) -> None:
