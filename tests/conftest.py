@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,22 @@ def db_path(tmp_path) -> Path:
     return tmp_path / "data" / "tracker.duckdb"
 
 
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory) -> Path:
+    """One migrated, empty database per worker, built by the real `open_database`."""
+    path = tmp_path_factory.mktemp("template") / "tracker.duckdb"
+    storage.open_database(path, create=True)
+    return path
+
+
 @pytest.fixture
-def db(db_path) -> storage.Database:
-    """A migrated, empty database."""
-    return storage.open_database(db_path, create=True)
+def db(db_path, _migrated_template) -> storage.Database:
+    """A migrated, empty database: a copy of the worker's template. Building one with the
+    migrations costs about 0.08 s of CPU, and some 430 tests ask for one; copying the closed
+    template file gives the same bytes in well under a millisecond."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_migrated_template, db_path)
+    return storage.Database(db_path)
 
 
 @pytest.fixture

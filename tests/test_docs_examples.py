@@ -10,7 +10,7 @@ from .docs_runner import examples, output_matches, run_examples
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("name", ["storage.md", "configuration.md"])
+@pytest.mark.parametrize("name", [pytest.param("storage.md", marks=pytest.mark.slow), "configuration.md"])  # storage.md: 4.5 s
 def test_doc_examples_run(name, tmp_path):
     assert run_examples(DOCS / name, tmp_path) >= 1
 

@@ -122,6 +122,7 @@ def test_server_errors_that_last_end_in_one_line(fake):
     assert fake.calls(KLINES) == 3
 
 
+@pytest.mark.slow  # over 4 s on a quiet machine
 def test_a_timeout_is_retried(fake):
     waits: list[float] = []
     client = make_client(fake, waits=waits, timeout_seconds=4)
@@ -172,6 +173,7 @@ def test_nothing_listening_ends_in_one_line_after_the_retries():
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.slow  # over 4 s on a quiet machine
 def test_a_timeout_that_lasts_says_so(fake):
     client = make_client(fake, waits=[], max_retries=1, timeout_seconds=4)  # long enough for the market list on a busy machine
     fake.add_fault("timeout", endpoint=KLINES, delay=20, times=None)

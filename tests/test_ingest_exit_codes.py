@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 import storage
 from tracker.sources.fakegecko import FakeGecko
@@ -66,6 +67,7 @@ def test_a_locked_database_keeps_the_fetched_batches_in_the_spool_and_the_next_i
     assert set(runs["status"]) == {"ok"} and (runs["rows"] > 0).all()
 
 
+@pytest.mark.slow  # over 4 s on a quiet machine
 def test_while_a_daemon_owns_the_spool_a_cli_ingest_queues_behind_its_batches(tmp_path):
     from jobs.instance import InstanceLock
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from tracker.config import TrackingConfig
 from tracker.ingest import Batch, fetch_categories, ingest_all
 from tracker.sources.coingecko import CoinGeckoError
@@ -14,6 +16,7 @@ KEY = "CG-s3cr3t-Key-4242"
 TRACKING = TrackingConfig("usd", ("artificial-intelligence",), ("bitcoin", "ethereum", "not-a-coin"), 365)
 
 
+@pytest.mark.slow  # over 4 s on a quiet machine
 def test_key_never_leaks(db, caplog, tmp_path):
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's included
     with FakeGecko(ai_coins=3, other_coins=2, now=NOW, demo_keys={KEY}) as server, \

@@ -57,6 +57,7 @@ def fake():
         yield server
 
 
+@pytest.mark.slow  # over 4 s on a quiet machine
 def test_an_event_added_now_gets_a_report_that_grows_hour_by_hour(tmp_path, fake):
     config = write_config(tmp_path, fake.base_url)
     db = storage.open_database(config.database.path, create=True)

@@ -58,6 +58,7 @@ def test_client_repr_masks_userinfo():
         client.close()
 
 
+@pytest.mark.slow  # over 4 s on a quiet machine
 def test_daemon_banner_logs_and_status_mask_the_userinfo_password(tmp_path):
     with FakeGecko(ai_coins=3, other_coins=2, now=NOW) as fake:
         url = fake.base_url.replace("http://", f"http://tracker:{PASSWORD}@")
