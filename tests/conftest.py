@@ -16,6 +16,14 @@ SHARED = ROOT.parent / "shared"
 REALDATA = SHARED / "realdata"
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` starts one worker per core plus one. A worker spends about a fifth of the fast
+    lane waiting (fault servers that hold a call until it times out, sockets, subprocesses), and
+    the spare worker uses that time. Measured on 2 cores: 3 workers took 353 s against 381 s for
+    2 with a CPU burner on each core, and 189 s against 194 s on a quiet machine."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
 OWN_SETTINGS = ("TRACKER_CONFIG", "TRACKER_DB", "COINGECKO_API_KEY", "COINGECKO_PLAN", "COINGECKO_BASE_URL", "TRACKER_DEBUG",
                 "TRACKER_EXCHANGE_BASE_URL")
 
