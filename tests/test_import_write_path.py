@@ -113,6 +113,7 @@ def test_one_new_coins_rule_for_imports_and_ingest_jobs(db, tmp_path):
     assert storage.query(db, "SELECT name FROM coins WHERE coin_id = 'worldcoin-wld'")["name"][0] == "Worldcoin"
 
 
+@pytest.mark.slow  # over 3 s on a quiet machine
 def test_a_locked_database_keeps_the_checked_file_in_the_spool_and_the_next_import_writes_it(tmp_path):
     (tmp_path / "tracker.toml").write_text("[database]\nlock_timeout_seconds = 0.5\n")
     assert run_tracker(tmp_path, "init").returncode == 0

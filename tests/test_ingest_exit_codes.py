@@ -38,6 +38,7 @@ def test_a_partial_ingest_exits_3(tmp_path):
     assert "warning: history finished partial" in done.stderr and "unexpected" not in done.stderr
 
 
+@pytest.mark.slow  # over 3 s on a quiet machine
 def test_a_locked_database_keeps_the_fetched_batches_in_the_spool_and_the_next_ingest_writes_them(tmp_path):
     _setup(tmp_path)
     db_path = tmp_path / "data" / "tracker.duckdb"

@@ -89,6 +89,7 @@ def test_repair_rides_along_with_a_later_top_up(db, reference):
         assert_no_duplicates(db)
 
 
+@pytest.mark.slow  # over 3 s on a quiet machine
 def test_the_call_bound_holds_and_the_repair_finishes_over_several_runs(db, reference):
     bounded = replace(COINS, repair_calls_per_run=1)
     with FakeGecko(ai_coins=2, other_coins=2, now=NOW) as server, make_client(server) as client:

@@ -65,6 +65,7 @@ def test_no_minute_data_no_reaction(tmp_path):
     assert "How fast" not in render_markdown(report) and not any(c.startswith("reaction-") for c in report.charts)
 
 
+@pytest.mark.slow  # over 3 s on a quiet machine
 def test_the_report_shows_how_fast_with_minute_data(minute_db):
     report = build_report(minute_db, load_config(None), ReportOptions(events=("sora-demo", "day-only"), tokens=("fetch-ai",)))
     records = {r["event_id"]: r for r in report.doc["reaction"]}

@@ -88,6 +88,7 @@ def test_coverage_shows_every_source_per_coin_in_every_format(cli_runner, source
     assert "binance" in table and "okx" in table and "coingecko" in table and "worldcoin" not in table
 
 
+@pytest.mark.slow  # over 3 s on a quiet machine
 def test_report_provenance_names_the_source_per_coin(sources_db_path, tmp_path):
     import storage
     db = storage.open_database(sources_db_path)
